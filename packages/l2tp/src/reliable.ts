@@ -1,0 +1,293 @@
+// Reliable delivery of L2TP control messages (RFC 2661 5.8 and appendix A), one instance per
+// control connection, on the control thread. It owns Ns/Nr, the send window, slow start and
+// congestion avoidance, retransmission, reordering and the ZLB ack; the tunnel state machine above
+// sees each message once, in order.
+import type { Clock, TimerHandle } from "./clock.js";
+import { seqDiff, seqInc } from "./seq.js";
+
+export interface ReliableConfig {
+  /** Our Receive Window Size: how many out-of-order messages we hold (RFC 2661 4.4.3). */
+  readonly receiveWindow: number;
+  /** First retransmission timeout (RFC 2661 5.8 recommends 1 s). */
+  readonly retransmitInitialMs: number;
+  /** Cap of the exponential back-off (RFC 2661 5.8: no less than 8 s). */
+  readonly retransmitCapMs: number;
+  /** Retransmissions of one message before the connection is declared dead (RFC 2661 5.8: 5). */
+  readonly maxRetries: number;
+  /** How long to wait for a message to carry an ack before sending a ZLB (RFC 2661 5.8). */
+  readonly ackDelayMs: number;
+}
+
+export const DEFAULT_RELIABLE_CONFIG: ReliableConfig = {
+  receiveWindow: 16,
+  retransmitInitialMs: 1000,
+  retransmitCapMs: 8000,
+  maxRetries: 5,
+  ackDelayMs: 100,
+};
+
+/** RFC 2661 4.4.3: a peer that sends no Receive Window Size AVP has a window of 4. */
+export const DEFAULT_PEER_WINDOW = 4;
+
+export interface ReliableIo<M> {
+  /** Puts bytes on the wire (a UDP datagram to the peer). */
+  transmit(packet: Buffer): void;
+  /** Builds a ZLB (control header, no AVPs) with these Ns and Nr (RFC 2661 5.8). */
+  buildZlb(ns: number, nr: number): Buffer;
+  /** Hands a message up, once, in order. */
+  deliver(msg: M): void;
+  /** The peer stopped acknowledging: retries ran out. The caller tears the tunnel down. */
+  failed(reason: string): void;
+}
+
+export interface ReliableCounters {
+  sent: number;
+  retransmitted: number;
+  received: number;
+  duplicates: number;
+  outOfOrderHeld: number;
+  outOfWindow: number;
+  zlbSent: number;
+  badNr: number;
+}
+
+interface Outgoing {
+  readonly ns: number;
+  readonly packet: Buffer;
+  retries: number;
+}
+
+// Offset of Nr in a control message header (T, L, S set, O clear: RFC 2661 3.1).
+const NR_OFFSET = 10;
+
+export class ReliableTransport<M> {
+  /** Ns of the next message we send (RFC 2661 5.8). */
+  private nextNs = 0;
+  /** Ns we expect next from the peer, i.e. the Nr we send. */
+  private expectedNs = 0;
+  private peerWindow = DEFAULT_PEER_WINDOW;
+  /** Appendix A congestion window, in messages; cwndAcks counts acks in congestion avoidance. */
+  private cwnd = 1;
+  private ssthresh = DEFAULT_PEER_WINDOW;
+  private cwndAcks = 0;
+  private readonly inFlight: Outgoing[] = [];
+  private readonly waiting: Outgoing[] = [];
+  private readonly held = new Map<number, M>();
+  private retransmitTimer: TimerHandle | undefined;
+  private ackTimer: TimerHandle | undefined;
+  private closed = false;
+  readonly counters: ReliableCounters = {
+    sent: 0,
+    retransmitted: 0,
+    received: 0,
+    duplicates: 0,
+    outOfOrderHeld: 0,
+    outOfWindow: 0,
+    zlbSent: 0,
+    badNr: 0,
+  };
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly io: ReliableIo<M>,
+    private readonly config: ReliableConfig = DEFAULT_RELIABLE_CONFIG,
+  ) {}
+
+  /** The peer's Receive Window Size, from its SCCRQ or SCCRP (RFC 2661 4.4.3). */
+  setPeerWindow(window: number): void {
+    this.peerWindow = Math.max(1, window);
+    this.ssthresh = this.peerWindow;
+    this.cwnd = Math.min(this.cwnd, this.peerWindow);
+    this.pump();
+  }
+
+  get window(): { readonly cwnd: number; readonly ssthresh: number; readonly peer: number } {
+    return { cwnd: this.cwnd, ssthresh: this.ssthresh, peer: this.peerWindow };
+  }
+
+  /** Nothing in flight and nothing waiting for the window. */
+  get idle(): boolean {
+    return this.inFlight.length === 0 && this.waiting.length === 0;
+  }
+
+  get ns(): number {
+    return this.nextNs;
+  }
+
+  get nr(): number {
+    return this.expectedNs;
+  }
+
+  /**
+   * Queues a message. build(ns, nr) encodes it with its Ns; Nr is refreshed on every
+   * transmission (RFC 2661 5.8: a retransmission carries the current Nr).
+   */
+  send(build: (ns: number, nr: number) => Buffer): void {
+    if (this.closed) return;
+    const ns = this.nextNs;
+    this.nextNs = seqInc(ns);
+    this.waiting.push({ ns, packet: build(ns, this.expectedNs), retries: 0 });
+    this.pump();
+  }
+
+  /**
+   * A control message or ZLB (msg undefined) from the peer, already decoded.
+   * RFC 2661 5.8: Nr acknowledges everything before it; Ns orders delivery.
+   */
+  receive(ns: number, nr: number, msg: M | undefined): void {
+    if (this.closed) return;
+    this.acknowledge(nr);
+    if (msg === undefined || this.closed) return;
+    this.counters.received++;
+    const d = seqDiff(ns, this.expectedNs);
+    if (d < 0) {
+      // A duplicate: our ack was lost. Acknowledge again at once, drop the message.
+      this.counters.duplicates++;
+      this.sendZlb();
+      return;
+    }
+    if (d >= this.config.receiveWindow) {
+      this.counters.outOfWindow++;
+      return;
+    }
+    if (d > 0) {
+      if (!this.held.has(ns)) {
+        this.held.set(ns, msg);
+        this.counters.outOfOrderHeld++;
+      }
+      return;
+    }
+    this.expectedNs = seqInc(this.expectedNs);
+    this.io.deliver(msg);
+    for (;;) {
+      if (this.closed) return;
+      const next = this.held.get(this.expectedNs);
+      if (next === undefined) break;
+      this.held.delete(this.expectedNs);
+      this.expectedNs = seqInc(this.expectedNs);
+      this.io.deliver(next);
+    }
+    if (!this.closed) this.scheduleAck();
+  }
+
+  /** Sends any pending ack now (e.g. before the connection goes away). */
+  flushAck(): void {
+    if (this.ackTimer !== undefined) this.sendZlb();
+  }
+
+  /** Stops every timer; nothing is sent or delivered afterwards. */
+  close(): void {
+    this.closed = true;
+    this.retransmitTimer?.cancel();
+    this.retransmitTimer = undefined;
+    this.ackTimer?.cancel();
+    this.ackTimer = undefined;
+    this.inFlight.length = 0;
+    this.waiting.length = 0;
+    this.held.clear();
+  }
+
+  private acknowledge(nr: number): void {
+    const oldest = this.inFlight[0];
+    if (oldest === undefined) {
+      // Nothing outstanding: a valid Nr equals our next Ns (or lags behind waiting messages).
+      return;
+    }
+    // Nr must lie in [oldest.ns, nextNs]; anything else is stale or bogus (counted, ignored).
+    const acked = seqDiff(nr, oldest.ns);
+    const firstUnsent = this.waiting[0]?.ns ?? this.nextNs;
+    if (acked <= 0 || seqDiff(nr, firstUnsent) > 0) {
+      if (acked < 0 || seqDiff(nr, firstUnsent) > 0) this.counters.badNr++;
+      return;
+    }
+    this.inFlight.splice(0, acked);
+    for (let i = 0; i < acked; i++) this.openWindow();
+    this.retransmitTimer?.cancel();
+    this.retransmitTimer = undefined;
+    this.pump();
+  }
+
+  /** Appendix A: slow start below ssthresh, congestion avoidance above it. */
+  private openWindow(): void {
+    if (this.cwnd < this.ssthresh) {
+      this.cwnd = Math.min(this.cwnd + 1, this.peerWindow);
+      return;
+    }
+    this.cwndAcks++;
+    if (this.cwndAcks >= this.cwnd) {
+      this.cwndAcks = 0;
+      this.cwnd = Math.min(this.cwnd + 1, this.peerWindow);
+    }
+  }
+
+  /** Moves waiting messages into flight while the window allows, and arms the retransmit timer. */
+  private pump(): void {
+    const limit = Math.min(this.cwnd, this.peerWindow);
+    while (this.inFlight.length < limit) {
+      const out = this.waiting.shift();
+      if (out === undefined) break;
+      this.inFlight.push(out);
+      this.transmit(out);
+      this.counters.sent++;
+    }
+    if (this.inFlight.length > 0 && this.retransmitTimer === undefined) this.armRetransmit();
+  }
+
+  private transmit(out: Outgoing): void {
+    out.packet.writeUInt16BE(this.expectedNs, NR_OFFSET);
+    // The message carries the ack: no ZLB needed.
+    this.ackTimer?.cancel();
+    this.ackTimer = undefined;
+    this.io.transmit(out.packet);
+  }
+
+  private armRetransmit(): void {
+    const oldest = this.inFlight[0];
+    if (oldest === undefined) return;
+    const timeout = Math.min(this.config.retransmitInitialMs * 2 ** oldest.retries, this.config.retransmitCapMs);
+    this.retransmitTimer = this.clock.setTimeout(() => {
+      this.retransmitTimer = undefined;
+      this.onRetransmitTimeout();
+    }, timeout);
+  }
+
+  private onRetransmitTimeout(): void {
+    const oldest = this.inFlight[0];
+    if (oldest === undefined || this.closed) return;
+    if (oldest.retries >= this.config.maxRetries) {
+      const reason = `no acknowledgement for Ns ${oldest.ns} after ${oldest.retries} retransmissions`;
+      this.close();
+      this.io.failed(reason);
+      return;
+    }
+    // Appendix A: on a timeout, halve ssthresh and restart from a window of one.
+    this.ssthresh = Math.max(1, Math.floor(this.cwnd / 2));
+    this.cwnd = 1;
+    this.cwndAcks = 0;
+    oldest.retries++;
+    this.counters.retransmitted++;
+    this.transmit(oldest);
+    this.armRetransmit();
+  }
+
+  private scheduleAck(): void {
+    if (this.ackTimer !== undefined) return;
+    this.ackTimer = this.clock.setTimeout(() => {
+      this.ackTimer = undefined;
+      if (!this.closed) this.sendZlb();
+    }, this.config.ackDelayMs);
+  }
+
+  private sendZlb(): void {
+    this.ackTimer?.cancel();
+    this.ackTimer = undefined;
+    // RFC 2661 5.8: a ZLB carries the Ns of the next message to be sent and is not itself sequenced.
+    this.counters.zlbSent++;
+    this.io.transmit(this.io.buildZlb(this.zlbNs(), this.expectedNs));
+  }
+
+  private zlbNs(): number {
+    // The next Ns not yet transmitted: waiting messages have Ns numbers but are not on the wire.
+    return this.waiting[0]?.ns ?? this.nextNs;
+  }
+}

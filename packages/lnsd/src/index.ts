@@ -1,0 +1,3 @@
+// @lnsd/lnsd: the daemon's composition root.
+export * from "./args.js";
+export * from "./startup.js";

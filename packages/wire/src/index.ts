@@ -1,0 +1,4 @@
+// @lnsd/wire: pure codecs for L2TPv2, PPP and IP. No I/O, no clock, no logger (STYLE.md).
+export * from "./result.js";
+export * from "./errors.js";
+export { Reader } from "./reader.js";
