@@ -10,9 +10,24 @@ npx tsc -b
 echo "== lint (eslint, typescript-eslint strictTypeChecked)"
 npx eslint --max-warnings 0 .
 echo "== tests (tap)"
+files=()
 if [ "${1:-}" = "--only-root" ]; then
   shopt -s globstar nullglob
   files=(packages/*/dist/test/**/*.root.test.js plugins/*/dist/test/**/*.root.test.js)
-  exec npx tap "${files[@]}"
 fi
-npx tap
+out=$(mktemp)
+set +e
+npx tap "${files[@]}" 2>&1 | tee "$out"
+rc=${PIPESTATUS[0]}
+set -e
+# One plain closing line, from tap's own summary "# { total: N, pass: N, fail: N, skip: N }".
+summary=$(grep -E '^# \{ total:' "$out" | tail -1)
+rm -f "$out"
+pass=$(sed -nE 's/.*pass: ([0-9]+).*/\1/p' <<<"$summary"); fail=$(sed -nE 's/.*fail: ([0-9]+).*/\1/p' <<<"$summary")
+skip=$(sed -nE 's/.*skip: ([0-9]+).*/\1/p' <<<"$summary")
+echo "tests: ${pass:-0} passed, ${fail:-0} failed${skip:+, $skip skipped}"
+if [ "$rc" -eq 0 ] && [ -z "$pass" ]; then
+  echo "test.sh: tap ran no test" >&2
+  exit 1
+fi
+exit "$rc"

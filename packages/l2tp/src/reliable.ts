@@ -137,7 +137,7 @@ export class ReliableTransport<M> {
   receive(ns: number, nr: number, msg: M | undefined): void {
     if (this.closed) return;
     this.acknowledge(nr);
-    if (msg === undefined || this.closed) return;
+    if (msg === undefined || this.isClosed()) return;
     this.counters.received++;
     const d = seqDiff(ns, this.expectedNs);
     if (d < 0) {
@@ -160,14 +160,14 @@ export class ReliableTransport<M> {
     this.expectedNs = seqInc(this.expectedNs);
     this.io.deliver(msg);
     for (;;) {
-      if (this.closed) return;
+      if (this.isClosed()) return;
       const next = this.held.get(this.expectedNs);
       if (next === undefined) break;
       this.held.delete(this.expectedNs);
       this.expectedNs = seqInc(this.expectedNs);
       this.io.deliver(next);
     }
-    if (!this.closed) this.scheduleAck();
+    if (!this.isClosed()) this.scheduleAck();
   }
 
   /** Sends any pending ack now (e.g. before the connection goes away). */
@@ -185,6 +185,11 @@ export class ReliableTransport<M> {
     this.inFlight.length = 0;
     this.waiting.length = 0;
     this.held.clear();
+  }
+
+  /** A method, not the field: deliver() may close us re-entrantly, which flow analysis cannot see. */
+  private isClosed(): boolean {
+    return this.closed;
   }
 
   private acknowledge(nr: number): void {

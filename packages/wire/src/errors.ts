@@ -24,6 +24,7 @@ export type WireErrorCode =
   | "missing-avp" // RFC 2661 6.x: a required AVP is absent
   | "unexpected-avp" // an AVP not allowed in this message (with M set)
   | "hidden-no-secret" // a hidden AVP but no shared secret to reveal it
+  | "unknown-message-type" // RFC 2661 4.4.1: Message Type value not defined (M set: clear the tunnel; else ignore)
   | "unknown-code"; // PPP control code we do not know
 
 export interface WireError {

@@ -2,3 +2,7 @@
 export * from "./result.js";
 export * from "./errors.js";
 export { Reader } from "./reader.js";
+export * from "./ppp/index.js";
+export * from "./ip/index.js";
+export * from "./l2tp/index.js";
+export * from "./pcap.js";

@@ -23,6 +23,7 @@ const ERROR_CODES = new Set([
   "missing-avp",
   "unexpected-avp",
   "hidden-no-secret",
+  "unknown-message-type",
   "unknown-code",
 ]);
 
@@ -47,7 +48,8 @@ function check(decode: (b: Buffer) => Result<unknown, WireError>, input: Buffer)
   } catch (e) {
     return `threw ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`;
   }
-  if (typeof r !== "object" || (r.ok !== true && r.ok !== false)) return "returned a non-Result";
+  const shape: unknown = r;
+  if (typeof shape !== "object" || shape === null || typeof (shape as { ok?: unknown }).ok !== "boolean") return "returned a non-Result";
   if (!r.ok && !isWireError(r.error)) return `error is not a WireError: ${JSON.stringify(r.error)}`;
   return undefined;
 }

@@ -1,0 +1,264 @@
+// An L2TP node: one UDP endpoint (port 1701 for an LNS), its tunnels in either role, id allocation,
+// admission control and the demultiplexing of what arrives. Runs on the control thread.
+import { randomBytes } from "node:crypto";
+import * as wire from "@lnsd/wire";
+import { CdnResultCode, decodeL2tpHeader, L2tpErrorCode, StopCcnResultCode, L2tpMessageType, type L2tpControlHeader, type L2tpDataHeader } from "@lnsd/wire";
+import { systemClock, type Clock } from "./clock.js";
+import { DEFAULT_L2TP_CONFIG, type L2tpConfig } from "./config.js";
+import { IdAllocator } from "./ids.js";
+import type { Session } from "./session.js";
+import { Tunnel, type LogLevel, type PlaceCallOptions, type TunnelHost } from "./tunnel.js";
+import { peerKey, type PeerAddress, type UdpEndpoint } from "./transport-udp.js";
+
+export interface L2tpNodeEvents {
+  tunnelUp?(t: Tunnel): void;
+  /** The tunnel left the tables (after StopCCN hold, a timeout, or replacement). */
+  tunnelDown?(t: Tunnel): void;
+  /** A session reached established (LNS: ICCN received; LAC: ICCN sent). */
+  sessionUp?(t: Tunnel, s: Session): void;
+  sessionDown?(t: Tunnel, s: Session): void;
+  /** An L2TP data message for an established session: the PPP frame is packet[offset..offset+length). */
+  data?(t: Tunnel, s: Session, packet: Buffer, header: L2tpDataHeader): void;
+  log?(level: LogLevel, reason: string, message: string): void;
+}
+
+export interface L2tpNodeOptions {
+  readonly config?: Partial<L2tpConfig>;
+  readonly clock?: Clock;
+  readonly random?: (n: number) => Buffer;
+  readonly events?: L2tpNodeEvents;
+}
+
+function controlHeader(tunnelId: number, ns: number, nr: number, length: number): L2tpControlHeader {
+  return { kind: "control", tunnelId, sessionId: 0, ns, nr, length, payloadOffset: 12, payloadLength: length - 12 };
+}
+
+export class L2tpNode {
+  readonly config: L2tpConfig;
+  readonly clock: Clock;
+  readonly tunnels = new Map<number, Tunnel>();
+  /** Drops and refusals by reason: `show counters`, metrics and tests read them. */
+  readonly counters = new Map<string, number>();
+  private readonly tunnelIds = new IdAllocator();
+  /** Tunnels by peer address and the peer's Assigned Tunnel ID: SCCRQ retransmissions and restarts. */
+  private readonly byPeerTunnel = new Map<string, Tunnel>();
+  private sessions = 0;
+  private sessionsInSetup = 0;
+  private readonly events: L2tpNodeEvents;
+  private readonly random: (n: number) => Buffer;
+  private readonly host: TunnelHost;
+
+  constructor(
+    readonly endpoint: UdpEndpoint,
+    opts: L2tpNodeOptions = {},
+  ) {
+    this.config = { ...DEFAULT_L2TP_CONFIG, ...opts.config };
+    this.clock = opts.clock ?? systemClock;
+    this.random = opts.random ?? randomBytes;
+    this.events = opts.events ?? {};
+    this.host = this.makeHost();
+    endpoint.onMessage((p, from) => { this.receive(p, from); });
+  }
+
+  get sessionCount(): number {
+    return this.sessions;
+  }
+
+  get sessionsInSetupCount(): number {
+    return this.sessionsInSetup;
+  }
+
+  counter(name: string): number {
+    return this.counters.get(name) ?? 0;
+  }
+
+  /** LAC: opens a control connection to an LNS. */
+  openTunnel(to: PeerAddress): Tunnel | undefined {
+    if (this.tunnels.size >= this.config.maxTunnels) return undefined;
+    const id = this.tunnelIds.allocate();
+    if (id === undefined) return undefined;
+    const t = new Tunnel(this.host, "lac", id, to);
+    this.tunnels.set(id, t);
+    t.open();
+    return t;
+  }
+
+  /** LAC: places an incoming call in a tunnel opened with openTunnel. */
+  placeCall(t: Tunnel, opts?: PlaceCallOptions): Session | undefined {
+    return t.placeCall(opts);
+  }
+
+  /** StopCCN on every tunnel (SIGQUIT, or an orderly stop). */
+  shutdown(message = "LNS shutting down"): void {
+    for (const t of [...this.tunnels.values()]) t.stop(StopCcnResultCode.ShuttingDown, undefined, message);
+  }
+
+  /** One datagram from the network. Every path ends in a handler or a counted drop. */
+  receive(packet: Buffer, from: PeerAddress): void {
+    const h = decodeL2tpHeader(packet);
+    if (!h.ok) {
+      this.count(`bad-header:${h.error.code}`);
+      this.log("debug", `bad-header:${h.error.code}`, `from ${peerKey(from)}: ${h.error.reason}`);
+      return;
+    }
+    const header = h.value;
+    if (header.kind === "data") {
+      const t = this.tunnels.get(header.tunnelId);
+      const s = t?.sessionFor(header.sessionId);
+      if (t === undefined || s === undefined || s.state !== "established") {
+        this.count("data-unknown-session");
+        return;
+      }
+      s.rxPackets++;
+      this.events.data?.(t, s, packet, header);
+      return;
+    }
+    if (header.tunnelId === 0) {
+      this.onNewTunnel(packet, header.ns, from);
+      return;
+    }
+    const t = this.tunnels.get(header.tunnelId);
+    if (t === undefined) {
+      this.count("control-unknown-tunnel");
+      this.log("debug", "unknown-tunnel", `from ${peerKey(from)}: control message for unknown tunnel ${header.tunnelId}`);
+      return;
+    }
+    if (t.address.address !== from.address || t.address.port !== from.port) {
+      // RFC 2661 8.1: the peer may change its port after SCCRQ; follow the port, not the address.
+      if (t.address.address !== from.address) {
+        this.count("control-wrong-peer");
+        return;
+      }
+      (t as { address: PeerAddress }).address = from;
+    }
+    t.receive(packet, header);
+  }
+
+  /** Sends an L2TP data message (already framed) to a session's peer. */
+  sendData(t: Tunnel, packet: Buffer): void {
+    this.endpoint.send(packet, t.address);
+  }
+
+  /** Tunnel ID 0: only an SCCRQ may open a tunnel (RFC 2661 5.1). */
+  private onNewTunnel(packet: Buffer, ns: number, from: PeerAddress): void {
+    // Peek the message type and Assigned Tunnel ID before committing state: a flood of junk
+    // SCCRQs must cost a decode, not a tunnel.
+    const { decodeControlMessage, getAvp, AvpType } = wire;
+    const secret = this.config.secret;
+    const r = decodeControlMessage(packet, secret === undefined ? {} : { secret });
+    if (!r.ok) {
+      this.count(`bad-sccrq:${r.error.code}`);
+      this.log("info", `bad-sccrq:${r.error.code}`, `from ${peerKey(from)}: ${r.error.reason}`);
+      return;
+    }
+    const msg = r.value;
+    if (msg.messageType === "ZLB") {
+      this.count("zlb-for-tunnel-0");
+      return;
+    }
+    if (msg.messageType !== L2tpMessageType.SCCRQ) {
+      this.count("non-sccrq-for-tunnel-0");
+      return;
+    }
+    const peerTunnelId = getAvp(msg, AvpType.AssignedTunnelId) ?? 0;
+    const key = `${peerKey(from)}/${peerTunnelId}`;
+    const existing = this.byPeerTunnel.get(key);
+    if (existing !== undefined && existing.state !== "closed") {
+      if (this.isRetransmittedSccrq(existing, packet)) {
+        // RFC 2661 5.8: a retransmitted SCCRQ; the tunnel's transport acknowledges the duplicate.
+        existing.receive(packet, controlHeader(existing.localId, ns, msg.nr, packet.length));
+        return;
+      }
+      this.count("tunnel-replaced");
+      this.log("info", "tunnel-replaced", `${peerKey(from)} reopened tunnel ${peerTunnelId}: replacing our tunnel ${existing.localId}`);
+      existing.replace();
+    }
+    const id = this.tunnelIds.allocate();
+    if (id === undefined) {
+      this.count("sccrq-no-tunnel-id");
+      return;
+    }
+    const t = new Tunnel(this.host, "lns", id, from);
+    t.openingSccrq = Buffer.from(packet);
+    this.tunnels.set(id, t);
+    this.byPeerTunnel.set(key, t);
+    if (this.tunnels.size > this.config.maxTunnels) {
+      // RFC 2661 4.4.2: StopCCN, general error, "insufficient resources".
+      this.count("sccrq-refused");
+      t.refusal = { by: "local", resultCode: StopCcnResultCode.GeneralError, errorCode: L2tpErrorCode.InsufficientResources, message: "too many tunnels" };
+    }
+    t.receive(packet, controlHeader(id, ns, msg.nr, packet.length));
+  }
+
+  /**
+   * The same bytes again, soon after: a retransmission (its Nr is 0 like the first). Anything else
+   * with the same peer and Assigned Tunnel ID comes from a LAC that restarted.
+   */
+  private isRetransmittedSccrq(t: Tunnel, packet: Buffer): boolean {
+    const first = t.openingSccrq;
+    if (first === undefined || !first.equals(packet)) return false;
+    const { retransmitCapMs, maxRetries } = this.config.reliable;
+    return t.state === "wait-ctl-conn" || this.clock.now() - t.createdAt < retransmitCapMs * (maxRetries + 1);
+  }
+
+  private count(what: string): void {
+    this.counters.set(what, (this.counters.get(what) ?? 0) + 1);
+  }
+
+  private log(level: LogLevel, reason: string, message: string): void {
+    this.events.log?.(level, reason, message);
+  }
+
+  private makeHost(): TunnelHost {
+    return {
+      config: this.config,
+      clock: this.clock,
+      random: (n) => this.random(n),
+      transmit: (p, to) => { this.endpoint.send(p, to); },
+      admitSession: () => {
+        if (this.sessions >= this.config.maxSessions) {
+          // RFC 2661 4.4.2: general error, error code 7 "try another": the LAC should use another LNS.
+          return { resultCode: CdnResultCode.GeneralError, errorCode: L2tpErrorCode.TryAnother, message: "session limit reached, try another LNS" };
+        }
+        if (this.sessionsInSetup >= this.config.maxSessionsInSetup) {
+          return { resultCode: CdnResultCode.NoFacilitiesTemporary, message: "too many sessions in setup, retry later" };
+        }
+        return undefined;
+      },
+      sessionAdded: (s) => {
+        this.sessions++;
+        if (s.inSetup || s.state === "idle") this.sessionsInSetup++;
+      },
+      sessionStateChanged: (t, s) => {
+        if (s.state === "established") {
+          this.sessionsInSetup--;
+          this.events.sessionUp?.(t, s);
+        }
+      },
+      sessionRemoved: (t, s) => {
+        this.sessions--;
+        const wasUp = s.history.some((h) => h.to === "established");
+        if (!wasUp) this.sessionsInSetup--;
+        this.events.sessionDown?.(t, s);
+      },
+      tunnelStateChanged: (t) => {
+        if (t.state === "established") this.events.tunnelUp?.(t);
+      },
+      tunnelFreed: (t) => {
+        if (this.tunnels.get(t.localId) === t) {
+          this.tunnels.delete(t.localId);
+          this.tunnelIds.release(t.localId);
+        }
+        for (const [k, v] of this.byPeerTunnel) {
+          if (v === t) {
+            this.byPeerTunnel.delete(k);
+            break;
+          }
+        }
+        this.events.tunnelDown?.(t);
+      },
+      count: (what) => { this.count(what); },
+      log: (level, reason, message) => { this.log(level, reason, message); },
+    };
+  }
+}

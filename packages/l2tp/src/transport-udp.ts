@@ -1,0 +1,90 @@
+// The UDP side of the control plane behind a small interface (STYLE.md), with a real one over
+// node:dgram and an in-memory network for in-process tests.
+import { createSocket, type Socket } from "node:dgram";
+
+export interface PeerAddress {
+  readonly address: string;
+  readonly port: number;
+}
+
+export interface UdpEndpoint {
+  send(packet: Buffer, to: PeerAddress): void;
+  /** Receives every datagram; one handler. */
+  onMessage(handler: (packet: Buffer, from: PeerAddress) => void): void;
+  readonly local: PeerAddress;
+  close(): void;
+}
+
+export function peerKey(p: PeerAddress): string {
+  return `${p.address}:${p.port}`;
+}
+
+/** A bound UDP socket (port 1701 for an LNS; any port for a LAC). */
+export async function openUdpEndpoint(address: string, port: number): Promise<UdpEndpoint> {
+  const type = address.includes(":") ? "udp6" : "udp4";
+  const sock: Socket = createSocket({ type, reuseAddr: false });
+  await new Promise<void>((resolve, reject) => {
+    sock.once("error", reject);
+    sock.bind(port, address, () => {
+      sock.off("error", reject);
+      resolve();
+    });
+  });
+  // Large buffers: a LAC reboot brings thousands of ICRQs at once.
+  try {
+    sock.setRecvBufferSize(4 * 1024 * 1024);
+    sock.setSendBufferSize(4 * 1024 * 1024);
+  } catch {
+    // The kernel may cap these (net.core.rmem_max); the defaults still work.
+  }
+  const bound = sock.address();
+  let handler: (packet: Buffer, from: PeerAddress) => void = () => undefined;
+  sock.on("message", (msg, rinfo) => {
+    handler(msg, { address: rinfo.address, port: rinfo.port });
+  });
+  // Errors such as ICMP port unreachable must not take the process down.
+  sock.on("error", () => undefined);
+  return {
+    local: { address: bound.address, port: bound.port },
+    send(packet, to) {
+      sock.send(packet, to.port, to.address);
+    },
+    onMessage(h) {
+      handler = h;
+    },
+    close() {
+      sock.close();
+    },
+  };
+}
+
+/**
+ * An in-memory network of endpoints for in-process tests. Delivery is deferred to the given
+ * scheduler (a FakeClock's setTimeout, typically) so that nothing re-enters synchronously.
+ */
+export class MemoryNetwork {
+  private readonly endpoints = new Map<string, (packet: Buffer, from: PeerAddress) => void>();
+
+  constructor(private readonly schedule: (fn: () => void, delayMs: number) => void, private readonly delayMs = 1) {}
+
+  endpoint(address: string, port: number): UdpEndpoint {
+    const local = { address, port };
+    const key = peerKey(local);
+    this.endpoints.set(key, () => undefined);
+    return {
+      local,
+      send: (packet, to) => {
+        const copy = Buffer.from(packet);
+        this.schedule(() => {
+          this.endpoints.get(peerKey(to))?.(copy, local);
+        }, this.delayMs);
+      },
+      onMessage: (h) => {
+        this.endpoints.set(key, h);
+      },
+      close: () => {
+        this.endpoints.delete(key);
+      },
+    };
+  }
+}

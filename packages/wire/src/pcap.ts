@@ -1,0 +1,167 @@
+// Classic libpcap file encoder (https://www.tcpdump.org/manpages/pcap-savefile.5.html) and an
+// IPv4+UDP packet builder, so tests can hand our L2TP/PPP bytes to tshark as UDP port 1701.
+// Pure: no I/O, no clock; the caller writes the returned bytes wherever it likes.
+
+/** LINKTYPE_ETHERNET: each record starts with a 14-byte Ethernet II header. */
+export const LINKTYPE_ETHERNET = 1;
+/** LINKTYPE_RAW: each record is a bare IPv4 or IPv6 packet (version nibble tells which). */
+export const LINKTYPE_RAW = 101;
+/** LINKTYPE_LINUX_SLL: Linux "cooked" capture (what `dumpcap -i any` writes). */
+export const LINKTYPE_LINUX_SLL = 113;
+
+/** The magic of a microsecond-resolution classic pcap file. */
+export const PCAP_MAGIC = 0xa1b2c3d4;
+export const PCAP_VERSION_MAJOR = 2;
+export const PCAP_VERSION_MINOR = 4;
+/** Default snapshot length, as libpcap uses today. */
+export const PCAP_DEFAULT_SNAPLEN = 262144;
+
+const GLOBAL_HEADER_BYTES = 24;
+const RECORD_HEADER_BYTES = 16;
+
+export interface PcapRecord {
+  /** Microseconds since the Unix epoch. Default: the record's index in milliseconds (0, 1000, ...). */
+  readonly timestampUs?: number;
+  readonly data: Uint8Array;
+  /** Length on the wire when `data` is a truncated copy. Default: data.length. */
+  readonly originalLength?: number;
+}
+
+export interface PcapOptions {
+  /** Default LINKTYPE_RAW. */
+  readonly linktype?: number;
+  /** Default PCAP_DEFAULT_SNAPLEN; no record may be longer. */
+  readonly snaplen?: number;
+}
+
+function checkUint(name: string, value: number, max: number): void {
+  if (!Number.isInteger(value) || value < 0 || value > max) {
+    throw new RangeError(`pcap: ${name} ${value} is not an integer in 0..${max}`);
+  }
+}
+
+/**
+ * A classic pcap file: 24-byte global header (magic 0xa1b2c3d4, version 2.4, thiszone 0,
+ * sigfigs 0, snaplen, linktype), then per record a 16-byte header (ts_sec, ts_usec, incl_len,
+ * orig_len) and the bytes. Written big-endian, so the file starts a1 b2 c3 d4 (readers accept
+ * either byte order by looking at the magic). Throws RangeError on values a pcap cannot hold.
+ */
+export function encodePcap(records: readonly PcapRecord[], options: PcapOptions = {}): Buffer {
+  const linktype = options.linktype ?? LINKTYPE_RAW;
+  const snaplen = options.snaplen ?? PCAP_DEFAULT_SNAPLEN;
+  checkUint("linktype", linktype, 0xffffffff);
+  checkUint("snaplen", snaplen, 0x7fffffff);
+
+  let total = GLOBAL_HEADER_BYTES;
+  for (const r of records) total += RECORD_HEADER_BYTES + r.data.length;
+  const out = Buffer.alloc(total);
+  out.writeUInt32BE(PCAP_MAGIC, 0);
+  out.writeUInt16BE(PCAP_VERSION_MAJOR, 4);
+  out.writeUInt16BE(PCAP_VERSION_MINOR, 6);
+  out.writeInt32BE(0, 8); // thiszone: timestamps are UTC
+  out.writeUInt32BE(0, 12); // sigfigs
+  out.writeUInt32BE(snaplen, 16);
+  out.writeUInt32BE(linktype, 20);
+
+  let off = GLOBAL_HEADER_BYTES;
+  records.forEach((r, index) => {
+    const ts = r.timestampUs ?? index * 1000;
+    checkUint("timestampUs", ts, 0xffffffff * 1_000_000 + 999_999);
+    const len = r.data.length;
+    if (len > snaplen) throw new RangeError(`pcap: record ${index} has ${len} bytes, above snaplen ${snaplen}`);
+    const orig = r.originalLength ?? len;
+    checkUint("originalLength", orig, 0xffffffff);
+    if (orig < len) throw new RangeError(`pcap: record ${index} originalLength ${orig} below its ${len} bytes`);
+    out.writeUInt32BE(Math.floor(ts / 1_000_000), off);
+    out.writeUInt32BE(ts % 1_000_000, off + 4);
+    out.writeUInt32BE(len, off + 8);
+    out.writeUInt32BE(orig, off + 12);
+    out.set(r.data, off + RECORD_HEADER_BYTES);
+    off += RECORD_HEADER_BYTES + len;
+  });
+  return out;
+}
+
+export interface Ipv4UdpOptions {
+  /** Dotted quad, e.g. "192.0.2.1". */
+  readonly src: string;
+  readonly srcPort: number;
+  readonly dst: string;
+  readonly dstPort: number;
+  readonly payload: Uint8Array;
+  /** Default 64. */
+  readonly ttl?: number;
+  /** IPv4 Identification; default 0. */
+  readonly id?: number;
+  /** Sets DF; default true (as Linux sends UDP). */
+  readonly dontFragment?: boolean;
+}
+
+const IPV4_HEADER_BYTES = 20;
+const UDP_HEADER_BYTES = 8;
+const IPPROTO_UDP = 17;
+
+function parseIpv4(name: string, text: string): Buffer {
+  const parts = text.split(".");
+  const bytes = parts.map((p) => (/^(0|[1-9][0-9]{0,2})$/.test(p) ? Number(p) : NaN));
+  if (bytes.length !== 4 || bytes.some((b) => Number.isNaN(b) || b > 255)) {
+    throw new RangeError(`pcap: ${name} "${text}" is not a dotted-quad IPv4 address`);
+  }
+  return Buffer.from(bytes);
+}
+
+/** RFC 1071 ones'-complement sum of 16-bit words, folded, not yet complemented. */
+function onesComplementSum(buf: Uint8Array, initial = 0): number {
+  let sum = initial;
+  for (let i = 0; i + 1 < buf.length; i += 2) sum += ((buf[i] ?? 0) << 8) | (buf[i + 1] ?? 0);
+  if (buf.length % 2 === 1) sum += (buf[buf.length - 1] ?? 0) << 8;
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  return sum;
+}
+
+/**
+ * An IPv4 packet (20-byte header, no options) carrying one UDP datagram, with the IPv4 header
+ * checksum (RFC 791) and the UDP checksum over the pseudo-header (RFC 768) filled in; a computed
+ * UDP checksum of 0 is sent as 0xffff (RFC 768). Suitable as a LINKTYPE_RAW record.
+ * Throws RangeError on a bad address, port or a payload too large for one datagram.
+ */
+export function buildIpv4Udp(opts: Ipv4UdpOptions): Buffer {
+  const src = parseIpv4("src", opts.src);
+  const dst = parseIpv4("dst", opts.dst);
+  checkUint("srcPort", opts.srcPort, 0xffff);
+  checkUint("dstPort", opts.dstPort, 0xffff);
+  const ttl = opts.ttl ?? 64;
+  const id = opts.id ?? 0;
+  checkUint("ttl", ttl, 0xff);
+  checkUint("id", id, 0xffff);
+  const udpLength = UDP_HEADER_BYTES + opts.payload.length;
+  const totalLength = IPV4_HEADER_BYTES + udpLength;
+  if (totalLength > 0xffff) throw new RangeError(`pcap: UDP payload of ${opts.payload.length} bytes does not fit in IPv4`);
+
+  const pkt = Buffer.alloc(totalLength);
+  pkt[0] = 0x45; // version 4, IHL 5 words
+  pkt[1] = 0; // DSCP/ECN
+  pkt.writeUInt16BE(totalLength, 2);
+  pkt.writeUInt16BE(id, 4);
+  pkt.writeUInt16BE(opts.dontFragment === false ? 0 : 0x4000, 6);
+  pkt[8] = ttl;
+  pkt[9] = IPPROTO_UDP;
+  src.copy(pkt, 12);
+  dst.copy(pkt, 16);
+  pkt.writeUInt16BE(~onesComplementSum(pkt.subarray(0, IPV4_HEADER_BYTES)) & 0xffff, 10);
+
+  const udp = pkt.subarray(IPV4_HEADER_BYTES);
+  udp.writeUInt16BE(opts.srcPort, 0);
+  udp.writeUInt16BE(opts.dstPort, 2);
+  udp.writeUInt16BE(udpLength, 4);
+  udp.set(opts.payload, UDP_HEADER_BYTES);
+  // RFC 768 pseudo-header: source, destination, zero, protocol, UDP length.
+  const pseudo = Buffer.alloc(12);
+  src.copy(pseudo, 0);
+  dst.copy(pseudo, 4);
+  pseudo[9] = IPPROTO_UDP;
+  pseudo.writeUInt16BE(udpLength, 10);
+  const sum = ~onesComplementSum(udp, onesComplementSum(pseudo)) & 0xffff;
+  udp.writeUInt16BE(sum === 0 ? 0xffff : sum, 6);
+  return pkt;
+}
