@@ -1,3 +1,5 @@
 // @lnsd/lnsd: the daemon's composition root.
 export * from "./args.js";
 export * from "./startup.js";
+export * from "./log.js";
+export * from "./daemon.js";

@@ -1,0 +1,92 @@
+// The daemon's composition root: builds the running parts from the settings and owns their
+// lifetime (start, reload, the two kinds of stop). Runs on the control thread.
+import { hostname as osHostname } from "node:os";
+import { L2tpNode, openUdpEndpoint, type L2tpConfig, type LogLevel } from "@lnsd/l2tp";
+import type { Level, Logger } from "./log.js";
+
+/** What the daemon takes from the startup-config (l2tpns names in comments). */
+export interface DaemonSettings {
+  /** hostname; -h overrides it; else the system's. */
+  readonly hostname?: string;
+  /** bind_address: where LACs send L2TP (UDP 1701). */
+  readonly bindAddress: string;
+  readonly l2tpPort: number;
+  /** l2tp_secret. */
+  readonly l2tpSecret?: string;
+  /** l2tp_require_auth (lnsd extension). */
+  readonly l2tpRequireAuth: boolean;
+  /** disable_sending_hello. */
+  readonly disableSendingHello: boolean;
+  readonly maxTunnels: number;
+  readonly maxSessions: number;
+  readonly maxSessionsInSetup: number;
+}
+
+export const DEFAULT_DAEMON_SETTINGS: DaemonSettings = {
+  bindAddress: "0.0.0.0",
+  l2tpPort: 1701,
+  l2tpRequireAuth: false,
+  disableSendingHello: false,
+  maxTunnels: 65_534,
+  maxSessions: 250_000,
+  maxSessionsInSetup: 5_000,
+};
+
+const LOG_LEVEL: Readonly<Record<LogLevel, Level>> = { error: "error", warn: "warn", info: "info", debug: "debug" };
+
+export function l2tpConfigFrom(s: DaemonSettings): Partial<L2tpConfig> {
+  const host = s.hostname ?? osHostname();
+  return {
+    hostName: host,
+    vendorName: "lnsd",
+    ...(s.l2tpSecret === undefined || s.l2tpSecret === "" ? {} : { secret: s.l2tpSecret }),
+    requireTunnelAuth: s.l2tpRequireAuth,
+    disableSendingHello: s.disableSendingHello,
+    maxTunnels: s.maxTunnels,
+    maxSessions: s.maxSessions,
+    maxSessionsInSetup: s.maxSessionsInSetup,
+  };
+}
+
+export class Daemon {
+  private constructor(
+    readonly l2tp: L2tpNode,
+    private readonly logger: Logger,
+  ) {}
+
+  static async start(settings: DaemonSettings, logger: Logger): Promise<Daemon> {
+    const endpoint = await openUdpEndpoint(settings.bindAddress, settings.l2tpPort);
+    const node = new L2tpNode(endpoint, {
+      config: l2tpConfigFrom(settings),
+      events: {
+        log: (level, reason, message) => { logger.log(LOG_LEVEL[level], reason, message); },
+        tunnelUp: (t) => { logger.log("info", "tunnel-up", `tunnel ${t.localId} up: ${t.peer.hostName ?? "?"} at ${t.address.address}:${t.address.port}, peer id ${t.peerId}`); },
+        tunnelDown: (t) => { logger.log("info", "tunnel-down", `tunnel ${t.localId} closed: ${t.end?.message ?? `result ${t.end?.resultCode ?? 0}`}`); },
+        sessionUp: (t, s) => { logger.log("debug", "session-up", `session ${t.localId}/${s.localId} established (calling ${s.call.callingNumber ?? "-"})`); },
+        sessionDown: (t, s) => { logger.log("debug", "session-down", `session ${t.localId}/${s.localId} closed: ${s.end?.message ?? `result ${s.end?.resultCode ?? 0}`}`); },
+      },
+    });
+    logger.log("info", "start", `lnsd listening for L2TP on ${endpoint.local.address}:${endpoint.local.port}`);
+    return new Daemon(node, logger);
+  }
+
+  /** SIGTERM / SIGINT: stop without tearing sessions down, so that a cluster peer can carry on. */
+  stopKeepingSessions(): void {
+    this.logger.log("info", "stop", `stopping; ${this.l2tp.tunnels.size} tunnels and ${this.l2tp.sessionCount} sessions left to the peers`);
+    this.l2tp.endpoint.close();
+  }
+
+  /**
+   * SIGQUIT: StopCCN every tunnel (its sessions go with it), wait until each StopCCN is
+   * acknowledged or the wait runs out, then close.
+   */
+  async stopTearingDown(maxWaitMs = 10_000): Promise<void> {
+    this.logger.log("info", "stop", `shutting down ${this.l2tp.tunnels.size} tunnels and ${this.l2tp.sessionCount} sessions`);
+    this.l2tp.shutdown();
+    const deadline = Date.now() + maxWaitMs;
+    while (Date.now() < deadline && ![...this.l2tp.tunnels.values()].every((t) => t.state === "closed" || t.transport.idle)) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    this.l2tp.endpoint.close();
+  }
+}
