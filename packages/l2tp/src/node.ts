@@ -109,6 +109,11 @@ export class L2tpNode {
         this.count("data-unknown-session");
         return;
       }
+      if (t.address.address !== from.address) {
+        // Another host's packets never reach a tunnel's sessions.
+        this.count("data-wrong-peer");
+        return;
+      }
       s.rxPackets++;
       this.events.data?.(t, s, packet, header);
       return;
