@@ -1,6 +1,8 @@
 // Classic libpcap file encoder (https://www.tcpdump.org/manpages/pcap-savefile.5.html) and an
 // IPv4+UDP packet builder, so tests can hand our L2TP/PPP bytes to tshark as UDP port 1701.
 // Pure: no I/O, no clock; the caller writes the returned bytes wherever it likes.
+import { l4ChecksumV4 } from "./ip/checksum.js";
+import { IPV4_MIN_HEADER_LENGTH, IpProtocol, parseIpv4, writeIpv4Header } from "./ip/ipv4.js";
 
 /** LINKTYPE_ETHERNET: each record starts with a 14-byte Ethernet II header. */
 export const LINKTYPE_ETHERNET = 1;
@@ -97,26 +99,13 @@ export interface Ipv4UdpOptions {
   readonly dontFragment?: boolean;
 }
 
-const IPV4_HEADER_BYTES = 20;
 const UDP_HEADER_BYTES = 8;
-const IPPROTO_UDP = 17;
 
-function parseIpv4(name: string, text: string): Buffer {
-  const parts = text.split(".");
-  const bytes = parts.map((p) => (/^(0|[1-9][0-9]{0,2})$/.test(p) ? Number(p) : NaN));
-  if (bytes.length !== 4 || bytes.some((b) => Number.isNaN(b) || b > 255)) {
-    throw new RangeError(`pcap: ${name} "${text}" is not a dotted-quad IPv4 address`);
-  }
-  return Buffer.from(bytes);
-}
-
-/** RFC 1071 ones'-complement sum of 16-bit words, folded, not yet complemented. */
-function onesComplementSum(buf: Uint8Array, initial = 0): number {
-  let sum = initial;
-  for (let i = 0; i + 1 < buf.length; i += 2) sum += ((buf[i] ?? 0) << 8) | (buf[i + 1] ?? 0);
-  if (buf.length % 2 === 1) sum += (buf[buf.length - 1] ?? 0) << 8;
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  return sum;
+/** A dotted quad as a u32; stricter than parseIpv4: no leading zeros ("010" is not 10 here). */
+function addressOf(name: string, text: string): number {
+  const n = /^(0|[1-9][0-9]{0,2})(\.(0|[1-9][0-9]{0,2})){3}$/.test(text) ? parseIpv4(text) : undefined;
+  if (n === undefined) throw new RangeError(`pcap: ${name} "${text}" is not a dotted-quad IPv4 address`);
+  return n;
 }
 
 /**
@@ -126,8 +115,8 @@ function onesComplementSum(buf: Uint8Array, initial = 0): number {
  * Throws RangeError on a bad address, port or a payload too large for one datagram.
  */
 export function buildIpv4Udp(opts: Ipv4UdpOptions): Buffer {
-  const src = parseIpv4("src", opts.src);
-  const dst = parseIpv4("dst", opts.dst);
+  const src = addressOf("src", opts.src);
+  const dst = addressOf("dst", opts.dst);
   checkUint("srcPort", opts.srcPort, 0xffff);
   checkUint("dstPort", opts.dstPort, 0xffff);
   const ttl = opts.ttl ?? 64;
@@ -135,33 +124,17 @@ export function buildIpv4Udp(opts: Ipv4UdpOptions): Buffer {
   checkUint("ttl", ttl, 0xff);
   checkUint("id", id, 0xffff);
   const udpLength = UDP_HEADER_BYTES + opts.payload.length;
-  const totalLength = IPV4_HEADER_BYTES + udpLength;
+  const totalLength = IPV4_MIN_HEADER_LENGTH + udpLength;
   if (totalLength > 0xffff) throw new RangeError(`pcap: UDP payload of ${opts.payload.length} bytes does not fit in IPv4`);
 
   const pkt = Buffer.alloc(totalLength);
-  pkt[0] = 0x45; // version 4, IHL 5 words
-  pkt[1] = 0; // DSCP/ECN
-  pkt.writeUInt16BE(totalLength, 2);
-  pkt.writeUInt16BE(id, 4);
-  pkt.writeUInt16BE(opts.dontFragment === false ? 0 : 0x4000, 6);
-  pkt[8] = ttl;
-  pkt[9] = IPPROTO_UDP;
-  src.copy(pkt, 12);
-  dst.copy(pkt, 16);
-  pkt.writeUInt16BE(~onesComplementSum(pkt.subarray(0, IPV4_HEADER_BYTES)) & 0xffff, 10);
-
-  const udp = pkt.subarray(IPV4_HEADER_BYTES);
-  udp.writeUInt16BE(opts.srcPort, 0);
-  udp.writeUInt16BE(opts.dstPort, 2);
-  udp.writeUInt16BE(udpLength, 4);
-  udp.set(opts.payload, UDP_HEADER_BYTES);
-  // RFC 768 pseudo-header: source, destination, zero, protocol, UDP length.
-  const pseudo = Buffer.alloc(12);
-  src.copy(pseudo, 0);
-  dst.copy(pseudo, 4);
-  pseudo[9] = IPPROTO_UDP;
-  pseudo.writeUInt16BE(udpLength, 10);
-  const sum = ~onesComplementSum(udp, onesComplementSum(pseudo)) & 0xffff;
-  udp.writeUInt16BE(sum === 0 ? 0xffff : sum, 6);
+  writeIpv4Header(pkt, 0, { totalLength, identification: id, dontFragment: opts.dontFragment !== false, ttl, protocol: IpProtocol.UDP, src, dst });
+  const udp = IPV4_MIN_HEADER_LENGTH;
+  pkt.writeUInt16BE(opts.srcPort, udp);
+  pkt.writeUInt16BE(opts.dstPort, udp + 2);
+  pkt.writeUInt16BE(udpLength, udp + 4);
+  pkt.set(opts.payload, udp + UDP_HEADER_BYTES);
+  const sum = l4ChecksumV4(pkt, 0, udp, totalLength, IpProtocol.UDP);
+  pkt.writeUInt16BE(sum === 0 ? 0xffff : sum, udp + 6);
   return pkt;
 }

@@ -4,8 +4,6 @@
 import t from "tap";
 import {
   IpProtocol,
-  type Result,
-  type WireError,
   buildIcmpEcho,
   buildIcmpUnreachable,
   buildIcmpv6Echo,
@@ -38,18 +36,9 @@ import {
   udpV4,
   udpV6,
 } from "./lib/ip-samples.js";
+import { failure, hex, unwrap } from "./lib/util.js";
 
-const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ""), "hex");
 
-function unwrap<T>(r: Result<T, WireError>): T {
-  if (!r.ok) throw new Error(`unexpected error: ${r.error.code} ${r.error.reason}`);
-  return r.value;
-}
-
-function failure<T>(r: Result<T, WireError>): WireError {
-  if (r.ok) throw new Error("expected an error");
-  return r.error;
-}
 
 let seed = 0x2545f491;
 function rand(n: number): number {

@@ -7,8 +7,6 @@ import {
   PppProtocol,
   type ChapPacket,
   type PapPacket,
-  type Result,
-  type WireError,
   decodeChap,
   decodePap,
   decodePppFrame,
@@ -16,19 +14,10 @@ import {
   encodePap,
 } from "../src/index.js";
 import { pppSamples } from "./lib/ppp-samples.js";
+import { failure, hex, unwrap } from "./lib/util.js";
 
-const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ""), "hex");
 const str = (b: Uint8Array): string => Buffer.from(b).toString("latin1");
 
-function unwrap<T>(r: Result<T, WireError>): T {
-  if (!r.ok) throw new Error(`unexpected error: ${r.error.code} ${r.error.reason}`);
-  return r.value;
-}
-
-function failure<T>(r: Result<T, WireError>): WireError {
-  if (r.ok) throw new Error("expected an error");
-  return r.error;
-}
 
 void t.test("PAP known answer: Authenticate-Request", (t) => {
   // Code 1, Id 7, Length 15: Peer-ID "bob" and Password "hunter".

@@ -3,8 +3,6 @@
 import t from "tap";
 import {
   PppProtocol,
-  type Result,
-  type WireError,
   decodePppFrame,
   encodePppFrame,
   isValidPppProtocol,
@@ -15,18 +13,9 @@ import {
   writePppHeader,
 } from "../src/index.js";
 import { pppSamples } from "./lib/ppp-samples.js";
+import { failure, hex, unwrap } from "./lib/util.js";
 
-const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ""), "hex");
 
-function unwrap<T>(r: Result<T, WireError>): T {
-  if (!r.ok) throw new Error(`unexpected error: ${r.error.code} ${r.error.reason}`);
-  return r.value;
-}
-
-function failure<T>(r: Result<T, WireError>): WireError {
-  if (r.ok) throw new Error("expected an error");
-  return r.error;
-}
 
 void t.test("full header FF 03 and two-octet protocol", (t) => {
   const buf = hex("ff03 c021 0901 0008 5a3c91e7");

@@ -7,9 +7,7 @@ import {
   PppProtocol,
   type LcpOption,
   type LcpPacket,
-  type Result,
   type UnknownOption,
-  type WireError,
   decodeLcp,
   decodePppFrame,
   encodeLcp,
@@ -18,18 +16,9 @@ import {
   LCP_OPTIONS,
 } from "../src/index.js";
 import { LCP_CODES, pppSamples } from "./lib/ppp-samples.js";
+import { failure, hex, unwrap } from "./lib/util.js";
 
-const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ""), "hex");
 
-function unwrap<T>(r: Result<T, WireError>): T {
-  if (!r.ok) throw new Error(`unexpected error: ${r.error.code} ${r.error.reason}`);
-  return r.value;
-}
-
-function failure<T>(r: Result<T, WireError>): WireError {
-  if (r.ok) throw new Error("expected an error");
-  return r.error;
-}
 
 /** Exhaustive over LcpPacket: fails to compile if a kind is added and not handled. */
 function describe(p: LcpPacket): string {

@@ -8,8 +8,6 @@ import {
   type IpcpOption,
   type IpcpPacket,
   type Ipv6cpPacket,
-  type Result,
-  type WireError,
   decodeCcp,
   decodeIpcp,
   decodeIpv6cp,
@@ -21,18 +19,10 @@ import {
   parseIpv4,
 } from "../src/index.js";
 import { pppSamples } from "./lib/ppp-samples.js";
+import { failure, hex, unwrap } from "./lib/util.js";
+import type { Result, WireError } from "../src/index.js";
 
-const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ""), "hex");
 
-function unwrap<T>(r: Result<T, WireError>): T {
-  if (!r.ok) throw new Error(`unexpected error: ${r.error.code} ${r.error.reason}`);
-  return r.value;
-}
-
-function failure<T>(r: Result<T, WireError>): WireError {
-  if (r.ok) throw new Error("expected an error");
-  return r.error;
-}
 
 function v4(s: string): number {
   const a = parseIpv4(s);

@@ -15,6 +15,7 @@ import {
   type L2tpControlMessageInit,
   type L2tpEncodeOptions,
 } from "../../src/index.js";
+import { hex } from "./util.js";
 
 export interface L2tpSample {
   readonly name: string;
@@ -23,12 +24,13 @@ export interface L2tpSample {
   readonly messageType: L2tpMessageType | "ZLB" | "data";
   /** The shared secret needed to reveal hidden AVPs, when the sample has some. */
   readonly secret?: string;
+  /** For control messages and ZLBs: what was encoded, so tests can compare against our values. */
+  readonly control?: ControlSample;
 }
 
 /** The tunnel secret the samples use for authentication and hiding. */
 export const SAMPLE_SECRET = "lnsd-test-secret";
 
-const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ""), "hex");
 
 /** Challenge the LAC sends in its SCCRQ, and the one the LNS sends in its SCCRP. */
 export const LAC_CHALLENGE = hex("a1b2c3d4e5f60718293a4b5c6d7e8f90");
@@ -90,7 +92,7 @@ export function addExampleAvp<K extends AvpType>(avps: AvpValues, type: K): AvpV
   return value;
 }
 
-interface ControlSample {
+export interface ControlSample {
   readonly name: string;
   readonly msg: L2tpControlMessageInit;
   readonly opts?: L2tpEncodeOptions;
@@ -262,6 +264,7 @@ function controlSamples(): ControlSample[] {
           [AvpType.ProxyAuthenChallenge]: hex("00112233445566778899aabbccddeeff"),
           [AvpType.ProxyAuthenId]: 1,
           [AvpType.ProxyAuthenResponse]: hex("ffeeddccbbaa99887766554433221100"),
+          [AvpType.PrivateGroupId]: Buffer.from("wholesale-7", "latin1"),
         },
       },
     },
@@ -345,7 +348,8 @@ export const LCP_CONFREQ_FRAME = Buffer.concat([hex("ff03 c021 01 01"), Buffer.f
 export function l2tpSamples(): L2tpSample[] {
   const out: L2tpSample[] = controlSamples().map((s) => {
     const bytes = encodeControlMessage(s.msg, s.opts ?? {});
-    return s.secret === undefined ? { name: s.name, bytes, messageType: s.msg.messageType } : { name: s.name, bytes, messageType: s.msg.messageType, secret: s.secret };
+    const sample = { name: s.name, bytes, messageType: s.msg.messageType, control: s };
+    return s.secret === undefined ? sample : { ...sample, secret: s.secret };
   });
   out.push({ name: "data-lcp-confreq", bytes: encodeL2tpDataMessage({ tunnelId: 4711, sessionId: 0x1234, withLength: true, priority: true }, LCP_CONFREQ_FRAME), messageType: "data" });
   out.push({ name: "data-lcp-confreq-seq", bytes: encodeL2tpDataMessage({ tunnelId: 4711, sessionId: 0x1234, ns: 0 }, LCP_CONFREQ_FRAME), messageType: "data" });

@@ -10,7 +10,8 @@
 //     l2tp.priority, l2tp.version}, l2tp.length, l2tp.tunnel, l2tp.session, l2tp.Ns, l2tp.Nr,
 //     l2tp.offset, l2tp.zero_length_body_message (ZLB)
 //   one object per AVP, keyed by a label such as "Control Message AVP", holding l2tp.avp.mandatory,
-//     l2tp.avp.hidden, l2tp.avp.length, l2tp.avp.vendor_id, l2tp.avp.type and the value fields:
+//     l2tp.avp.hidden, l2tp.avp.length, l2tp.avp.vendor_id, l2tp.avp.type and the value fields
+//     (a hidden AVP holds only mandatory, hidden and length: its label is the one sign of its type):
 //     l2tp.avp.message_type, l2tp.avp.protocol_version/_revision, l2tp.avp.host_name,
 //     l2tp.avp.assigned_tunnel_id, l2tp.avp.assigned_session_id, l2tp.avp.chap_challenge,
 //     l2tp.avp.chap_challenge_response, l2tp.result_code (sic, no ".avp"), l2tp.avp.error_code,
@@ -21,11 +22,15 @@
 //     is "<p>.opt.<name>" (raw option bytes) + "<p>.opt.<name>_tree" {<p>.opt.type,
 //     <p>.opt.length, value fields: lcp.opt.mru, lcp.opt.auth_protocol, lcp.opt.algorithm,
 //     lcp.opt.magic_number, lcp.opt.asyncmap, lcp.opt.mrru, lcp.opt.ep_disc_class,
-//     ipcp.opt.ip_address, ipcp.opt.pri_dns_address, ipv6cp.interface_identifier ...}
-//   lcp.magic_number, lcp.data, lcp.message, lcp.rej_proto (Echo, Discard, Term, Protocol-Reject)
+//     ipcp.opt.ip_address, ipcp.opt.pri_dns_address, ipv6cp.interface_identifier ...}; IPV6CP
+//     option 2 comes with IPCP's names (ipcp.opt.type, ipcp.opt.compress_proto, ipcp.data)
+//   lcp.magic_number, lcp.data (Echo, Discard), lcp.rej_proto (Protocol-Reject, the rejected
+//     packet nested as its protocol's layer), ppp.data (Terminate, Code-Reject)
 //   chap.code, chap.identifier, chap.length, chap.data {chap.value_size, chap.value, chap.name},
-//     chap.message; pap.code, pap.identifier, pap.length, pap.data {pap.peer_id.len, pap.peer_id,
-//     pap.password.len, pap.password} / {pap.message.len, pap.message}
+//     chap.message; pap.code, pap.identifier, pap.length, pap.data {pap.peer_id.length,
+//     pap.peer_id, pap.password.length, pap.password} / {pap.message.length, pap.message}
+//   <proto>.checksum.status ("1" good, "0" bad, "2" unverified): ip/tcp/udp only when the caller
+//     passes -o ip.check_checksum:TRUE (tcp., udp. likewise); icmp and icmpv6 always
 //   _ws.malformed, _ws.expert {<field>, _ws.expert.message, _ws.expert.severity, _ws.expert.group}
 import { execFile } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -254,28 +259,56 @@ function directChildHas(obj: JsonObject, key: string): boolean {
   return obj.entries.some((e) => e.key === key);
 }
 
-/** Objects under `root` that directly hold field `key`, in order (not descending into a match). */
-function groupsHolding(root: JsonObject, key: string): JsonObject[] {
-  const out: JsonObject[] = [];
-  const visit = (v: JsonValue): void => {
+/** A group of fields found under the member `key` of its parent object. */
+interface KeyedGroup {
+  readonly key: string;
+  readonly parent: JsonObject;
+  readonly group: JsonObject;
+}
+
+/** Objects under `root` with a direct member that `holds`, in order (not descending into a match). */
+function keyedGroups(root: JsonObject, holds: (key: string) => boolean): KeyedGroup[] {
+  const out: KeyedGroup[] = [];
+  const visit = (parent: JsonObject, key: string, v: JsonValue): void => {
     if (isJsonArray(v)) {
-      v.items.forEach(visit);
+      for (const item of v.items) visit(parent, key, item);
       return;
     }
     if (!isJsonObject(v)) return;
-    for (const e of v.entries) {
-      if (isJsonObject(e.value) && directChildHas(e.value, key)) out.push(e.value);
-      else visit(e.value);
+    if (v !== root && v.entries.some((e) => holds(e.key))) {
+      out.push({ key, parent, group: v });
+      return;
     }
+    for (const e of v.entries) visit(v, e.key, e.value);
   };
-  visit(root);
+  visit(root, "", root);
   return out;
 }
 
-/** The AVPs of the (first) L2TP layer, each the object holding l2tp.avp.type and its value fields. */
-export function l2tpAvps(frame: Frame): JsonObject[] {
+/** Objects under `root` that directly hold field `key`, in order (not descending into a match). */
+function groupsHolding(root: JsonObject, key: string): JsonObject[] {
+  return keyedGroups(root, (k) => k === key).map((g) => g.group);
+}
+
+/** An AVP as tshark shows it: the member it sits under ("Host Name AVP") and its fields. */
+export interface TsharkAvp {
+  readonly label: string;
+  readonly fields: JsonObject;
+}
+
+/**
+ * The AVPs of the (first) L2TP layer in wire order, hidden ones included. tshark 4.0 gives a
+ * hidden AVP only l2tp.avp.mandatory, l2tp.avp.hidden and l2tp.avp.length, no l2tp.avp.type: its
+ * type shows in the label alone.
+ */
+export function l2tpAvpEntries(frame: Frame): TsharkAvp[] {
   const l2tp = layer(frame, "l2tp");
-  return l2tp === undefined ? [] : groupsHolding(l2tp, "l2tp.avp.type");
+  return l2tp === undefined ? [] : keyedGroups(l2tp, (k) => k === "l2tp.avp.hidden").map((g) => ({ label: g.key, fields: g.group }));
+}
+
+/** The AVPs of the (first) L2TP layer, each the object holding its flags, type and value fields. */
+export function l2tpAvps(frame: Frame): JsonObject[] {
+  return l2tpAvpEntries(frame).map((a) => a.fields);
 }
 
 /**
@@ -285,6 +318,36 @@ export function l2tpAvps(frame: Frame): JsonObject[] {
 export function pppOptions(frame: Frame, proto: string): JsonObject[] {
   const l = layer(frame, proto);
   return l === undefined ? [] : groupsHolding(l, `${proto}.opt.type`);
+}
+
+/** A configuration option as tshark shows it: its raw bytes ("01:04:05:dc") and its fields. */
+export interface TsharkOption {
+  readonly raw?: string;
+  readonly fields: JsonObject;
+}
+
+/**
+ * The configuration options under `node` (a PPP control layer, or the packet an LCP
+ * Protocol-Reject carries), in order. An option is the object holding any "*.opt.type": tshark
+ * 4.0 dissects IPV6CP option 2 with IPCP's fields ("ipcp.opt.type" inside the ipv6cp layer).
+ * The raw bytes are the sibling "<field>" of the "<field>_tree" the option's fields sit in.
+ */
+export function pppOptionEntries(node: JsonObject): TsharkOption[] {
+  return keyedGroups(node, (k) => k.endsWith(".opt.type")).map((g) => {
+    const raw = g.key.endsWith("_tree") ? leafText(member(g.parent, g.key.slice(0, -"_tree".length))) : undefined;
+    return raw === undefined ? { fields: g.group } : { raw, fields: g.group };
+  });
+}
+
+/**
+ * The top-level layer named `name` that comes after the first layer named `after`: the IP packet
+ * inside PPP is layerAfter(frame, "ppp", "ip"), not the outer IP that carried the UDP datagram.
+ */
+export function layerAfter(frame: Frame, after: string, name: string): JsonObject | undefined {
+  const from = frame.layers.entries.findIndex((e) => e.key === after);
+  if (from < 0) return undefined;
+  const found = frame.layers.entries.slice(from + 1).find((e) => e.key === name)?.value;
+  return isJsonObject(found) ? found : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
