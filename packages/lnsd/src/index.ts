@@ -3,3 +3,4 @@ export * from "./args.js";
 export * from "./startup.js";
 export * from "./log.js";
 export * from "./daemon.js";
+export * from "./trace.js";

@@ -1,8 +1,10 @@
-// Classic libpcap file encoder (https://www.tcpdump.org/manpages/pcap-savefile.5.html) and an
+// Classic libpcap file encoder and reader (https://www.tcpdump.org/manpages/pcap-savefile.5.html) and an
 // IPv4+UDP packet builder, so tests can hand our L2TP/PPP bytes to tshark as UDP port 1701.
 // Pure: no I/O, no clock; the caller writes the returned bytes wherever it likes.
 import { l4ChecksumV4 } from "./ip/checksum.js";
-import { IPV4_MIN_HEADER_LENGTH, IpProtocol, parseIpv4, writeIpv4Header } from "./ip/ipv4.js";
+import { decodeIpv4Header, IPV4_MIN_HEADER_LENGTH, IpProtocol, parseIpv4, writeIpv4Header } from "./ip/ipv4.js";
+import { DROP, wireError, type WireError } from "./errors.js";
+import { err, ok, type Result } from "./result.js";
 
 /** LINKTYPE_ETHERNET: each record starts with a 14-byte Ethernet II header. */
 export const LINKTYPE_ETHERNET = 1;
@@ -13,6 +15,8 @@ export const LINKTYPE_LINUX_SLL = 113;
 
 /** The magic of a microsecond-resolution classic pcap file. */
 export const PCAP_MAGIC = 0xa1b2c3d4;
+/** The same format with nanosecond timestamps. */
+export const PCAP_MAGIC_NS = 0xa1b23c4d;
 export const PCAP_VERSION_MAJOR = 2;
 export const PCAP_VERSION_MINOR = 4;
 /** Default snapshot length, as libpcap uses today. */
@@ -137,4 +141,94 @@ export function buildIpv4Udp(opts: Ipv4UdpOptions): Buffer {
   const sum = l4ChecksumV4(pkt, 0, udp, totalLength, IpProtocol.UDP);
   pkt.writeUInt16BE(sum === 0 ? 0xffff : sum, udp + 6);
   return pkt;
+}
+
+// ---- reading ----------------------------------------------------------------------------------
+
+export interface PcapFile {
+  readonly linktype: number;
+  readonly snaplen: number;
+  readonly records: readonly { readonly timestampUs: number; readonly data: Uint8Array; readonly originalLength: number }[];
+}
+
+/**
+ * Reads a classic pcap file in either byte order, microsecond or nanosecond timestamps. Total:
+ * a truncated last record or a lying length is an error, never an exception.
+ */
+export function decodePcap(buf: Uint8Array): Result<PcapFile, WireError> {
+  if (buf.length < GLOBAL_HEADER_BYTES) return err(wireError("truncated", `pcap header needs ${GLOBAL_HEADER_BYTES} octets`, DROP, buf.length));
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const magicBe = view.getUint32(0, false);
+  let le: boolean;
+  let nano = false;
+  if (magicBe === PCAP_MAGIC || magicBe === PCAP_MAGIC_NS) {
+    le = false;
+    nano = magicBe === PCAP_MAGIC_NS;
+  } else if (view.getUint32(0, true) === PCAP_MAGIC || view.getUint32(0, true) === PCAP_MAGIC_NS) {
+    le = true;
+    nano = view.getUint32(0, true) === PCAP_MAGIC_NS;
+  } else {
+    return err(wireError("bad-header", "not a classic pcap file (pcapng is not read)", DROP, magicBe));
+  }
+  const snaplen = view.getUint32(16, le);
+  const linktype = view.getUint32(20, le);
+  const records: { timestampUs: number; data: Uint8Array; originalLength: number }[] = [];
+  let at = GLOBAL_HEADER_BYTES;
+  while (at < buf.length) {
+    if (at + RECORD_HEADER_BYTES > buf.length) return err(wireError("truncated", `pcap record header at ${at} cut short`, DROP, at));
+    const sec = view.getUint32(at, le);
+    const frac = view.getUint32(at + 4, le);
+    const incl = view.getUint32(at + 8, le);
+    const orig = view.getUint32(at + 12, le);
+    at += RECORD_HEADER_BYTES;
+    if (incl > buf.length - at) return err(wireError("bad-length", `pcap record of ${incl} octets runs past the file`, DROP, incl));
+    records.push({ timestampUs: sec * 1e6 + (nano ? Math.floor(frac / 1000) : frac), data: buf.subarray(at, at + incl), originalLength: orig });
+    at += incl;
+  }
+  return ok({ linktype, snaplen, records });
+}
+
+export interface UdpDatagram {
+  readonly src: number;
+  readonly srcPort: number;
+  readonly dst: number;
+  readonly dstPort: number;
+  readonly payload: Uint8Array;
+}
+
+/**
+ * The UDP datagram in one captured frame (raw IP, Ethernet or Linux cooked capture, IPv4 only;
+ * the L2TP peers in our captures are IPv4). A frame that is not IPv4/UDP is an error.
+ */
+export function udpInFrame(linktype: number, frame: Uint8Array): Result<UdpDatagram, WireError> {
+  let ipAt: number;
+  let etherType: number;
+  if (linktype === LINKTYPE_RAW) {
+    ipAt = 0;
+    etherType = 0x0800;
+  } else if (linktype === LINKTYPE_ETHERNET) {
+    ipAt = 14;
+    etherType = ((frame[12] ?? 0) << 8) | (frame[13] ?? 0);
+  } else if (linktype === LINKTYPE_LINUX_SLL) {
+    ipAt = 16;
+    etherType = ((frame[14] ?? 0) << 8) | (frame[15] ?? 0);
+  } else {
+    return err(wireError("bad-value", `link type ${linktype} not read`, DROP, linktype));
+  }
+  if (etherType !== 0x0800) return err(wireError("bad-value", `not IPv4 (ethertype 0x${etherType.toString(16)})`, DROP, etherType));
+  const ip = decodeIpv4Header(frame, ipAt);
+  if (!ip.ok) return ip;
+  if (ip.value.protocol !== IpProtocol.UDP) return err(wireError("bad-value", `not UDP (protocol ${ip.value.protocol})`, DROP, ip.value.protocol));
+  const udpAt = ipAt + ip.value.headerLength;
+  const end = Math.min(frame.length, ipAt + ip.value.totalLength);
+  if (udpAt + 8 > end) return err(wireError("truncated", "UDP header cut short", DROP, end - udpAt));
+  const udpLength = ((frame[udpAt + 4] ?? 0) << 8) | (frame[udpAt + 5] ?? 0);
+  if (udpLength < 8 || udpAt + udpLength > end) return err(wireError("bad-length", `UDP length ${udpLength} does not fit`, DROP, udpLength));
+  return ok({
+    src: ip.value.src,
+    srcPort: ((frame[udpAt] ?? 0) << 8) | (frame[udpAt + 1] ?? 0),
+    dst: ip.value.dst,
+    dstPort: ((frame[udpAt + 2] ?? 0) << 8) | (frame[udpAt + 3] ?? 0),
+    payload: frame.subarray(udpAt + 8, udpAt + udpLength),
+  });
 }
