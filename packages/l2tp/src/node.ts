@@ -12,6 +12,8 @@ import { peerKey, type PeerAddress, type UdpEndpoint } from "./transport-udp.js"
 
 export interface L2tpNodeEvents {
   tunnelUp?(t: Tunnel): void;
+  /** The tunnel is closing: StopCCN sent or received; its sessions are gone (see t.end). */
+  tunnelClosing?(t: Tunnel): void;
   /** The tunnel left the tables (after StopCCN hold, a timeout, or replacement). */
   tunnelDown?(t: Tunnel): void;
   /** A session reached established (LNS: ICCN received; LAC: ICCN sent). */
@@ -34,7 +36,7 @@ function controlHeader(tunnelId: number, ns: number, nr: number, length: number)
 }
 
 export class L2tpNode {
-  readonly config: L2tpConfig;
+  private settings: L2tpConfig;
   readonly clock: Clock;
   readonly tunnels = new Map<number, Tunnel>();
   /** Drops and refusals by reason: `show counters`, metrics and tests read them. */
@@ -52,12 +54,25 @@ export class L2tpNode {
     readonly endpoint: UdpEndpoint,
     opts: L2tpNodeOptions = {},
   ) {
-    this.config = { ...DEFAULT_L2TP_CONFIG, ...opts.config };
+    this.settings = { ...DEFAULT_L2TP_CONFIG, ...opts.config };
     this.clock = opts.clock ?? systemClock;
     this.random = opts.random ?? randomBytes;
     this.events = opts.events ?? {};
     this.host = this.makeHost();
     endpoint.onMessage((p, from) => { this.receive(p, from); });
+  }
+
+  get config(): L2tpConfig {
+    return this.settings;
+  }
+
+  /**
+   * New settings (SIGHUP). They apply from now on: the secret and authentication to the next
+   * message decoded and the next tunnel, limits to the next admission, timers when next armed;
+   * a tunnel's reliable-delivery settings stay those it opened with.
+   */
+  reconfigure(change: Partial<L2tpConfig>): void {
+    this.settings = { ...this.settings, ...change };
   }
 
   get sessionCount(): number {
@@ -91,6 +106,15 @@ export class L2tpNode {
   /** StopCCN on every tunnel (SIGQUIT, or an orderly stop). */
   shutdown(message = "LNS shutting down"): void {
     for (const t of [...this.tunnels.values()]) t.stop(StopCcnResultCode.ShuttingDown, undefined, message);
+  }
+
+  /**
+   * Forgets every tunnel at once, without a word to the peers, and closes the endpoint: for tests
+   * and for process exit after shutdown(). Sessions and tunnels go down with their events.
+   */
+  close(): void {
+    for (const t of [...this.tunnels.values()]) t.discard();
+    this.endpoint.close();
   }
 
   /** One datagram from the network. Every path ends in a handler or a counted drop. */
@@ -129,9 +153,12 @@ export class L2tpNode {
       return;
     }
     if (t.address.address !== from.address || t.address.port !== from.port) {
-      // RFC 2661 8.1: the peer may change its port after SCCRQ; follow the port, not the address.
-      if (t.address.address !== from.address) {
+      // RFC 2661 8.1: the recipient of the SCCRQ may answer from another port, which the initiator
+      // follows; after that the ports "MUST remain static for the life of the tunnel". So only a
+      // LAC waiting for SCCRP follows a new port; anything else from elsewhere is dropped.
+      if (t.address.address !== from.address || t.role !== "lac" || t.state !== "wait-ctl-reply") {
         this.count("control-wrong-peer");
+        this.log("debug", "wrong-peer", `from ${peerKey(from)}: control message for tunnel ${t.localId} of ${peerKey(t.address)}`);
         return;
       }
       (t as { address: PeerAddress }).address = from;
@@ -163,6 +190,12 @@ export class L2tpNode {
     }
     if (msg.messageType !== L2tpMessageType.SCCRQ) {
       this.count("non-sccrq-for-tunnel-0");
+      return;
+    }
+    if (ns !== 0) {
+      // RFC 2661 5.8: the first message of a control connection has Ns 0. Any other Ns would be
+      // held for reordering, the tunnel would never leave idle, and its id would leak.
+      this.count("sccrq-bad-ns");
       return;
     }
     const peerTunnelId = getAvp(msg, AvpType.AssignedTunnelId) ?? 0;
@@ -216,7 +249,7 @@ export class L2tpNode {
 
   private makeHost(): TunnelHost {
     return {
-      config: this.config,
+      config: () => this.settings,
       clock: this.clock,
       random: (n) => this.random(n),
       transmit: (p, to) => { this.endpoint.send(p, to); },
@@ -248,6 +281,7 @@ export class L2tpNode {
       },
       tunnelStateChanged: (t) => {
         if (t.state === "established") this.events.tunnelUp?.(t);
+        else if (t.state === "closing") this.events.tunnelClosing?.(t);
       },
       tunnelFreed: (t) => {
         if (this.tunnels.get(t.localId) === t) {

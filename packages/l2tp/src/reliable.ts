@@ -65,6 +65,8 @@ export class ReliableTransport<M> {
   private nextNs = 0;
   /** Ns we expect next from the peer, i.e. the Nr we send. */
   private expectedNs = 0;
+  /** The Nr most recently put on the wire, in a message or a ZLB. */
+  private sentNr = 0;
   private peerWindow = DEFAULT_PEER_WINDOW;
   /** Appendix A congestion window, in messages; cwndAcks counts acks in congestion avoidance. */
   private cwnd = 1;
@@ -167,7 +169,8 @@ export class ReliableTransport<M> {
       this.expectedNs = seqInc(this.expectedNs);
       this.io.deliver(next);
     }
-    if (!this.isClosed()) this.scheduleAck();
+    // RFC 2661 5.8: a ZLB only when no message carried the ack, e.g. a reply sent from deliver().
+    if (!this.isClosed() && this.sentNr !== this.expectedNs) this.scheduleAck();
   }
 
   /** Sends any pending ack now (e.g. before the connection goes away). */
@@ -241,6 +244,7 @@ export class ReliableTransport<M> {
   private transmit(out: Outgoing): void {
     out.packet.writeUInt16BE(this.expectedNs, NR_OFFSET);
     // The message carries the ack: no ZLB needed.
+    this.sentNr = this.expectedNs;
     this.ackTimer?.cancel();
     this.ackTimer = undefined;
     this.io.transmit(out.packet);
@@ -288,6 +292,7 @@ export class ReliableTransport<M> {
     this.ackTimer = undefined;
     // RFC 2661 5.8: a ZLB carries the Ns of the next message to be sent and is not itself sequenced.
     this.counters.zlbSent++;
+    this.sentNr = this.expectedNs;
     this.io.transmit(this.io.buildZlb(this.zlbNs(), this.expectedNs));
   }
 

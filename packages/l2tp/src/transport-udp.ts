@@ -44,15 +44,20 @@ export async function openUdpEndpoint(address: string, port: number): Promise<Ud
   });
   // Errors such as ICMP port unreachable must not take the process down.
   sock.on("error", () => undefined);
+  let closed = false;
   return {
     local: { address: bound.address, port: bound.port },
     send(packet, to) {
+      // A timer of a tunnel may still fire after close(): dgram would throw ERR_SOCKET_DGRAM_NOT_RUNNING.
+      if (closed) return;
       sock.send(packet, to.port, to.address);
     },
     onMessage(h) {
       handler = h;
     },
     close() {
+      if (closed) return;
+      closed = true;
       sock.close();
     },
   };

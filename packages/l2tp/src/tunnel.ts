@@ -80,7 +80,8 @@ export type LogLevel = "error" | "warn" | "info" | "debug";
 
 /** What a tunnel needs from the node that owns it. */
 export interface TunnelHost {
-  readonly config: L2tpConfig;
+  /** The node's settings now (a reload may change them between calls). */
+  config(): L2tpConfig;
   readonly clock: Clock;
   random(n: number): Buffer;
   transmit(packet: Buffer, to: PeerAddress): void;
@@ -164,7 +165,7 @@ export class Tunnel {
         deliver: (m) => { this.deliver(m); },
         failed: (reason) => { this.onTransportFailed(reason); },
       },
-      host.config.reliable,
+      host.config().reliable,
     );
   }
 
@@ -177,7 +178,7 @@ export class Tunnel {
   /** LAC: open the control connection with SCCRQ (RFC 2661 5.1). */
   open(): void {
     if (!this.fire("open", "opening control connection")) return;
-    const { config } = this.host;
+    const config = this.host.config();
     const avps: AvpValues = {
       [AvpType.ProtocolVersion]: { version: 1, revision: 0 },
       [AvpType.HostName]: config.hostName,
@@ -200,7 +201,7 @@ export class Tunnel {
   receive(packet: Buffer, header: L2tpControlHeader): void {
     if (this.state === "closed") return;
     this.lastHeard = this.host.clock.now();
-    const secret = this.host.config.secret;
+    const secret = this.host.config().secret;
     const r = decodeControlMessage(packet, secret === undefined ? {} : { secret });
     if (!r.ok) {
       this.host.count(`bad-control:${r.error.code}`);
@@ -270,6 +271,17 @@ export class Tunnel {
     if (!this.fire("replaced", "peer restarted (new SCCRQ with the same Assigned Tunnel ID)")) return;
     this.end = endOf("peer", StopCcnResultCode.GeneralRequestToClear, undefined, "peer restarted");
     this.dropAllSessions(endOf("peer", CdnResultCode.LossOfCarrier, undefined, "peer restarted"));
+    this.free();
+  }
+
+  /**
+   * The node is closing: stop every timer and forget the tunnel and its sessions without sending
+   * anything. Not a protocol event, so not in the transition table; stop() is the orderly way.
+   */
+  discard(): void {
+    if (this.state === "closed") return;
+    this.end ??= endOf("local", StopCcnResultCode.GeneralRequestToClear, undefined, "node closed");
+    this.dropAllSessions(endOf("local", CdnResultCode.Administrative, undefined, "node closed"));
     this.free();
   }
 
@@ -369,7 +381,7 @@ export class Tunnel {
       this.stop(StopCcnResultCode.UnsupportedProtocolVersion, 0x0100, "only L2TP version 1.0 (RFC 2661) is supported");
       return;
     }
-    const { config } = this.host;
+    const config = this.host.config();
     const avps: AvpValues = {
       [AvpType.ProtocolVersion]: { version: 1, revision: 0 },
       [AvpType.FramingCapabilities]: FramingBits.Sync | FramingBits.Async,
@@ -406,7 +418,7 @@ export class Tunnel {
     if (!this.checkChallengeResponse(msg, L2tpMessageType.SCCRP)) return;
     const avps: AvpValues = {};
     const challenge = getAvp(msg, AvpType.Challenge);
-    const secret = this.host.config.secret;
+    const secret = this.host.config().secret;
     if (challenge !== undefined) {
       if (secret === undefined) {
         this.stop(StopCcnResultCode.NotAuthorized, undefined, "peer sent a Challenge but no l2tp_secret is set");
@@ -414,8 +426,10 @@ export class Tunnel {
       }
       avps[AvpType.ChallengeResponse] = tunnelChallengeResponse(L2tpMessageType.SCCCN, secret, challenge);
     }
-    this.fire("recv-SCCRP", "SCCRP received, SCCCN sent");
+    // SCCCN takes its Ns before the transition announces the tunnel: a call placed from the
+    // tunnelUp event must not overtake it (the LNS would see ICRQ in wait-ctl-conn, RFC 2661 7.2).
     this.send(L2tpMessageType.SCCCN, 0, avps);
+    this.fire("recv-SCCRP", "SCCRP received, SCCCN sent");
     this.established();
   }
 
@@ -432,7 +446,7 @@ export class Tunnel {
 
   /** RFC 2661 5.1.1: the response to our Challenge must match; without one, only if not required. */
   private checkChallengeResponse(msg: L2tpAvpMessage, carrier: typeof L2tpMessageType.SCCRP | typeof L2tpMessageType.SCCCN): boolean {
-    const { secret, requireTunnelAuth } = this.host.config;
+    const { secret, requireTunnelAuth } = this.host.config();
     if (secret === undefined || this.ourChallenge === undefined) return true;
     const response = getAvp(msg, AvpType.ChallengeResponse);
     if (response === undefined) {
@@ -465,8 +479,8 @@ export class Tunnel {
     this.transport.setPeerWindow(rws ?? DEFAULT_PEER_WINDOW);
   }
 
+  /** After the transition to established (which told the host): HELLO timer, waiting calls. */
   private established(): void {
-    this.host.tunnelStateChanged(this);
     this.armHello();
     for (const s of this.sessions.values()) {
       if (s.state === "wait-tunnel") this.sendIcrq(s);
@@ -668,7 +682,7 @@ export class Tunnel {
   // ---- plumbing -----------------------------------------------------------------------------
 
   private send(type: L2tpMessageType, sessionId: number, avps: AvpValues): void {
-    const { secret, hideAvps } = this.host.config;
+    const { secret, hideAvps } = this.host.config();
     const hideTypes = secret !== undefined && hideAvps ? HIDDEN_WHEN_SECRET.filter((t) => avps[t] !== undefined) : [];
     const hide = secret !== undefined && hideTypes.length > 0 ? { secret, randomVector: this.host.random(16), types: hideTypes } : undefined;
     this.transport.send((ns, nr) =>
@@ -713,7 +727,7 @@ export class Tunnel {
         this.host.count("session-setup-timeout");
         this.clearSessionOn("setup-timeout", s, CdnResultCode.NotEstablishedInTime, undefined, "call not established in time");
       }
-    }, this.host.config.sessionSetupTimeoutMs);
+    }, this.host.config().sessionSetupTimeoutMs);
     this.setupTimers.set(s.localId, t);
   }
 
@@ -723,7 +737,7 @@ export class Tunnel {
   }
 
   private armHello(): void {
-    const { helloIntervalMs, disableSendingHello } = this.host.config;
+    const { helloIntervalMs, disableSendingHello } = this.host.config();
     if (disableSendingHello) return;
     const quietFor = this.host.clock.now() - this.lastHeard;
     this.helloTimer = this.host.clock.setTimeout(() => {
@@ -747,7 +761,7 @@ export class Tunnel {
         this.fire("hold-expired", "StopCCN hold time over");
         this.free();
       }
-    }, this.host.config.stopCcnHoldMs);
+    }, this.host.config().stopCcnHoldMs);
   }
 
   private free(): void {

@@ -190,3 +190,27 @@ void t.test("duplicates acknowledged and dropped; out-of-window dropped; bogus N
   t.notOk(tr.idle);
   t.end();
 });
+
+void t.test("a reply sent while delivering carries the ack: no ZLB after it", (t) => {
+  const clock = new FakeClock();
+  const out: Buffer[] = [];
+  // Replies from inside deliver(), as the tunnel does (ICRQ answered by ICRP, ICRP by ICCN).
+  const tr: ReliableTransport<number> = new ReliableTransport<number>(clock, {
+    transmit: (p) => out.push(p),
+    buildZlb: zlb,
+    deliver: (m) => { if (m < 100) tr.send((ns, nr) => build(ns, nr, m + 100)); },
+    failed: () => undefined,
+  });
+  tr.receive(0, 0, 1);
+  clock.advance(500);
+  t.equal(out.length, 1, "only the reply went out (before the fix, a redundant ZLB followed 100 ms later)");
+  t.equal(out[0]?.readUInt16BE(10), 1, "the reply acknowledges Ns 0");
+  t.equal(tr.counters.zlbSent, 0);
+  // A message that needs no reply still gets its ZLB.
+  tr.receive(1, 1, 500);
+  clock.advance(500);
+  t.equal(tr.counters.zlbSent, 1);
+  t.equal(out[1]?.length, 12, "a ZLB");
+  t.equal(out[1]?.readUInt16BE(10), 2);
+  t.end();
+});

@@ -502,6 +502,110 @@ void t.test("corners of the state tables", (t) => {
   t.end();
 });
 
+void t.test("tunnelUp fires once per tunnel, after SCCCN is queued: a call placed from it works", (t) => {
+  const r = rig();
+  track(r);
+  r.net.record = true;
+  let lacUp = 0;
+  let lnsUp = 0;
+  // Before the fix: tunnelUp fired twice, and the first time before SCCCN took its Ns, so this
+  // ICRQ reached the LNS ahead of SCCCN: FSM error, StopCCN 7, the tunnel lost.
+  r.lacEvents.tunnelUp = (tu) => {
+    lacUp++;
+    r.lac.placeCall(tu);
+  };
+  r.lnsEvents.tunnelUp = () => { lnsUp++; };
+  r.lac.openTunnel(LNS_ADDR);
+  r.clock.advance(2000);
+  t.equal(lacUp, 1);
+  t.equal(lnsUp, 1);
+  t.equal(r.lns.counter("fsm-error"), 0);
+  t.equal(r.lns.sessionCount, 1);
+  const lac = decodeSent(r).filter((m) => m.from === "lac").map((m) => [m.msg.messageType, m.msg.ns]);
+  t.same(lac.slice(0, 3), [[L2tpMessageType.SCCRQ, 0], [L2tpMessageType.SCCCN, 1], [L2tpMessageType.ICRQ, 2]]);
+  t.end();
+});
+
+void t.test("an SCCRQ whose Ns is not 0 is dropped, not left in idle holding a tunnel id", (t) => {
+  const r = rig();
+  track(r);
+  r.net.record = true;
+  // Before the fix the transport held it for reordering: a tunnel in idle forever, without a timer.
+  for (let ns = 1; ns < 20; ns++) {
+    r.net.inject({ address: "203.0.113.9", port: 1701 }, LNS_ADDR, encodeControlMessage({ messageType: L2tpMessageType.SCCRQ, tunnelId: 0, sessionId: 0, ns, nr: 0, avps: { [AvpType.ProtocolVersion]: { version: 1, revision: 0 }, [AvpType.HostName]: "x", [AvpType.FramingCapabilities]: 3, [AvpType.AssignedTunnelId]: ns } }));
+  }
+  t.equal(r.lns.tunnels.size, 0, "no tunnel created");
+  t.equal(r.lns.counter("sccrq-bad-ns"), 19);
+  t.equal(r.net.sent.length, 0, "nothing answered");
+  t.end();
+});
+
+void t.test("RFC 2661 8.1: ports stay static once the tunnel is set up; only the LAC follows the SCCRP's port", (t) => {
+  const r = rig();
+  track(r);
+  const tun = r.lac.openTunnel(LNS_ADDR);
+  if (tun === undefined) return;
+  r.lac.placeCall(tun);
+  r.clock.advance(2000);
+  const lt = [...r.lns.tunnels.values()][0];
+  if (lt === undefined) return;
+  // Another socket on the LAC's address sends into the tunnel: before the fix the LNS moved the
+  // tunnel to that port and the real LAC's next call was answered there.
+  const intruder = { address: LAC_ADDR.address, port: 4000 };
+  r.net.inject(intruder, LNS_ADDR, Buffer.from("c802000c" + lt.localId.toString(16).padStart(4, "0") + "0000ffff0000", "hex"));
+  t.same(lt.address, LAC_ADDR, "the LNS still sends to the LAC's port");
+  t.equal(r.lns.counter("control-wrong-peer"), 1);
+  r.lac.placeCall(tun);
+  r.clock.advance(2000);
+  t.equal(r.lns.sessionCount, 2, "the next call still works");
+
+  // An LNS that answers SCCRQ from another port: the LAC follows it (and only then).
+  const q = rig();
+  track(q);
+  q.net.impairment = { loss: 1, dup: 0, reorder: 0 };
+  const qt = q.lac.openTunnel(LNS_ADDR);
+  if (qt === undefined) return;
+  const moved = { address: LNS_ADDR.address, port: 1702 };
+  q.net.inject(moved, LAC_ADDR, encodeControlMessage({ messageType: L2tpMessageType.SCCRP, tunnelId: qt.localId, sessionId: 0, ns: 0, nr: 1, avps: { [AvpType.ProtocolVersion]: { version: 1, revision: 0 }, [AvpType.HostName]: "lns", [AvpType.FramingCapabilities]: 3, [AvpType.AssignedTunnelId]: 99 } }));
+  t.equal(qt.state, "established");
+  t.same(qt.address, moved, "the LAC follows the port the SCCRP came from");
+  q.net.inject({ address: LNS_ADDR.address, port: 1703 }, LAC_ADDR, encodeControlMessage({ messageType: L2tpMessageType.HELLO, tunnelId: qt.localId, sessionId: 0, ns: 1, nr: 1, avps: {} }));
+  t.same(qt.address, moved, "but not afterwards");
+  t.equal(q.lac.counter("control-wrong-peer"), 1);
+  q.lac.close();
+  t.end();
+});
+
+void t.test("close() forgets every tunnel and session at once, with their events, and no timer is left", (t) => {
+  const r = rig();
+  track(r);
+  let lacDown = 0;
+  let lnsDown = 0;
+  r.lacEvents.sessionDown = () => { lacDown++; };
+  r.lnsEvents.sessionDown = () => { lnsDown++; };
+  const tuns = [r.lac.openTunnel(LNS_ADDR), r.lac.openTunnel(LNS_ADDR), r.lac.openTunnel(LNS_ADDR)];
+  for (const x of tuns) if (x !== undefined) for (let i = 0; i < 3; i++) r.lac.placeCall(x);
+  r.clock.advance(2000);
+  tuns[1]?.stop(StopCcnResultCode.GeneralRequestToClear);
+  r.lac.openTunnel(LNS_ADDR);
+  r.clock.advance(5);
+  t.equal(r.lns.sessionCount, 6, "one tunnel's calls went with its StopCCN");
+  t.equal(r.lns.tunnels.size, 4, "one up, one closing, one being set up, one established");
+  r.net.record = true;
+  r.lns.close();
+  r.lac.close();
+  t.equal(r.lns.tunnels.size + r.lac.tunnels.size, 0);
+  t.equal(r.lns.sessionCount + r.lac.sessionCount, 0);
+  t.equal(r.lns.sessionsInSetupCount + r.lac.sessionsInSetupCount, 0);
+  t.equal(lacDown, 9);
+  t.equal(lnsDown, 9);
+  r.clock.advance(50);
+  t.equal(r.clock.pending, 0, "every timer cancelled (once the datagrams in flight have landed)");
+  r.clock.advance(60_000);
+  t.equal(r.net.sent.length, 0, "nothing sent after close");
+  t.end();
+});
+
 void t.test("every transition of the tunnel and session tables was exercised", (t) => {
   for (const r of rigs) flushSeen(r);
   const missing: string[] = [];

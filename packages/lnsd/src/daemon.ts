@@ -1,6 +1,7 @@
 // The daemon's composition root: builds the running parts from the settings and owns their
 // lifetime (start, reload, the two kinds of stop). Runs on the control thread.
 import { hostname as osHostname } from "node:os";
+import type { StartupSettings } from "@lnsd/config";
 import { L2tpNode, openUdpEndpoint, type L2tpConfig, type LogLevel } from "@lnsd/l2tp";
 import type { Level, Logger } from "./log.js";
 
@@ -32,6 +33,22 @@ export const DEFAULT_DAEMON_SETTINGS: DaemonSettings = {
   maxSessionsInSetup: 5_000,
 };
 
+/** The daemon's settings from a parsed startup-config; -h overrides `hostname`. */
+export function daemonSettingsFrom(s: StartupSettings, hostnameOverride?: string): DaemonSettings {
+  const hostname = hostnameOverride ?? (s.hostname === "" ? undefined : s.hostname);
+  return {
+    ...(hostname === undefined ? {} : { hostname }),
+    bindAddress: s.bind_address,
+    l2tpPort: DEFAULT_DAEMON_SETTINGS.l2tpPort,
+    ...(s.l2tp_secret === "" ? {} : { l2tpSecret: s.l2tp_secret }),
+    l2tpRequireAuth: s.l2tp_require_auth,
+    disableSendingHello: s.disable_sending_hello,
+    maxTunnels: s.max_tunnels,
+    maxSessions: s.max_sessions,
+    maxSessionsInSetup: s.max_sessions_in_setup,
+  };
+}
+
 const LOG_LEVEL: Readonly<Record<LogLevel, Level>> = { error: "error", warn: "warn", info: "info", debug: "debug" };
 
 export function l2tpConfigFrom(s: DaemonSettings): Partial<L2tpConfig> {
@@ -61,13 +78,28 @@ export class Daemon {
       events: {
         log: (level, reason, message) => { logger.log(LOG_LEVEL[level], reason, message); },
         tunnelUp: (t) => { logger.log("info", "tunnel-up", `tunnel ${t.localId} up: ${t.peer.hostName ?? "?"} at ${t.address.address}:${t.address.port}, peer id ${t.peerId}`); },
-        tunnelDown: (t) => { logger.log("info", "tunnel-down", `tunnel ${t.localId} closed: ${t.end?.message ?? `result ${t.end?.resultCode ?? 0}`}`); },
+        tunnelClosing: (t) => {
+          const e = t.end;
+          logger.log("info", "tunnel-closing", `tunnel ${t.localId} closing (StopCCN ${e?.by === "peer" ? "from the LAC" : "sent"}): ${e?.message ?? `result ${e?.resultCode ?? 0}`}`);
+        },
+        tunnelDown: (t) => { logger.log("debug", "tunnel-down", `tunnel ${t.localId} freed`); },
         sessionUp: (t, s) => { logger.log("debug", "session-up", `session ${t.localId}/${s.localId} established (calling ${s.call.callingNumber ?? "-"})`); },
         sessionDown: (t, s) => { logger.log("debug", "session-down", `session ${t.localId}/${s.localId} closed: ${s.end?.message ?? `result ${s.end?.resultCode ?? 0}`}`); },
       },
     });
     logger.log("info", "start", `lnsd listening for L2TP on ${endpoint.local.address}:${endpoint.local.port}`);
     return new Daemon(node, logger);
+  }
+
+  /**
+   * SIGHUP with a config that parsed: the L2TP settings change in place. A new bind_address needs
+   * a restart (the socket stays where it is); that is logged, not done.
+   */
+  reload(settings: DaemonSettings, previous: DaemonSettings): void {
+    this.l2tp.reconfigure(l2tpConfigFrom(settings));
+    if (settings.bindAddress !== previous.bindAddress) {
+      this.logger.log("warn", "reload", `bind_address changed to ${settings.bindAddress}: lnsd keeps ${previous.bindAddress} until restarted`);
+    }
   }
 
   /** SIGTERM / SIGINT: stop without tearing sessions down, so that a cluster peer can carry on. */
@@ -81,7 +113,8 @@ export class Daemon {
    * acknowledged or the wait runs out, then close.
    */
   async stopTearingDown(maxWaitMs = 10_000): Promise<void> {
-    this.logger.log("info", "stop", `shutting down ${this.l2tp.tunnels.size} tunnels and ${this.l2tp.sessionCount} sessions`);
+    const open = [...this.l2tp.tunnels.values()].filter((t) => t.state !== "closing" && t.state !== "closed").length;
+    this.logger.log("info", "stop", `shutting down ${open} tunnels and ${this.l2tp.sessionCount} sessions`);
     this.l2tp.shutdown();
     const deadline = Date.now() + maxWaitMs;
     while (Date.now() < deadline && ![...this.l2tp.tunnels.values()].every((t) => t.state === "closed" || t.transport.idle)) {

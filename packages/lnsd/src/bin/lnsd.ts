@@ -1,6 +1,20 @@
-// Entry point of the daemon (bin/lnsd). Parses the l2tpns command line, checks the config files,
-// then starts the services that have landed.
-import { configFilesFor, parseDaemonArgs, readStartupConfig, USAGE } from "../index.js";
+// Entry point of the daemon (bin/lnsd): the l2tpns command line, the config files, then the
+// daemon; signals as l2tpns: HUP reloads, TERM/INT stop keeping sessions, QUIT tears them down.
+import { spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { formatConfigError, readStartupConfigFile, type StartupConfig } from "@lnsd/config";
+import { configFilesFor, Daemon, daemonSettingsFrom, fileSink, Logger, parseDaemonArgs, stderrSink, USAGE, type LogSink } from "../index.js";
+
+function sinkFor(logFile: string): LogSink {
+  // syslog:FACILITY is accepted by the parser; until syslog lands, such lines go to stderr.
+  return logFile === "" || logFile.startsWith("syslog:") ? stderrSink : fileSink(logFile);
+}
+
+async function loadConfig(path: string): Promise<{ ok: true; config: StartupConfig; warnings: string[] } | { ok: false; errors: string[] }> {
+  const r = await readStartupConfigFile(path);
+  if (!r.ok) return { ok: false, errors: r.errors.map(formatConfigError) };
+  return { ok: true, config: r.value, warnings: r.warnings.map(formatConfigError) };
+}
 
 async function main(argv: readonly string[]): Promise<number> {
   const parsed = parseDaemonArgs(argv);
@@ -8,14 +22,64 @@ async function main(argv: readonly string[]): Promise<number> {
     console.error(`lnsd: ${parsed.message}\n${USAGE}`);
     return 2;
   }
-  const files = configFilesFor(parsed.options.configFile);
-  const config = await readStartupConfig(files.startupConfig);
-  if (!config.ok) {
-    console.error(`lnsd: ${config.message}`);
+  const opts = parsed.options;
+  if (opts.detach) {
+    // -d: run again without -d, detached from the terminal, and leave.
+    const args = argv.filter((a) => a !== "-d").map((a) => (a.startsWith("-") && a.includes("d") && !a.startsWith("-c") && !a.startsWith("-h") ? a.replace(/d/g, "") : a)).filter((a) => a !== "-");
+    const child = spawn(process.execPath, [...process.execArgv, process.argv[1] ?? "", ...args], { detached: true, stdio: "ignore" });
+    child.unref();
+    return 0;
+  }
+  const files = configFilesFor(opts.configFile);
+  const loaded = await loadConfig(files.startupConfig);
+  if (!loaded.ok) {
+    for (const e of loaded.errors) console.error(`lnsd: ${e}`);
     return 1;
   }
-  console.error(`lnsd: read ${files.startupConfig}; no network service has landed yet, exiting`);
+  const settings = loaded.config.settings;
+  const logger = new Logger(sinkFor(settings.log_file), Math.min(5, settings.debug + opts.verbosity));
+  for (const w of loaded.warnings) logger.log("warn", "config", w);
+  let daemon: Daemon;
+  let running = daemonSettingsFrom(settings, opts.hostname);
+  try {
+    daemon = await Daemon.start(running, logger);
+  } catch (e) {
+    console.error(`lnsd: cannot start: ${e instanceof Error ? e.message : String(e)}`);
+    return 1;
+  }
+  if (settings.pid_file !== "") {
+    try {
+      writeFileSync(settings.pid_file, `${process.pid}\n`);
+    } catch (e) {
+      logger.log("error", "pid-file", `cannot write pid_file ${settings.pid_file}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  process.on("SIGHUP", () => {
+    void loadConfig(files.startupConfig).then((r) => {
+      if (!r.ok) {
+        for (const e of r.errors) logger.log("error", "reload", `reload refused, running config kept: ${e}`);
+        return;
+      }
+      logger.setSink(sinkFor(r.config.settings.log_file));
+      logger.debugLevel = Math.min(5, r.config.settings.debug + opts.verbosity);
+      const next = daemonSettingsFrom(r.config.settings, opts.hostname);
+      daemon.reload(next, running);
+      running = next;
+      logger.log("info", "reload", `reloaded ${files.startupConfig}`);
+    });
+  });
+  const stopKeeping = (): void => {
+    daemon.stopKeepingSessions();
+    process.exit(0);
+  };
+  process.on("SIGTERM", stopKeeping);
+  process.on("SIGINT", stopKeeping);
+  process.on("SIGQUIT", () => {
+    void daemon.stopTearingDown().then(() => process.exit(0));
+  });
   return 0;
 }
 
-process.exitCode = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2));
+if (code !== 0) process.exit(code);

@@ -1,0 +1,235 @@
+import t from "tap";
+import {
+  STARTUP_VARIABLES,
+  defaultSettings,
+  formatConfigError,
+  parseSettingValue,
+  parseStartupConfig,
+  type SettingValue,
+  type StringFormat,
+  type VariableSpec,
+} from "../src/index.js";
+
+// The defaults, written out independently of the table: from startup-config(5), and where the man
+// page gives none, from `show running-config` of Debian's l2tpns 2.4.1 started with an empty config.
+const EXPECTED_DEFAULTS: Readonly<Record<string, SettingValue>> = {
+  debug: 0, log_file: "", pid_file: "", random_device: "/dev/urandom", hostname: "", scheduler_fifo: false,
+  lock_pages: false, dump_speed: false, bind_address: "0.0.0.0", bind_multi_address: [], multi_hostname: "",
+  l2tp_secret: "", l2tp_require_auth: false, l2tp_mtu: 1500, disable_sending_hello: false,
+  auth_tunnel_change_addr_src: false, max_tunnels: 65534, max_sessions: 250000, max_sessions_in_setup: 5000,
+  ppp_restart_time: 3, ppp_max_configure: 10, ppp_max_failure: 5, ppp_keepalive: true, echo_timeout: 10,
+  idle_echo_timeout: 240, peer_address: "0.0.0.0", primary_dns: "0.0.0.0", secondary_dns: "0.0.0.0",
+  primary_radius: "0.0.0.0", secondary_radius: "0.0.0.0", primary_radius_port: 1812, secondary_radius_port: 1812,
+  radius_secret: "", radius_authtypes: ["pap"], radius_accounting: false, radius_interim: 0, radius_dae_port: 3799,
+  radius_bind_min: 0, radius_bind_max: 0, allow_duplicate_users: false, guest_account: "", kill_timedout_sessions: true,
+  throttle_speed: 0, throttle_buckets: 6000, no_throttle_local_IP: false, accounting_dir: "", account_all_origin: false,
+  tundevicename: "tun0", iftun_address: "0.0.0.0", send_garp: true, multi_read_count: 10, icmp_rate: 0, packet_limit: 0,
+  disable_no_spoof: false, cluster_address: "239.192.13.13", cluster_port: 32792, cluster_interface: "eth0",
+  cluster_mcast_ttl: 1, cluster_hb_interval: 5, cluster_hb_timeout: 150, cluster_master_min_adv: 1,
+  nexthop_address: "0.0.0.0", nexthop6_address: "::", ipv6_prefix: "::", primary_ipv6_dns: "::", secondary_ipv6_dns: "::",
+  default_ipv6_domain_list: "", dns6_lifetime: 1200, dhcp6_preferred_lifetime: 0, dhcp6_valid_lifetime: 0,
+  dhcp6_server_duid: 0, disable_lac_func: false, bind_address_remotelns: "0.0.0.0", bind_portremotelns: 65432,
+  pppoe_if_to_bind: "", pppoe_service_name: "", pppoe_ac_name: "l2tpns-pppoe", pppoe_only_equal_svc_name: false,
+  cli_bind_address: "0.0.0.0",
+};
+
+const USED = [
+  "hostname", "bind_address", "l2tp_secret", "disable_sending_hello", "debug", "log_file",
+  "l2tp_require_auth", "max_tunnels", "max_sessions", "max_sessions_in_setup",
+];
+const LNSD_EXTENSIONS = ["l2tp_require_auth", "max_tunnels", "max_sessions", "max_sessions_in_setup"];
+
+function sampleString(format: StringFormat | undefined): [string, SettingValue] {
+  switch (format) {
+    case "absolute-path":
+      return ['"/run/lnsd test/x"', "/run/lnsd test/x"];
+    case "log-target":
+      return ["syslog:local5", "syslog:local5"];
+    case "interface":
+      return ["eth1.100", "eth1.100"];
+    case undefined:
+      return ["'some value'", "some value"];
+  }
+}
+
+function badString(format: StringFormat | undefined): [string, string] {
+  switch (format) {
+    case "absolute-path":
+      return ["relative/path", "'relative/path' is not an absolute path"];
+    case "log-target":
+      return ["syslog:nosuch", "'nosuch' is not a syslog facility"];
+    case "interface":
+      return ["a-very-long-interface-name", "'a-very-long-interface-name' is too long for an interface name"];
+    case undefined:
+      return ['"bell\u0007"', "control characters are not allowed"];
+  }
+}
+
+/** A valid value (as written in the file) different from the default, and what it parses to. */
+function sample(v: VariableSpec): [string, SettingValue] {
+  switch (v.kind) {
+    case "string":
+      return sampleString(v.format);
+    case "int": {
+      const n = v.max !== undefined && v.max < 1000 ? v.max : (v.min ?? 0) + 777;
+      return [String(n), n];
+    }
+    case "port":
+      return ["4242", 4242];
+    case "bool":
+      return v.default ? ["no", false] : ["YES", true];
+    case "ipv4":
+      return ["192.0.2.1", "192.0.2.1"];
+    case "ipv6":
+      return ["2001:DB8:0::1", "2001:db8::1"];
+    case "ipv6-prefix":
+      return ["2001:db8:a:b::/64", "2001:db8:a:b::"];
+    case "ipv4-list":
+      return ['"192.0.2.1,192.0.2.2 , 192.0.2.3"', ["192.0.2.1", "192.0.2.2", "192.0.2.3"]];
+    case "enum-list":
+      return ['"CHAP, pap"', ["chap", "pap"]];
+  }
+}
+
+/** A value of the wrong type, and the start of the message it must give. */
+function bad(v: VariableSpec): [string, string] {
+  switch (v.kind) {
+    case "string":
+      return badString(v.format);
+    case "int":
+      return ["abc", "'abc' is not a number"];
+    case "port":
+      return ["65536", "'65536' is out of range (0 to 65535)"];
+    case "bool":
+      return ["on", "'on' is not a boolean: use yes/no or true/false"];
+    case "ipv4":
+      return ["localhost", "'localhost' is not an IPv4 address"];
+    case "ipv6":
+      return ["2001:db8::1::2", "'2001:db8::1::2' is not an IPv6 address"];
+    case "ipv6-prefix":
+      return ["2001:db8::/48", "'2001:db8::/48': only a /64 is accepted"];
+    case "ipv4-list":
+      return ['"192.0.2.1, 300.0.0.1"', "'300.0.0.1' is not an IPv4 address"];
+    case "enum-list":
+      return ["mschap", "'mschap' is not one of pap, chap"];
+  }
+}
+
+void t.test("the table", (t) => {
+  const names = STARTUP_VARIABLES.map((v) => v.name);
+  t.equal(new Set(names).size, names.length, "names are unique");
+  t.same([...names].sort(), Object.keys(EXPECTED_DEFAULTS).sort(), "every variable, and only those, is known");
+  for (const v of STARTUP_VARIABLES) {
+    t.match(v.name, /^[a-z0-9_]+$|^no_throttle_local_IP$/, `${v.name}: name`);
+    t.ok(v.description.length > 10 && !v.description.includes("\n"), `${v.name}: one-line description`);
+    t.equal(v.status, USED.includes(v.name) ? "used" : "accepted, not yet used", `${v.name}: status`);
+    t.equal(v.origin, LNSD_EXTENSIONS.includes(v.name) ? "lnsd" : "l2tpns", `${v.name}: origin`);
+  }
+  t.end();
+});
+
+void t.test("every variable's default", (t) => {
+  const defaults: Readonly<Record<string, SettingValue>> = defaultSettings();
+  for (const v of STARTUP_VARIABLES) t.same(defaults[v.name], EXPECTED_DEFAULTS[v.name], `${v.name} defaults to ${String(EXPECTED_DEFAULTS[v.name])}`);
+  const empty = parseStartupConfig("", "startup-config");
+  t.ok(empty.ok);
+  if (empty.ok) {
+    t.same(empty.value.settings, defaults);
+    t.equal(empty.value.explicit.size, 0);
+  }
+  t.end();
+});
+
+void t.test("every variable parses a good value", (t) => {
+  for (const v of STARTUP_VARIABLES) {
+    const [text, value] = sample(v);
+    // radius_bind_min and radius_bind_max go together, at least 64 ports apart.
+    const partner: Readonly<Record<string, string>> = { radius_bind_min: "set radius_bind_max 60000\n", radius_bind_max: "set radius_bind_min 1\n" };
+    const r = parseStartupConfig(`set ${v.name} ${text}\n${partner[v.name] ?? ""}`, "startup-config");
+    t.ok(r.ok, `${v.name} ${text}`);
+    if (!r.ok) continue;
+    const settings: Readonly<Record<string, SettingValue>> = r.value.settings;
+    t.same(settings[v.name], value, `${v.name} = ${JSON.stringify(value)}`);
+    t.ok(r.value.explicit.has(v.name));
+    t.equal(r.value.explicit.size, partner[v.name] === undefined ? 1 : 2);
+  }
+  t.end();
+});
+
+void t.test("every variable refuses a bad value, naming file, line and variable", (t) => {
+  for (const v of STARTUP_VARIABLES) {
+    const [text, message] = bad(v);
+    const r = parseStartupConfig(`# first line\nset ${v.name} ${text}\n`, "startup-config");
+    t.notOk(r.ok, `${v.name} ${text}`);
+    if (r.ok) continue;
+    t.equal(r.errors.length, 1);
+    const e = r.errors[0];
+    if (e === undefined) continue;
+    t.equal(e.line, 2);
+    t.ok(formatConfigError(e).startsWith(`startup-config:2: ${v.name}: ${message}`), formatConfigError(e));
+  }
+  t.end();
+});
+
+void t.test("types in detail", (t) => {
+  const ok = (name: string, text: string, value: SettingValue): void => {
+    const r = parseSettingValue(name, text);
+    t.same(r.ok ? r.value : r.error, value, `${name} ${text}`);
+  };
+  const no = (name: string, text: string, error: string): void => {
+    const r = parseSettingValue(name, text);
+    t.equal(r.ok ? "(accepted)" : r.error, error, `${name} ${text}`);
+  };
+  // Booleans: yes/no/true/false in any case, nothing else.
+  for (const [text, value] of [["yes", true], ["Yes", true], ["TRUE", true], ["no", false], ["False", false]] as const) {
+    ok("dump_speed", text, value);
+  }
+  for (const text of ["on", "off", "1", "0", "y", ""]) {
+    no("dump_speed", text, `'${text}' is not a boolean: use yes/no or true/false (l2tpns would read it as no)`);
+  }
+  // Integers: decimal digits in range.
+  ok("l2tp_mtu", "1460", 1460);
+  ok("l2tp_mtu", "0", 1500); // l2tpns: 0 means the default
+  no("l2tp_mtu", "-1", "'-1' is not a number");
+  no("l2tp_mtu", "1e3", "'1e3' is not a number");
+  no("l2tp_mtu", "0x10", "'0x10' is not a number");
+  no("l2tp_mtu", "70000", "'70000' is out of range (0 to 65535)");
+  no("cluster_mcast_ttl", "256", "'256' is out of range (0 to 255)");
+  no("ppp_max_configure", "0", "'0' is out of range (1 to 2147483647)");
+  no("debug", "99999999999", "'99999999999' is out of range (0 to 2147483647)");
+  ok("throttle_speed", "4294967295", 4294967295);
+  // Ports: 0 is the l2tpns "unset" for the RADIUS ports.
+  ok("primary_radius_port", "0", 1812);
+  ok("radius_bind_min", "0", 0);
+  ok("radius_dae_port", "65535", 65535);
+  // Addresses.
+  ok("bind_address", "10.0.0.1", "10.0.0.1");
+  no("bind_address", "10.0.0.01", "'10.0.0.01' is not an IPv4 address");
+  no("bind_address", "10.0.0", "'10.0.0' is not an IPv4 address");
+  no("bind_address", "256.0.0.1", "'256.0.0.1' is not an IPv4 address");
+  ok("primary_ipv6_dns", "::FFFF:192.0.2.1", "::ffff:c000:201");
+  ok("primary_ipv6_dns", "2001:0db8:0000:0000:0001:0000:0000:0001", "2001:db8::1:0:0:1");
+  ok("primary_ipv6_dns", "1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8");
+  no("primary_ipv6_dns", "fe80::1%eth0", "'fe80::1%eth0' is not an IPv6 address");
+  no("primary_ipv6_dns", "1:2:3:4:5:6:7:8:9", "'1:2:3:4:5:6:7:8:9' is not an IPv6 address");
+  no("primary_ipv6_dns", "1:2:3:4:5:6:7::8", "'1:2:3:4:5:6:7::8' is not an IPv6 address");
+  ok("ipv6_prefix", "2001:db8:1:2::", "2001:db8:1:2::");
+  const hostBits = parseSettingValue("ipv6_prefix", "2001:db8:1:2::99");
+  t.same(hostBits, { ok: true, value: "2001:db8:1:2::", warning: "'2001:db8:1:2::99' has bits set after the first 64; only 2001:db8:1:2::/64 is used" });
+  // Lists: l2tpns writes "chap, pap" back.
+  ok("radius_authtypes", "chap, pap", ["chap", "pap"]);
+  ok("radius_authtypes", "", ["pap"]);
+  no("radius_authtypes", "pap,pap", "pap is listed twice");
+  ok("bind_multi_address", "", []);
+  no("bind_multi_address", "192.0.2.1,192.0.2.1", "192.0.2.1 is listed twice");
+  // Strings.
+  ok("tundevicename", "", "tun0");
+  ok("pppoe_if_to_bind", "", "");
+  no("pppoe_if_to_bind", "eth0:1", "'eth0:1' is not a valid interface name");
+  no("l2tp_secret", "a#b", "'#' cannot be stored: it starts a comment in the config file");
+  ok("log_file", "/var/log/lnsd", "/var/log/lnsd");
+  ok("log_file", "syslog:daemon", "syslog:daemon");
+  ok("pid_file", "", "");
+  no("nosuch", "1", "unknown variable 'nosuch'");
+  t.end();
+});

@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+// Entry point of the `lac` command: runs the LAC simulator against an LNS, keeps the calls up for
+// a while, clears them (CDN) and the tunnels (StopCCN), and prints the report. Exit status 0 when
+// every call came up, 1 when some did not, 2 on a usage error.
+import { lookup } from "node:dns/promises";
+import { formatReport, LAC_USAGE, LacSimulator, parseLacArgs, type LacCommand } from "../index.js";
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Resolves on SIGINT or SIGTERM (or after ms, when given). */
+function interruptible(ms: number | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      process.off("SIGINT", done);
+      process.off("SIGTERM", done);
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = ms === undefined ? undefined : setTimeout(done, ms);
+    process.once("SIGINT", done);
+    process.once("SIGTERM", done);
+  });
+}
+
+async function run(cmd: LacCommand): Promise<number> {
+  const { address } = await lookup(cmd.lns.host);
+  const sim = new LacSimulator({
+    lns: { address, port: cmd.lns.port },
+    tunnels: cmd.tunnels,
+    sessionsPerTunnel: cmd.sessions,
+    ...(cmd.secret === undefined ? {} : { secret: cmd.secret }),
+    ...(cmd.bindAddress === undefined ? {} : { bindAddress: cmd.bindAddress }),
+    ...(cmd.maxCallsInSetup === undefined ? {} : { maxCallsInSetup: cmd.maxCallsInSetup }),
+    ...(cmd.impairment === undefined ? {} : { impairment: cmd.impairment }),
+    ...(cmd.seed === undefined ? {} : { seed: cmd.seed }),
+    ...(cmd.verbose ? { log: (level: string, reason: string, message: string) => { console.error(`lac: ${level} ${reason}: ${message}`); } } : {}),
+  });
+  await sim.start();
+  console.error(`lac: ${cmd.tunnels} tunnels x ${cmd.sessions} calls from ${sim.local.address}:${sim.local.port} to ${address}:${cmd.lns.port}`);
+  const allUp = await Promise.race([sim.waitForAllUp(cmd.timeoutMs), interruptible(undefined).then(() => false)]);
+  const upReport = sim.report();
+  console.error(`lac: ${allUp ? "all up" : "not all up"}: ${upReport.sessions.established}/${upReport.sessions.requested} calls, ${upReport.tunnels.established}/${upReport.tunnels.requested} tunnels`);
+  if (allUp && cmd.holdMs !== 0) {
+    console.error(cmd.holdMs === "forever" ? "lac: holding the calls until SIGINT" : `lac: holding the calls for ${cmd.holdMs / 1000} s`);
+    await interruptible(cmd.holdMs === "forever" ? undefined : cmd.holdMs);
+  }
+  await sim.clearAll();
+  await sim.stopAll();
+  // Give the LNS's acknowledgements of the StopCCNs a moment, then go: RFC 2661 5.7's hold time
+  // only matters to a LAC that stays around.
+  await sleep(100);
+  sim.close();
+  const report = sim.report();
+  console.log(cmd.json ? JSON.stringify(report, null, 2) : formatReport(report));
+  return allUp ? 0 : 1;
+}
+
+const parsed = parseLacArgs(process.argv.slice(2));
+if (parsed.ok === "help") {
+  console.log(LAC_USAGE);
+} else if (!parsed.ok) {
+  console.error(`lac: ${parsed.message}\n${LAC_USAGE}`);
+  process.exitCode = 2;
+} else {
+  try {
+    process.exitCode = await run(parsed.command);
+  } catch (e) {
+    console.error(`lac: ${e instanceof Error ? e.message : String(e)}`);
+    process.exitCode = 1;
+  }
+}
