@@ -181,6 +181,7 @@ export class L2tpNode {
     if (!r.ok) {
       this.count(`bad-sccrq:${r.error.code}`);
       this.log("info", `bad-sccrq:${r.error.code}`, `from ${peerKey(from)}: ${r.error.reason}`);
+      this.refuseBadSccrq(packet, ns, from, r.error);
       return;
     }
     const msg = r.value;
@@ -226,6 +227,29 @@ export class L2tpNode {
       t.refusal = { by: "local", resultCode: StopCcnResultCode.GeneralError, errorCode: L2tpErrorCode.InsufficientResources, message: "too many tunnels" };
     }
     t.receive(packet, controlHeader(id, ns, msg.nr, packet.length));
+  }
+
+  /**
+   * RFC 2661 4.1: an SCCRQ that fails validation in a way that clears the tunnel (an unknown
+   * mandatory AVP, a required AVP missing) is answered with StopCCN, when it names the peer's
+   * Assigned Tunnel ID so that the answer can be addressed. The refusing tunnel holds its id only
+   * for the StopCCN hold time; a flood of such SCCRQs is bounded by max_tunnels like any other.
+   */
+  private refuseBadSccrq(packet: Buffer, ns: number, from: PeerAddress, error: wire.WireError): void {
+    const a = error.action;
+    if (a.kind !== "stopccn" || ns !== 0) return;
+    const mt = wire.peekControlAvp(packet, wire.AvpType.MessageType);
+    const at = wire.peekControlAvp(packet, wire.AvpType.AssignedTunnelId);
+    if (mt?.length !== 2 || ((mt[0] ?? 0) << 8 | (mt[1] ?? 0)) !== L2tpMessageType.SCCRQ || at?.length !== 2) return;
+    const peerTunnelId = ((at[0] ?? 0) << 8) | (at[1] ?? 0);
+    if (peerTunnelId === 0 || this.tunnels.size >= this.config.maxTunnels) return;
+    const id = this.tunnelIds.allocate();
+    if (id === undefined) return;
+    const t = new Tunnel(this.host, "lns", id, from);
+    this.tunnels.set(id, t);
+    t.peerId = peerTunnelId;
+    this.count("sccrq-refused-invalid");
+    t.receive(packet, controlHeader(id, ns, 0, packet.length));
   }
 
   /**

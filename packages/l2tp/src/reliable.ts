@@ -280,6 +280,12 @@ export class ReliableTransport<M> {
   }
 
   private scheduleAck(): void {
+    // Half our window unacknowledged: the peer's sending window is nearly full, so acknowledge
+    // now rather than stall it for the ack delay (RFC 2661 5.8 leaves the ack timing to us).
+    if (seqDiff(this.expectedNs, this.sentNr) >= Math.max(1, this.config.receiveWindow >> 1)) {
+      this.sendZlb();
+      return;
+    }
     if (this.ackTimer !== undefined) return;
     this.ackTimer = this.clock.setTimeout(() => {
       this.ackTimer = undefined;

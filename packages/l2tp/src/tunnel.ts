@@ -46,7 +46,7 @@ export type TunnelEvent =
 
 /** RFC 2661 7.2: control connection states, and where each event leads from each. */
 export const TUNNEL_TRANSITIONS: { readonly [S in TunnelState]: { readonly [E in TunnelEvent]?: TunnelState } } = {
-  idle: { open: "wait-ctl-reply", "recv-SCCRQ": "wait-ctl-conn" },
+  idle: { open: "wait-ctl-reply", "recv-SCCRQ": "wait-ctl-conn", "send-StopCCN": "closing" },
   "wait-ctl-reply": { "recv-SCCRP": "established", "recv-StopCCN": "closing", "send-StopCCN": "closing", "transport-failed": "closed" },
   "wait-ctl-conn": { "recv-SCCCN": "established", "recv-StopCCN": "closing", "send-StopCCN": "closing", "transport-failed": "closed", replaced: "closed" },
   established: { "recv-StopCCN": "closing", "send-StopCCN": "closing", "transport-failed": "closed", replaced: "closed" },

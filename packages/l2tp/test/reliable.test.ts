@@ -214,3 +214,18 @@ void t.test("a reply sent while delivering carries the ack: no ZLB after it", (t
   t.equal(out[1]?.readUInt16BE(10), 2);
   t.end();
 });
+
+void t.test("half the receive window unacknowledged: ZLB at once, not after the ack delay", (t) => {
+  const clock = new FakeClock();
+  const out: Buffer[] = [];
+  const tr = new ReliableTransport<number>(clock, { transmit: (p) => out.push(p), buildZlb: zlb, deliver: () => undefined, failed: () => undefined });
+  // Default receive window 16: the 8th message in a row without a reply is acknowledged at once.
+  for (let i = 0; i < 7; i++) tr.receive(i, 0, i);
+  t.equal(out.length, 0, "seven: still waiting for something to carry the ack");
+  tr.receive(7, 0, 7);
+  t.equal(out.length, 1);
+  t.equal(out[0]?.readUInt16BE(10), 8, "the ZLB acknowledges all eight");
+  clock.advance(1000);
+  t.equal(out.length, 1, "and no second ZLB follows");
+  t.end();
+});

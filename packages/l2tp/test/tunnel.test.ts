@@ -606,6 +606,29 @@ void t.test("close() forgets every tunnel and session at once, with their events
   t.end();
 });
 
+void t.test("an SCCRQ with an unknown mandatory AVP is answered with StopCCN 2/8", (t) => {
+  const r = rig();
+  track(r);
+  r.net.record = true;
+  const lac = { address: "203.0.113.40", port: 1701 };
+  r.net.inject(lac, LNS_ADDR, encodeControlMessage({ messageType: L2tpMessageType.SCCRQ, tunnelId: 0, sessionId: 0, ns: 0, nr: 0, avps: { [AvpType.ProtocolVersion]: { version: 1, revision: 0 }, [AvpType.HostName]: "odd", [AvpType.FramingCapabilities]: 3, [AvpType.AssignedTunnelId]: 321 }, unknown: [{ vendorId: 0, attributeType: 250, mandatory: true, hidden: false, value: Buffer.from("?") }] }));
+  // Without an Assigned Tunnel ID there is nobody to address: a counted drop.
+  r.net.inject(lac, LNS_ADDR, encodeControlMessage({ messageType: L2tpMessageType.SCCRQ, tunnelId: 0, sessionId: 0, ns: 0, nr: 0, avps: { [AvpType.ProtocolVersion]: { version: 1, revision: 0 }, [AvpType.HostName]: "odd", [AvpType.FramingCapabilities]: 3 } }));
+  r.clock.advance(10);
+  const stops = r.net.sent.filter((p) => p.from.address === LNS_ADDR.address).map((p) => decodeControlMessage(p.packet));
+  t.equal(stops.length, 1);
+  const stop = stops[0];
+  if (stop?.ok !== true || stop.value.messageType === "ZLB") return;
+  t.equal(stop.value.messageType, L2tpMessageType.StopCCN);
+  t.equal(stop.value.tunnelId, 321);
+  t.equal(stop.value.avps[AvpType.ResultCode]?.resultCode, StopCcnResultCode.GeneralError);
+  t.equal(stop.value.avps[AvpType.ResultCode]?.errorCode, L2tpErrorCode.UnknownMandatoryAvp);
+  t.equal(r.lns.counter("sccrq-refused-invalid"), 1);
+  r.clock.advance(40_000);
+  t.equal(r.lns.tunnels.size, 0, "nothing left after the hold time");
+  t.end();
+});
+
 void t.test("every transition of the tunnel and session tables was exercised", (t) => {
   for (const r of rigs) flushSeen(r);
   const missing: string[] = [];

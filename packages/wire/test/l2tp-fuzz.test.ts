@@ -1,7 +1,7 @@
 // Fuzzes every L2TP decoder (header, control message without and with a secret) with 100,000
 // random and mutated inputs each, seeded with valid encodings of every message type.
 import t from "tap";
-import { decodeControlMessage, decodeL2tpHeader, parseControlMessage } from "../src/index.js";
+import { AvpType, decodeControlMessage, decodeL2tpHeader, ok, parseControlMessage, peekControlAvp, type Result, type WireError } from "../src/index.js";
 import { fuzzDecoder } from "./lib/fuzz.js";
 import { SAMPLE_SECRET, l2tpSamples } from "./lib/l2tp-samples.js";
 
@@ -24,5 +24,15 @@ void t.test("decodeControlMessage never throws (with the secret, hidden AVPs rev
 
 void t.test("parseControlMessage never throws", (t) => {
   t.same(fuzzDecoder("l2tp-control-parse", (b) => parseControlMessage(b, { secret: SAMPLE_SECRET }), { seeds, runs: 100_000, maxLength: 400 }), []);
+  t.end();
+});
+
+void t.test("peekControlAvp never throws, and finds only what lies inside the message", (t) => {
+  const peek = (b: Buffer): Result<Uint8Array | undefined, WireError> => {
+    const v = peekControlAvp(b, AvpType.AssignedTunnelId);
+    if (v !== undefined && (v.byteOffset < b.byteOffset || v.byteOffset + v.length > b.byteOffset + b.length)) throw new Error("view outside the input");
+    return ok(v);
+  };
+  t.same(fuzzDecoder("l2tp-peek-avp", peek, { seeds, runs: 100_000, maxLength: 400 }), []);
   t.end();
 });

@@ -343,3 +343,23 @@ export function encodeControlMessage(msg: L2tpControlMessageInit, opts: L2tpEnco
   out.writeUInt16BE(msg.nr, 10);
   return out;
 }
+
+/**
+ * The value of the first unhidden vendor-0 AVP of this type in a control message, read without
+ * validating the rest: lets the control plane address a StopCCN (RFC 2661 4.2) to a peer whose
+ * SCCRQ failed validation. Total; undefined when absent or the framing is broken before it.
+ */
+export function peekControlAvp(buf: Uint8Array, attributeType: number): Uint8Array | undefined {
+  const h = decodeL2tpHeader(buf);
+  if (!h.ok || h.value.kind !== "control") return undefined;
+  const end = h.value.payloadOffset + h.value.payloadLength;
+  let at = h.value.payloadOffset;
+  while (at + AVP_HEADER_LENGTH <= end) {
+    const flags = u16(buf, at);
+    const length = flags & LENGTH_MASK;
+    if (length < AVP_HEADER_LENGTH || at + length > end) return undefined;
+    if (u16(buf, at + 2) === 0 && u16(buf, at + 4) === attributeType && (flags & H_BIT) === 0) return buf.subarray(at + AVP_HEADER_LENGTH, at + length);
+    at += length;
+  }
+  return undefined;
+}
