@@ -218,6 +218,23 @@ Other hash schemes (\`$5$\`, \`$6$\`, ...) are refused. The user \`enable\` is n
 password is the one asked by the CLI's \`enable\` command. With no users (no file, or a file of
 comments only), l2tpns lets anyone on the local host into the CLI without a password, and no one
 from elsewhere.
+
+## chap-secrets
+
+The subscribers lnsd lets in itself when no RADIUS server is set (\`primary_radius\` and
+\`secondary_radius\` unset); an lnsd addition, l2tpns has no local users. The file is
+\`local_secrets_file\` (by default \`chap-secrets\` beside the startup-config), in pppd's format, one
+\`client server secret [address]\` per line:
+
+\`\`\`
+# client	server	secret			address
+demo1		*	demo1pass		*
+demo2		*	"demo2 pass phrase"	-
+demo3		*	demo3pass		198.51.100.200
+\`\`\`
+
+The rules (quoting, wildcards, which line applies, PAP and CHAP) are in
+[authentication.md](authentication.md).
 `;
 
 /** The whole of docs/config.md. */

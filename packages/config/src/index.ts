@@ -1,7 +1,7 @@
 // @lnsd/config: parsers and writers for the l2tpns configuration files (startup-config, ip_pool,
 // users), the table of startup-config variables, and CLI password checks. Pure functions of text,
 // plus thin readers; runs on the control thread.
-export { formatConfigError, type ConfigError, type ConfigResult } from "./errors.js";
+export { Problems, fileLines, formatConfigError, type ConfigError, type ConfigResult } from "./errors.js";
 export {
   STARTUP_VARIABLES,
   defaultSettings,
@@ -78,7 +78,7 @@ export {
   type UsersFile,
 } from "./users.js";
 export { md5Crypt } from "./md5-crypt.js";
-export { desCrypt } from "./des-crypt.js";
+export { desCrypt, isDesCryptHash } from "./des-crypt.js";
 export { formatIpv4, parseIpv4 } from "./ip.js";
 export { readIpPoolFile, readStartupConfigFile, readUsersFile } from "./read.js";
 export { renderConfigDocs } from "./docs.js";

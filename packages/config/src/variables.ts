@@ -243,6 +243,10 @@ export const STARTUP_VARIABLES = [
     name: "radius_bind_max", section: "RADIUS", kind: "port", default: 0, status: LATER, origin: "l2tpns",
     description: "Highest local port for RADIUS client sockets; 0 lets the system choose.",
   },
+  {
+    name: "local_secrets_file", section: "RADIUS", kind: "string", default: "chap-secrets", emptyIsDefault: true, status: USED, origin: "lnsd",
+    description: "With no RADIUS server set, the users allowed in: a pppd chap-secrets file, relative to the startup-config's directory unless absolute.",
+  },
 
   // Sessions
   {

@@ -21,7 +21,8 @@ const EXPECTED_DEFAULTS: Readonly<Record<string, SettingValue>> = {
   idle_echo_timeout: 240, peer_address: "0.0.0.0", primary_dns: "0.0.0.0", secondary_dns: "0.0.0.0",
   primary_radius: "0.0.0.0", secondary_radius: "0.0.0.0", primary_radius_port: 1812, secondary_radius_port: 1812,
   radius_secret: "", radius_authtypes: ["pap"], radius_accounting: false, radius_interim: 0, radius_dae_port: 3799,
-  radius_bind_min: 0, radius_bind_max: 0, allow_duplicate_users: false, guest_account: "", kill_timedout_sessions: true,
+  radius_bind_min: 0, radius_bind_max: 0, local_secrets_file: "chap-secrets", allow_duplicate_users: false,
+  guest_account: "", kill_timedout_sessions: true,
   throttle_speed: 0, throttle_buckets: 6000, no_throttle_local_IP: false, accounting_dir: "", account_all_origin: false,
   tundevicename: "tun0", iftun_address: "0.0.0.0", send_garp: true, multi_read_count: 10, icmp_rate: 0, packet_limit: 0,
   disable_no_spoof: false, cluster_address: "239.192.13.13", cluster_port: 32792, cluster_interface: "eth0",
@@ -35,9 +36,9 @@ const EXPECTED_DEFAULTS: Readonly<Record<string, SettingValue>> = {
 
 const USED = [
   "hostname", "bind_address", "l2tp_secret", "disable_sending_hello", "debug", "log_file",
-  "l2tp_require_auth", "max_tunnels", "max_sessions", "max_sessions_in_setup",
+  "l2tp_require_auth", "max_tunnels", "max_sessions", "max_sessions_in_setup", "local_secrets_file",
 ];
-const LNSD_EXTENSIONS = ["l2tp_require_auth", "max_tunnels", "max_sessions", "max_sessions_in_setup"];
+const LNSD_EXTENSIONS = ["l2tp_require_auth", "max_tunnels", "max_sessions", "max_sessions_in_setup", "local_secrets_file"];
 
 function sampleString(format: StringFormat | undefined): [string, SettingValue] {
   switch (format) {
@@ -230,6 +231,8 @@ void t.test("types in detail", (t) => {
   ok("log_file", "/var/log/lnsd", "/var/log/lnsd");
   ok("log_file", "syslog:daemon", "syslog:daemon");
   ok("pid_file", "", "");
+  ok("local_secrets_file", "", "chap-secrets");
+  ok("local_secrets_file", "/etc/lnsd/chap-secrets", "/etc/lnsd/chap-secrets");
   no("nosuch", "1", "unknown variable 'nosuch'");
   t.end();
 });

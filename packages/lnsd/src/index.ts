@@ -4,3 +4,5 @@ export * from "./startup.js";
 export * from "./log.js";
 export * from "./daemon.js";
 export * from "./trace.js";
+export * from "./pool.js";
+export * from "./secrets.js";
