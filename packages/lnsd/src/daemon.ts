@@ -2,7 +2,10 @@
 // lifetime (start, reload, the two kinds of stop). Runs on the control thread.
 import { hostname as osHostname } from "node:os";
 import type { StartupSettings } from "@lnsd/config";
-import { L2tpNode, openUdpEndpoint, type L2tpConfig, type LogLevel } from "@lnsd/l2tp";
+import { L2tpNode, openUdpEndpoint, systemClock, type L2tpConfig, type LogLevel } from "@lnsd/l2tp";
+import type { PppServerConfig } from "@lnsd/ppp";
+import type { AddressPool } from "./pool.js";
+import { SessionManager, type Authenticator, type PacketSink } from "./sessions.js";
 import type { Level, Logger } from "./log.js";
 
 /** What the daemon takes from the startup-config (l2tpns names in comments). */
@@ -21,6 +24,15 @@ export interface DaemonSettings {
   readonly maxTunnels: number;
   readonly maxSessions: number;
   readonly maxSessionsInSetup: number;
+  /** PPP: ppp_restart_time, ppp_max_configure, ppp_max_failure, echo_timeout, idle_echo_timeout, ppp_keepalive, l2tp_mtu, radius_authtypes, DNS, our IPCP address. */
+  readonly ppp: Partial<PppServerConfig>;
+}
+
+/** What the daemon is given besides its settings: the address pool and how to check logins. */
+export interface DaemonParts {
+  readonly pool: AddressPool;
+  readonly auth: Authenticator;
+  readonly sink?: PacketSink;
 }
 
 export const DEFAULT_DAEMON_SETTINGS: DaemonSettings = {
@@ -31,6 +43,7 @@ export const DEFAULT_DAEMON_SETTINGS: DaemonSettings = {
   maxTunnels: 65_534,
   maxSessions: 250_000,
   maxSessionsInSetup: 5_000,
+  ppp: {},
 };
 
 /** The daemon's settings from a parsed startup-config; -h overrides `hostname`. */
@@ -46,6 +59,29 @@ export function daemonSettingsFrom(s: StartupSettings, hostnameOverride?: string
     maxTunnels: s.max_tunnels,
     maxSessions: s.max_sessions,
     maxSessionsInSetup: s.max_sessions_in_setup,
+    ppp: pppConfigFrom(s, hostname),
+  };
+}
+
+const NONE = "0.0.0.0";
+
+/** The PPP settings, from seconds (startup-config) to milliseconds. */
+export function pppConfigFrom(s: StartupSettings, hostname?: string): Partial<PppServerConfig> {
+  // IPCP: l2tpns offers its own address (peer_address, else the tunnel's address).
+  const local = s.peer_address !== NONE ? s.peer_address : s.iftun_address !== NONE ? s.iftun_address : s.bind_address;
+  return {
+    restartTimeMs: s.ppp_restart_time * 1000,
+    maxConfigure: s.ppp_max_configure,
+    maxFailure: s.ppp_max_failure,
+    echoIntervalMs: s.echo_timeout * 1000,
+    idleEchoTimeoutMs: s.idle_echo_timeout * 1000,
+    echoOnlyWhenIdle: s.ppp_keepalive,
+    l2tpMtu: s.l2tp_mtu,
+    authProtocols: s.radius_authtypes,
+    hostName: hostname ?? osHostname(),
+    ...(local === NONE ? {} : { localAddress: local }),
+    ...(s.primary_dns === NONE ? {} : { primaryDns: s.primary_dns }),
+    ...(s.secondary_dns === NONE ? {} : { secondaryDns: s.secondary_dns }),
   };
 }
 
@@ -68,14 +104,19 @@ export function l2tpConfigFrom(s: DaemonSettings): Partial<L2tpConfig> {
 export class Daemon {
   private constructor(
     readonly l2tp: L2tpNode,
+    readonly sessions: SessionManager,
     private readonly logger: Logger,
   ) {}
 
-  static async start(settings: DaemonSettings, logger: Logger): Promise<Daemon> {
+  static async start(settings: DaemonSettings, logger: Logger, parts: DaemonParts): Promise<Daemon> {
     const endpoint = await openUdpEndpoint(settings.bindAddress, settings.l2tpPort);
+    // The session manager needs the node and the node's events need the manager: tie the knot
+    // through `ref`, set before any datagram can arrive.
+    const ref: { sessions?: SessionManager } = {};
     const node = new L2tpNode(endpoint, {
       config: l2tpConfigFrom(settings),
       events: {
+        data: (t, s, packet, header) => { ref.sessions?.data(t, s, packet, header); },
         log: (level, reason, message) => { logger.log(LOG_LEVEL[level], reason, message); },
         tunnelUp: (t) => { logger.log("info", "tunnel-up", `tunnel ${t.localId} up: ${t.peer.hostName ?? "?"} at ${t.address.address}:${t.address.port}, peer id ${t.peerId}`); },
         tunnelClosing: (t) => {
@@ -83,12 +124,20 @@ export class Daemon {
           logger.log("info", "tunnel-closing", `tunnel ${t.localId} closing (StopCCN ${e?.by === "peer" ? "from the LAC" : "sent"}): ${e?.message ?? `result ${e?.resultCode ?? 0}`}`);
         },
         tunnelDown: (t) => { logger.log("debug", "tunnel-down", `tunnel ${t.localId} freed`); },
-        sessionUp: (t, s) => { logger.log("debug", "session-up", `session ${t.localId}/${s.localId} established (calling ${s.call.callingNumber ?? "-"})`); },
-        sessionDown: (t, s) => { logger.log("debug", "session-down", `session ${t.localId}/${s.localId} closed: ${s.end?.message ?? `result ${s.end?.resultCode ?? 0}`}`); },
+        sessionUp: (t, s) => {
+          logger.log("debug", "session-up", `session ${t.localId}/${s.localId} established (calling ${s.call.callingNumber ?? "-"})`);
+          ref.sessions?.sessionUp(t, s);
+        },
+        sessionDown: (t, s) => {
+          logger.log("debug", "session-down", `session ${t.localId}/${s.localId} closed: ${s.end?.message ?? `result ${s.end?.resultCode ?? 0}`}`);
+          ref.sessions?.sessionDown(t, s);
+        },
       },
     });
+    const sessions = new SessionManager({ node, clock: systemClock, logger, pool: parts.pool, auth: parts.auth, ppp: settings.ppp, ...(parts.sink === undefined ? {} : { sink: parts.sink }) });
+    ref.sessions = sessions;
     logger.log("info", "start", `lnsd listening for L2TP on ${endpoint.local.address}:${endpoint.local.port}`);
-    return new Daemon(node, logger);
+    return new Daemon(node, sessions, logger);
   }
 
   /**

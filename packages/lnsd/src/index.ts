@@ -6,3 +6,5 @@ export * from "./daemon.js";
 export * from "./trace.js";
 export * from "./pool.js";
 export * from "./secrets.js";
+export * from "./sessions.js";
+export * from "./local-auth.js";

@@ -14,6 +14,8 @@ export const LAC_USAGE = `usage: lac --lns ADDR[:PORT] --tunnels M --sessions N 
   --seed N              seed of the impairment's decisions
   --timeout S           seconds to wait for everything to come up (default 60)
   --hold S|forever      keep the calls up S seconds (or until SIGINT) before clearing (default 0)
+  --user NAME --password P      log in with PPP inside every call (CHAP or PAP); %t and %s in
+                        NAME become the tunnel and call numbers
   --json                print the report as JSON instead of text
   -v, --verbose         log the L2TP node's messages to stderr`;
 
@@ -31,6 +33,8 @@ export interface LacCommand {
   readonly holdMs: number | "forever";
   readonly json: boolean;
   readonly verbose: boolean;
+  /** PPP login inside each call. */
+  readonly ppp?: { readonly user: string; readonly password: string };
 }
 
 export type ParsedLacArgs = { readonly ok: true; readonly command: LacCommand } | { readonly ok: false; readonly message: string } | { readonly ok: "help" };
@@ -56,7 +60,7 @@ export function parseHostPort(s: string, defaultPort = 1701): { host: string; po
   return { host, port: p };
 }
 
-const VALUE_OPTIONS = ["lns", "tunnels", "sessions", "secret", "bind", "max-in-setup", "loss", "dup", "reorder", "delay", "jitter", "seed", "timeout", "hold"] as const;
+const VALUE_OPTIONS = ["lns", "tunnels", "sessions", "secret", "bind", "max-in-setup", "loss", "dup", "reorder", "delay", "jitter", "seed", "timeout", "hold", "user", "password"] as const;
 type ValueOption = (typeof VALUE_OPTIONS)[number];
 
 function isValueOption(s: string): s is ValueOption {
@@ -130,6 +134,9 @@ export function parseLacArgs(argv: readonly string[]): ParsedLacArgs {
   if (jitterMs !== undefined) impairment.jitterMs = jitterMs;
   const secret = values.get("secret");
   const bindAddress = values.get("bind");
+  const user = values.get("user");
+  const password = values.get("password");
+  if ((user === undefined) !== (password === undefined)) return { ok: false, message: "--user and --password go together" };
   const command: LacCommand = {
     lns,
     tunnels,
@@ -143,6 +150,7 @@ export function parseLacArgs(argv: readonly string[]): ParsedLacArgs {
     ...(maxCallsInSetup === undefined ? {} : { maxCallsInSetup }),
     ...(Object.keys(impairment).length === 0 ? {} : { impairment }),
     ...(seed === undefined ? {} : { seed }),
+    ...(user === undefined || password === undefined ? {} : { ppp: { user, password } }),
   };
   return { ok: true, command };
 }

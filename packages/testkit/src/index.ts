@@ -5,3 +5,4 @@ export * from "./report.js";
 export * from "./lac.js";
 export * from "./args.js";
 export * from "./capture.js";
+export * from "./ppp.js";

@@ -2,8 +2,27 @@
 // daemon; signals as l2tpns: HUP reloads, TERM/INT stop keeping sessions, QUIT tears them down.
 import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
-import { formatConfigError, readStartupConfigFile, type StartupConfig } from "@lnsd/config";
-import { configFilesFor, Daemon, daemonSettingsFrom, fileSink, Logger, parseDaemonArgs, stderrSink, USAGE, type LogSink } from "../index.js";
+import { hostname as osHostname } from "node:os";
+import { formatConfigError, poolRangesFor, readIpPoolFile, readStartupConfigFile, type StartupConfig, type StartupSettings } from "@lnsd/config";
+import {
+  AddressPool,
+  configFilesFor,
+  Daemon,
+  daemonSettingsFrom,
+  fileSink,
+  LocalAuthenticator,
+  LocalSecrets,
+  localSecretsPath,
+  Logger,
+  parseDaemonArgs,
+  poolRangesProblem,
+  readChapSecretsFile,
+  stderrSink,
+  USAGE,
+  usesLocalSecrets,
+  type Authenticator,
+  type LogSink,
+} from "../index.js";
 
 function sinkFor(logFile: string): LogSink {
   // syslog:FACILITY is accepted by the parser; until syslog lands, such lines go to stderr.
@@ -14,6 +33,39 @@ async function loadConfig(path: string): Promise<{ ok: true; config: StartupConf
   const r = await readStartupConfigFile(path);
   if (!r.ok) return { ok: false, errors: r.errors.map(formatConfigError) };
   return { ok: true, config: r.value, warnings: r.warnings.map(formatConfigError) };
+}
+
+/** ip_pool beside the startup-config; a missing file is an empty pool (logins then get no address). */
+async function loadPool(path: string, settings: StartupSettings): Promise<{ ok: true; pool: AddressPool } | { ok: false; errors: string[] }> {
+  const r = await readIpPoolFile(path);
+  if (!r.ok) {
+    if (r.errors.every((e) => e.line === 0 && e.message.includes("no such file"))) return { ok: true, pool: new AddressPool([]) };
+    return { ok: false, errors: r.errors.map(formatConfigError) };
+  }
+  const ranges = poolRangesFor(r.value, settings.bind_address);
+  const problem = poolRangesProblem(ranges);
+  return problem === undefined ? { ok: true, pool: new AddressPool(ranges) } : { ok: false, errors: [`${path}: ${problem}`] };
+}
+
+/** Who checks logins: chap-secrets when no RADIUS server is set. */
+async function loadAuth(startupConfig: string, settings: StartupSettings, hostname: string, logger: Logger): Promise<{ ok: true; auth: Authenticator } | { ok: false; errors: string[] }> {
+  if (!usesLocalSecrets(settings)) {
+    // RADIUS authentication is the next piece of work to land; until then say so on every login.
+    return {
+      ok: true,
+      auth: {
+        authenticate: () => {
+          logger.log("error", "radius-missing", "primary_radius is set but this build has no RADIUS client yet: login refused");
+          return Promise.resolve({ ok: false, message: "Authentication unavailable", error: true });
+        },
+      },
+    };
+  }
+  const path = localSecretsPath(startupConfig, settings.local_secrets_file);
+  const r = await readChapSecretsFile(path);
+  if (!r.ok) return { ok: false, errors: r.errors.map(formatConfigError) };
+  for (const w of r.warnings) logger.log("warn", "secrets", formatConfigError(w));
+  return { ok: true, auth: new LocalAuthenticator(new LocalSecrets(r.value, hostname)) };
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -39,10 +91,17 @@ async function main(argv: readonly string[]): Promise<number> {
   const settings = loaded.config.settings;
   const logger = new Logger(sinkFor(settings.log_file), Math.min(5, settings.debug + opts.verbosity));
   for (const w of loaded.warnings) logger.log("warn", "config", w);
+  const pool = await loadPool(files.ipPool, settings);
+  const hostname = opts.hostname ?? (settings.hostname === "" ? osHostname() : settings.hostname);
+  const auth = await loadAuth(files.startupConfig, settings, hostname, logger);
+  if (!pool.ok || !auth.ok) {
+    for (const e of [...(pool.ok ? [] : pool.errors), ...(auth.ok ? [] : auth.errors)]) console.error(`lnsd: ${e}`);
+    return 1;
+  }
   let daemon: Daemon;
   let running = daemonSettingsFrom(settings, opts.hostname);
   try {
-    daemon = await Daemon.start(running, logger);
+    daemon = await Daemon.start(running, logger, { pool: pool.pool, auth: auth.auth });
   } catch (e) {
     console.error(`lnsd: cannot start: ${e instanceof Error ? e.message : String(e)}`);
     return 1;

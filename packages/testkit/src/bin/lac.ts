@@ -3,7 +3,7 @@
 // a while, clears them (CDN) and the tunnels (StopCCN), and prints the report. Exit status 0 when
 // every call came up, 1 when some did not, 2 on a usage error.
 import { lookup } from "node:dns/promises";
-import { formatReport, LAC_USAGE, LacSimulator, parseLacArgs, type LacCommand } from "../index.js";
+import { formatReport, LAC_USAGE, LacSimulator, parseLacArgs, pppLogins, type LacCommand } from "../index.js";
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -26,7 +26,9 @@ function interruptible(ms: number | undefined): Promise<void> {
 
 async function run(cmd: LacCommand): Promise<number> {
   const { address } = await lookup(cmd.lns.host);
+  const ppp = cmd.ppp === undefined ? undefined : pppLogins({ username: (t, s) => cmd.ppp?.user.replace(/%t/g, String(t)).replace(/%s/g, String(s)) ?? "", password: cmd.ppp.password });
   const sim = new LacSimulator({
+    ...(ppp === undefined ? {} : { calls: ppp.handler }),
     lns: { address, port: cmd.lns.port },
     tunnels: cmd.tunnels,
     sessionsPerTunnel: cmd.sessions,
@@ -42,6 +44,16 @@ async function run(cmd: LacCommand): Promise<number> {
   const allUp = await Promise.race([sim.waitForAllUp(cmd.timeoutMs), interruptible(undefined).then(() => false)]);
   const upReport = sim.report();
   console.error(`lac: ${allUp ? "all up" : "not all up"}: ${upReport.sessions.established}/${upReport.sessions.requested} calls, ${upReport.tunnels.established}/${upReport.tunnels.requested} tunnels`);
+  if (allUp && ppp !== undefined) {
+    // L2TP is up; now PPP: LCP, authentication, IPCP.
+    const deadline = Date.now() + cmd.timeoutMs;
+    while (Date.now() < deadline && ppp.stats.online.size + [...ppp.stats.failures.values()].reduce((a, b) => a + b, 0) < upReport.sessions.established) await sleep(50);
+    const online = [...ppp.stats.online.values()];
+    const addrs = online.map((i) => i.address);
+    const failures = [...ppp.stats.failures].map(([k, v]) => `${k} ${v}`).join(", ");
+    console.error(`lac: PPP online: ${online.length}/${upReport.sessions.established} sessions, ${new Set(addrs).size} distinct addresses${addrs.length > 0 ? ` (${addrs.slice(0, 3).join(", ")}${addrs.length > 3 ? ", ..." : ""})` : ""}${failures === "" ? "" : `; failed: ${failures}`}`);
+    if (online[0] !== undefined) console.error(`lac: first session: address ${online[0].address}, DNS ${online[0].primaryDns ?? "-"} / ${online[0].secondaryDns ?? "-"}, LNS ${online[0].peerAddress ?? "-"}, MRU ${online[0].peerMru}`);
+  }
   if (allUp && cmd.holdMs !== 0) {
     console.error(cmd.holdMs === "forever" ? "lac: holding the calls until SIGINT" : `lac: holding the calls for ${cmd.holdMs / 1000} s`);
     await interruptible(cmd.holdMs === "forever" ? undefined : cmd.holdMs);

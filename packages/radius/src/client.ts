@@ -1,0 +1,694 @@
+// The RADIUS client of the LNS: Access-Request (PAP, CHAP) and Accounting-Request over UDP to a
+// primary and a secondary server, with retransmission, failover and dead-server back-off, and as
+// many source ports as the number of requests in flight needs (256 identifiers per socket).
+// Replies are believed only when they authenticate; everything else is dropped, counted and
+// reported through onEvent for a rate-limited log line. Runs on the control thread.
+import { randomBytes as cryptoRandomBytes } from "node:crypto";
+import { systemClock, type Clock, type TimerHandle } from "./clock.js";
+import { accessRequestAttributes, accountingAttributes, Code, codeName, decodePacket, parseAuthReply, signRequest, verifyResponse, type AccessRequestInput, type AccountingRecord, type AuthReply, type NasIdentity, type Secret } from "./codec/index.js";
+import { nodeUdp, peerKey, type UdpPeer, type UdpSocket, type UdpSocketFactory } from "./udp.js";
+
+export interface RadiusServer {
+  readonly address: string;
+  readonly authPort: number;
+  readonly acctPort: number;
+}
+
+export interface RadiusClientOptions {
+  /** In order of preference: primary first. */
+  readonly servers: readonly RadiusServer[];
+  readonly secret: Secret;
+  readonly nas: NasIdentity;
+  /** Local address of the client sockets; default all addresses. */
+  readonly bindAddress?: string;
+  /** radius_bind_min and radius_bind_max: the local ports to bind from; 0 lets the system choose. */
+  readonly bindPortMin?: number;
+  readonly bindPortMax?: number;
+  /** Sockets at most (l2tpns's RADIUS_FDS is 64): 256 requests in flight each. */
+  readonly maxSockets?: number;
+  /** Wait for a reply before sending again, per try. Default 3000 ms. */
+  readonly timeoutMs?: number;
+  /** Sends to one server before moving to the next. Default 3. */
+  readonly tries?: number;
+  /** How long a server that stopped answering is left alone. Default 60 s. */
+  readonly deadTimeMs?: number;
+  /** Sends of one accounting record, all servers together, before giving it up. Default 12. */
+  readonly acctMaxTries?: number;
+  /** Accounting waits double per retransmission up to this. Default 30 s. */
+  readonly acctMaxTimeoutMs?: number;
+  /** Requests waiting for a free identifier; more are refused at once. Default 65536. */
+  readonly maxQueued?: number;
+  readonly clock?: Clock;
+  readonly udp?: UdpSocketFactory;
+  readonly randomBytes?: (n: number) => Buffer;
+  /** Wall-clock time for Event-Timestamp, ms since 1970. */
+  readonly wallClockMs?: () => number;
+  readonly onEvent?: (e: RadiusClientEvent) => void;
+}
+
+export type DropReason =
+  | "malformed"
+  | "unknown-identifier"
+  | "unexpected-source"
+  | "unexpected-code"
+  | "bad-authenticator"
+  | "missing-message-authenticator"
+  | "bad-message-authenticator";
+
+export const DROP_REASONS: readonly DropReason[] = [
+  "malformed",
+  "unknown-identifier",
+  "unexpected-source",
+  "unexpected-code",
+  "bad-authenticator",
+  "missing-message-authenticator",
+  "bad-message-authenticator",
+];
+
+export type RadiusClientEvent =
+  | { readonly kind: "drop"; readonly reason: DropReason; readonly from: UdpPeer; readonly detail: string }
+  | { readonly kind: "server-dead"; readonly server: string; readonly forMs: number }
+  | { readonly kind: "server-alive"; readonly server: string }
+  | { readonly kind: "gave-up"; readonly request: "auth" | "acct"; readonly detail: string }
+  | { readonly kind: "socket-error"; readonly detail: string };
+
+export type AuthResult =
+  | { readonly kind: "accept" | "reject" | "challenge"; readonly reply: AuthReply; readonly server: string }
+  /** No server answered. */
+  | { readonly kind: "timeout" }
+  /** The request could not be sent: a value too long, the queue full, the client closed. */
+  | { readonly kind: "error"; readonly reason: string };
+
+export type AcctResult =
+  | { readonly kind: "ack"; readonly server: string }
+  | { readonly kind: "timeout" }
+  | { readonly kind: "error"; readonly reason: string };
+
+export interface RadiusClientCounters {
+  accessRequests: number;
+  accessAccepts: number;
+  accessRejects: number;
+  accessChallenges: number;
+  authTimeouts: number;
+  acctRequests: number;
+  acctResponses: number;
+  acctTimeouts: number;
+  /** Datagrams sent again (same or other server). */
+  retransmits: number;
+  /** Requests moved to another server. */
+  failovers: number;
+  /** Requests refused before sending. */
+  errors: number;
+  dropped: Record<DropReason, number>;
+}
+
+export interface ServerStatus {
+  readonly server: string;
+  readonly kind: "auth" | "acct";
+  readonly dead: boolean;
+  /** Time left before a dead server is tried again. */
+  readonly deadForMs: number;
+  readonly sent: number;
+  readonly replies: number;
+}
+
+export interface RadiusClientStats {
+  readonly counters: Readonly<RadiusClientCounters>;
+  readonly inFlight: number;
+  readonly queued: number;
+  readonly sockets: number;
+  readonly servers: readonly ServerStatus[];
+}
+
+/** What AccountingSession needs from a client; the daemon can wrap or fake it. */
+export interface RadiusAccounting {
+  account(record: AccountingRecord): Promise<AcctResult>;
+}
+
+interface Endpoint {
+  readonly key: string;
+  readonly peer: UdpPeer;
+  readonly kind: "auth" | "acct";
+  dead: boolean;
+  deadUntil: number;
+  lastReplyAt: number;
+  sent: number;
+  replies: number;
+}
+
+interface Slot {
+  readonly sock: UdpSocket;
+  readonly pending: (Pending | undefined)[];
+  free: number;
+  nextId: number;
+}
+
+interface Pending {
+  readonly kind: "auth" | "acct";
+  readonly createdAt: number;
+  readonly eventTimestampSec: number;
+  readonly auth?: AccessRequestInput;
+  readonly acct?: AccountingRecord;
+  readonly finish: (r: AuthResult | AcctResult) => void;
+  slot: Slot | undefined;
+  id: number;
+  packet: Buffer;
+  requestAuthenticator: Buffer;
+  current: Endpoint | undefined;
+  triesOnCurrent: number;
+  firstSentToCurrentAt: number;
+  sends: number;
+  readonly exhausted: Set<Endpoint>;
+  readonly sentTo: Set<string>;
+  timer: TimerHandle | undefined;
+  /** Counted in inFlight. */
+  counted: boolean;
+  done: boolean;
+}
+
+function newCounters(): RadiusClientCounters {
+  const dropped = {} as Record<DropReason, number>;
+  for (const r of DROP_REASONS) dropped[r] = 0;
+  return {
+    accessRequests: 0,
+    accessAccepts: 0,
+    accessRejects: 0,
+    accessChallenges: 0,
+    authTimeouts: 0,
+    acctRequests: 0,
+    acctResponses: 0,
+    acctTimeouts: 0,
+    retransmits: 0,
+    failovers: 0,
+    errors: 0,
+    dropped,
+  };
+}
+
+/** The servers of l2tpns's settings: accounting on the port after the authentication port. */
+export function radiusServersFromSettings(s: {
+  readonly primary: string;
+  readonly secondary: string;
+  readonly primaryPort: number;
+  readonly secondaryPort: number;
+}): RadiusServer[] {
+  const out: RadiusServer[] = [];
+  if (s.primary !== "" && s.primary !== "0.0.0.0") out.push({ address: s.primary, authPort: s.primaryPort, acctPort: s.primaryPort + 1 });
+  if (s.secondary !== "" && s.secondary !== "0.0.0.0") out.push({ address: s.secondary, authPort: s.secondaryPort, acctPort: s.secondaryPort + 1 });
+  return out;
+}
+
+export class RadiusClient implements RadiusAccounting {
+  readonly counters: RadiusClientCounters = newCounters();
+  private readonly clock: Clock;
+  private readonly udp: UdpSocketFactory;
+  private readonly random: (n: number) => Buffer;
+  private readonly wallClockMs: () => number;
+  private readonly onEvent: (e: RadiusClientEvent) => void;
+  private readonly timeoutMs: number;
+  private readonly tries: number;
+  private readonly deadTimeMs: number;
+  private readonly acctMaxTries: number;
+  private readonly acctMaxTimeoutMs: number;
+  private readonly maxQueued: number;
+  private readonly maxSockets: number;
+  private readonly authEndpoints: Endpoint[];
+  private readonly acctEndpoints: Endpoint[];
+  private readonly endpointsByKey = new Map<string, Endpoint[]>();
+  private readonly slots: Slot[] = [];
+  private readonly waiting: Pending[] = [];
+  private readonly usedPorts = new Set<number>();
+  private opening = false;
+  private draining = false;
+  private portsExhausted = false;
+  private inFlight = 0;
+  private closed = false;
+
+  private constructor(private readonly opts: RadiusClientOptions) {
+    this.clock = opts.clock ?? systemClock;
+    this.udp = opts.udp ?? nodeUdp;
+    this.random = opts.randomBytes ?? cryptoRandomBytes;
+    this.wallClockMs = opts.wallClockMs ?? Date.now;
+    this.onEvent = opts.onEvent ?? (() => undefined);
+    this.timeoutMs = opts.timeoutMs ?? 3000;
+    this.tries = Math.max(1, opts.tries ?? 3);
+    this.deadTimeMs = opts.deadTimeMs ?? 60_000;
+    this.acctMaxTries = Math.max(1, opts.acctMaxTries ?? 12);
+    this.acctMaxTimeoutMs = opts.acctMaxTimeoutMs ?? 30_000;
+    this.maxQueued = opts.maxQueued ?? 65536;
+    const min = opts.bindPortMin ?? 0;
+    const max = opts.bindPortMax ?? 0;
+    const range = min > 0 && max >= min ? max - min + 1 : Infinity;
+    this.maxSockets = Math.max(1, Math.min(opts.maxSockets ?? 64, range));
+    const mk = (kind: "auth" | "acct", s: RadiusServer): Endpoint => {
+      const peer = { address: s.address, port: kind === "auth" ? s.authPort : s.acctPort };
+      const e: Endpoint = { key: peerKey(peer), peer, kind, dead: false, deadUntil: 0, lastReplyAt: -Infinity, sent: 0, replies: 0 };
+      const list = this.endpointsByKey.get(e.key) ?? [];
+      list.push(e);
+      this.endpointsByKey.set(e.key, list);
+      return e;
+    };
+    this.authEndpoints = opts.servers.map((s) => mk("auth", s));
+    this.acctEndpoints = opts.servers.map((s) => mk("acct", s));
+  }
+
+  /** Opens the first socket, so that a bad bind address or port range shows at start. */
+  static async create(opts: RadiusClientOptions): Promise<RadiusClient> {
+    const c = new RadiusClient(opts);
+    await c.openSocket();
+    if (c.slots.length === 0) throw new Error("RADIUS: cannot bind a client socket");
+    return c;
+  }
+
+  /** Sends an Access-Request and resolves with the first authentic answer. */
+  authenticate(input: AccessRequestInput): Promise<AuthResult> {
+    return new Promise<AuthResult>((resolve) => {
+      this.counters.accessRequests++;
+      const finish = (r: AuthResult | AcctResult): void => {
+        resolve(r.kind === "ack" ? { kind: "error", reason: "accounting answer to an Access-Request" } : r);
+      };
+      this.enqueue({ ...this.blank("auth", finish), auth: input });
+    });
+  }
+
+  /** Sends an Accounting-Request and retransmits it, bounded, until a server acknowledges it. */
+  account(record: AccountingRecord): Promise<AcctResult> {
+    return new Promise<AcctResult>((resolve) => {
+      this.counters.acctRequests++;
+      const finish = (r: AuthResult | AcctResult): void => {
+        resolve("reply" in r ? { kind: "error", reason: "access answer to an Accounting-Request" } : r);
+      };
+      this.enqueue({ ...this.blank("acct", finish), acct: record });
+    });
+  }
+
+  stats(): RadiusClientStats {
+    const now = this.clock.now();
+    const status = (e: Endpoint): ServerStatus => ({
+      server: e.key,
+      kind: e.kind,
+      dead: e.dead && e.deadUntil > now,
+      deadForMs: e.dead ? Math.max(0, e.deadUntil - now) : 0,
+      sent: e.sent,
+      replies: e.replies,
+    });
+    return {
+      counters: this.counters,
+      inFlight: this.inFlight,
+      queued: this.waiting.length,
+      sockets: this.slots.length,
+      servers: [...this.authEndpoints.map(status), ...this.acctEndpoints.map(status)],
+    };
+  }
+
+  /** Local ports of the sockets, for tests and `show radius`. */
+  localPorts(): number[] {
+    return this.slots.map((s) => s.sock.local.port);
+  }
+
+  /** Ends every request with an error and closes the sockets. Send Accounting-Off first. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const p of this.waiting.splice(0)) this.complete(p, { kind: "error", reason: "client closed" });
+    for (const s of this.slots) {
+      for (const p of s.pending) if (p !== undefined) this.complete(p, { kind: "error", reason: "client closed" });
+      s.sock.close();
+    }
+  }
+
+  // ---- requests ----
+
+  private blank(kind: "auth" | "acct", finish: (r: AuthResult | AcctResult) => void): Pending {
+    return {
+      kind,
+      createdAt: this.clock.now(),
+      eventTimestampSec: Math.floor(this.wallClockMs() / 1000),
+      finish,
+      slot: undefined,
+      id: 0,
+      packet: Buffer.alloc(0),
+      requestAuthenticator: Buffer.alloc(16),
+      current: undefined,
+      triesOnCurrent: 0,
+      firstSentToCurrentAt: 0,
+      sends: 0,
+      exhausted: new Set(),
+      sentTo: new Set(),
+      timer: undefined,
+      counted: false,
+      done: false,
+    };
+  }
+
+  private enqueue(p: Pending): void {
+    if (this.closed) {
+      this.complete(p, { kind: "error", reason: "client closed" });
+      return;
+    }
+    if (this.authEndpoints.length === 0) {
+      this.complete(p, { kind: "error", reason: "no RADIUS server configured" });
+      return;
+    }
+    this.inFlight++;
+    p.counted = true;
+    if (this.waiting.length === 0 && this.allocate(p)) {
+      this.begin(p);
+      return;
+    }
+    if (this.waiting.length >= this.maxQueued) {
+      this.complete(p, { kind: "error", reason: "too many RADIUS requests waiting" });
+      return;
+    }
+    this.waiting.push(p);
+    void this.openSocket();
+  }
+
+  /** Gives the request an identifier on some socket; false when all 256 of every socket are taken. */
+  private allocate(p: Pending): boolean {
+    for (const s of this.slots) {
+      if (s.free === 0) continue;
+      for (let i = 0; i < 256; i++) {
+        const id = (s.nextId + i) & 0xff;
+        if (s.pending[id] !== undefined) continue;
+        s.pending[id] = p;
+        s.free--;
+        // Identifiers rotate rather than restart at the lowest free one, so a late reply to a
+        // finished request rarely meets a new request with its identifier.
+        s.nextId = (id + 1) & 0xff;
+        p.slot = s;
+        p.id = id;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private release(p: Pending): void {
+    const s = p.slot;
+    if (s === undefined) return;
+    if (s.pending[p.id] === p) {
+      s.pending[p.id] = undefined;
+      s.free++;
+    }
+    p.slot = undefined;
+  }
+
+  private drain(): void {
+    // Not re-entered: a request that fails at once completes inside begin(), which drains again.
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      while (this.waiting.length > 0) {
+        const p = this.waiting[0];
+        if (p === undefined || !this.allocate(p)) break;
+        this.waiting.shift();
+        this.begin(p);
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private begin(p: Pending): void {
+    const e = this.pick(p.kind === "auth" ? this.authEndpoints : this.acctEndpoints, p.exhausted);
+    if (e === undefined) {
+      this.complete(p, { kind: "timeout" });
+      return;
+    }
+    p.current = e;
+    p.triesOnCurrent = 0;
+    if (!this.build(p)) return;
+    this.transmit(p);
+  }
+
+  /** Builds (or, for accounting, rebuilds with the current Acct-Delay-Time) the datagram. */
+  private build(p: Pending): boolean {
+    if (p.auth !== undefined) {
+      if (p.packet.length > 0) return true;
+      const authenticator = this.random(16);
+      const built = accessRequestAttributes(p.auth, this.opts.nas, this.opts.secret, authenticator);
+      if (!built.ok) {
+        this.complete(p, { kind: "error", reason: built.reason });
+        return false;
+      }
+      p.packet = signRequest({ code: Code.AccessRequest, identifier: p.id, attributes: built.attributes, secret: this.opts.secret, randomAuthenticator: authenticator });
+      p.requestAuthenticator = authenticator;
+      return true;
+    }
+    if (p.acct !== undefined) {
+      const delaySec = Math.floor((this.clock.now() - p.createdAt) / 1000);
+      const built = accountingAttributes(p.acct, this.opts.nas, delaySec, p.eventTimestampSec);
+      if (!built.ok) {
+        this.complete(p, { kind: "error", reason: built.reason });
+        return false;
+      }
+      p.packet = signRequest({ code: Code.AccountingRequest, identifier: p.id, attributes: built.attributes, secret: this.opts.secret });
+      p.requestAuthenticator = Buffer.from(p.packet.subarray(4, 20));
+      return true;
+    }
+    return false;
+  }
+
+  private transmit(p: Pending): void {
+    const e = p.current;
+    const s = p.slot;
+    if (e === undefined || s === undefined) return;
+    const now = this.clock.now();
+    if (p.triesOnCurrent === 0) p.firstSentToCurrentAt = now;
+    p.triesOnCurrent++;
+    if (p.sends > 0) this.counters.retransmits++;
+    p.sends++;
+    e.sent++;
+    p.sentTo.add(e.key);
+    s.sock.send(p.packet, e.peer);
+    p.timer = this.clock.setTimeout(() => {
+      this.onTimeout(p);
+    }, this.waitMs(p));
+  }
+
+  private waitMs(p: Pending): number {
+    if (p.kind === "auth") return this.timeoutMs;
+    // RFC 5080 2.2.1: back off between retransmissions; accounting can wait.
+    return Math.min(this.acctMaxTimeoutMs, this.timeoutMs * 2 ** Math.max(0, p.sends - 1));
+  }
+
+  private onTimeout(p: Pending): void {
+    p.timer = undefined;
+    if (p.done) return;
+    const e = p.current;
+    if (e === undefined) return;
+    if (p.kind === "acct" && p.sends >= this.acctMaxTries) {
+      this.onEvent({ kind: "gave-up", request: "acct", detail: `no answer after ${p.sends} sends` });
+      this.complete(p, { kind: "timeout" });
+      return;
+    }
+    if (p.triesOnCurrent < this.tries) {
+      if (p.kind === "acct") this.renumber(p);
+      this.transmit(p);
+      return;
+    }
+    // This server had its tries. It is dead if it answered nothing at all meanwhile: a server that
+    // answers others but not this request is busy or dislikes the request, not gone.
+    if (e.lastReplyAt < p.firstSentToCurrentAt) this.markDead(e);
+    p.exhausted.add(e);
+    const list = p.kind === "auth" ? this.authEndpoints : this.acctEndpoints;
+    let next = this.pick(list, p.exhausted);
+    if (next === undefined && p.kind === "acct") {
+      // Accounting goes round the servers again until acctMaxTries.
+      p.exhausted.clear();
+      next = this.pick(list, p.exhausted);
+    }
+    if (next === undefined) {
+      this.counters.authTimeouts += p.kind === "auth" ? 1 : 0;
+      this.onEvent({ kind: "gave-up", request: p.kind, detail: `no answer from ${[...p.sentTo].join(", ")}` });
+      this.complete(p, { kind: "timeout" });
+      return;
+    }
+    if (next !== e) this.counters.failovers++;
+    p.current = next;
+    p.triesOnCurrent = 0;
+    if (p.kind === "acct") this.renumber(p);
+    this.transmit(p);
+  }
+
+  /**
+   * RFC 2866 5.2: a changed Acct-Delay-Time is a new packet, with a new Identifier. When every
+   * identifier is taken the old one is kept rather than waiting.
+   */
+  private renumber(p: Pending): void {
+    const old = p.slot;
+    const oldId = p.id;
+    if (old !== undefined && old.pending[oldId] === p) {
+      old.pending[oldId] = undefined;
+      old.free++;
+    }
+    p.slot = undefined;
+    if (!this.allocate(p)) {
+      if (old !== undefined) {
+        old.pending[oldId] = p;
+        old.free--;
+      }
+      p.slot = old;
+      p.id = oldId;
+    }
+    this.build(p);
+  }
+
+  /**
+   * The first server in order that is not dead and not yet tried for this request; a server whose
+   * back-off is over is alive again. With none alive, the untried one back soonest.
+   */
+  private pick(list: readonly Endpoint[], exclude: ReadonlySet<Endpoint>): Endpoint | undefined {
+    const now = this.clock.now();
+    for (const e of list) {
+      if (e.dead && e.deadUntil <= now) this.revive(e);
+    }
+    const candidates = list.filter((e) => !exclude.has(e));
+    const alive = candidates.find((e) => !e.dead);
+    if (alive !== undefined) return alive;
+    return [...candidates].sort((a, b) => a.deadUntil - b.deadUntil)[0];
+  }
+
+  private markDead(e: Endpoint): void {
+    if (e.dead) return;
+    e.dead = true;
+    e.deadUntil = this.clock.now() + this.deadTimeMs;
+    this.onEvent({ kind: "server-dead", server: e.key, forMs: this.deadTimeMs });
+  }
+
+  private revive(e: Endpoint): void {
+    if (!e.dead) return;
+    e.dead = false;
+    e.deadUntil = 0;
+    this.onEvent({ kind: "server-alive", server: e.key });
+  }
+
+  private complete(p: Pending, r: AuthResult | AcctResult): void {
+    if (p.done) return;
+    p.done = true;
+    p.timer?.cancel();
+    p.timer = undefined;
+    this.release(p);
+    if (p.counted) this.inFlight--;
+    if (r.kind === "error") this.counters.errors++;
+    if (r.kind === "timeout" && p.kind === "acct") this.counters.acctTimeouts++;
+    p.finish(r);
+    if (!this.closed) this.drain();
+  }
+
+  // ---- sockets and replies ----
+
+  private isClosed(): boolean {
+    return this.closed;
+  }
+
+  private async openSocket(): Promise<void> {
+    if (this.opening || this.closed || this.portsExhausted || this.slots.length >= this.maxSockets) return;
+    this.opening = true;
+    try {
+      const sock = await this.bindNext();
+      if (sock === undefined) return;
+      // close() may have run while binding.
+      if (this.isClosed()) {
+        sock.close();
+        return;
+      }
+      const slot: Slot = { sock, pending: new Array<Pending | undefined>(256).fill(undefined), free: 256, nextId: this.random(1)[0] ?? 0 };
+      sock.onMessage((packet, from) => {
+        this.onMessage(slot, packet, from);
+      });
+      this.slots.push(slot);
+    } finally {
+      this.opening = false;
+    }
+    this.drain();
+    // Still more waiting than the new socket could take: open another.
+    if (this.waiting.length > 0) void this.openSocket();
+  }
+
+  private async bindNext(): Promise<UdpSocket | undefined> {
+    const address = this.opts.bindAddress ?? "0.0.0.0";
+    const min = this.opts.bindPortMin ?? 0;
+    const max = this.opts.bindPortMax ?? 0;
+    if (min <= 0 || max < min) {
+      try {
+        return await this.udp.bind(address, 0);
+      } catch (e) {
+        this.onEvent({ kind: "socket-error", detail: `bind ${address}: ${e instanceof Error ? e.message : String(e)}` });
+        this.portsExhausted = true;
+        return undefined;
+      }
+    }
+    for (let port = min; port <= max; port++) {
+      if (this.usedPorts.has(port)) continue;
+      try {
+        const s = await this.udp.bind(address, port);
+        this.usedPorts.add(port);
+        return s;
+      } catch {
+        this.usedPorts.add(port);
+      }
+    }
+    this.portsExhausted = true;
+    this.onEvent({ kind: "socket-error", detail: `no free port in ${min}-${max}` });
+    return undefined;
+  }
+
+  private drop(reason: DropReason, from: UdpPeer, detail: string): void {
+    this.counters.dropped[reason]++;
+    this.onEvent({ kind: "drop", reason, from, detail });
+  }
+
+  private onMessage(slot: Slot, packet: Buffer, from: UdpPeer): void {
+    const d = decodePacket(packet);
+    if (!d.ok) {
+      this.drop("malformed", from, d.error.reason);
+      return;
+    }
+    const pkt = d.value;
+    const p = slot.pending[pkt.identifier];
+    if (p === undefined) {
+      this.drop("unknown-identifier", from, `${codeName(pkt.code)} id ${pkt.identifier}`);
+      return;
+    }
+    const fromKey = peerKey(from);
+    if (!p.sentTo.has(fromKey)) {
+      this.drop("unexpected-source", from, `${codeName(pkt.code)} id ${pkt.identifier}`);
+      return;
+    }
+    const expected = p.kind === "auth" ? [Code.AccessAccept, Code.AccessReject, Code.AccessChallenge] : [Code.AccountingResponse];
+    if (!(expected as number[]).includes(pkt.code)) {
+      this.drop("unexpected-code", from, `${codeName(pkt.code)} id ${pkt.identifier}`);
+      return;
+    }
+    // BlastRADIUS (CVE-2024-3596): an Access-Accept/Reject/Challenge without a valid
+    // Message-Authenticator is not believed. Accounting-Response: checked when present.
+    const check = verifyResponse(packet, this.opts.secret, p.requestAuthenticator, p.kind === "auth");
+    if (check !== "ok") {
+      this.drop(check, from, `${codeName(pkt.code)} id ${pkt.identifier}`);
+      return;
+    }
+    for (const e of this.endpointsByKey.get(fromKey) ?? []) {
+      e.lastReplyAt = this.clock.now();
+      e.replies++;
+      this.revive(e);
+    }
+    if (p.kind === "acct") {
+      this.counters.acctResponses++;
+      this.complete(p, { kind: "ack", server: fromKey });
+      return;
+    }
+    const reply = parseAuthReply(pkt.attributes);
+    if (pkt.code === Code.AccessAccept) {
+      this.counters.accessAccepts++;
+      this.complete(p, { kind: "accept", reply, server: fromKey });
+    } else if (pkt.code === Code.AccessReject) {
+      this.counters.accessRejects++;
+      this.complete(p, { kind: "reject", reply, server: fromKey });
+    } else {
+      this.counters.accessChallenges++;
+      this.complete(p, { kind: "challenge", reply, server: fromKey });
+    }
+  }
+}
