@@ -7,9 +7,9 @@ import type { LocalSecrets } from "./secrets.js";
 export class LocalAuthenticator implements Authenticator {
   constructor(private secrets: LocalSecrets) {}
 
-  /** SIGHUP: a re-read file. */
-  replace(secrets: LocalSecrets): void {
-    this.secrets = secrets;
+  /** SIGHUP: take over the secrets another (freshly read) authenticator holds. */
+  adopt(other: LocalAuthenticator): void {
+    this.secrets = other.secrets;
   }
 
   authenticate(req: AuthRequest): Promise<{ ok: true; address?: number } | { ok: false; message: string }> {

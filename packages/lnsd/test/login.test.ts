@@ -10,7 +10,7 @@ import { LacSimulator, pppLogins } from "@lnsd/testkit";
 
 const entry = join(dirname(fileURLToPath(import.meta.url)), "..", "src", "bin", "lnsd.js");
 
-async function lnsd(addr: string, authtypes: string): Promise<{ stop: () => Promise<void>; output: () => string }> {
+async function lnsd(addr: string, authtypes: string): Promise<{ stop: () => Promise<void>; output: () => string; dir: string; hup: () => void }> {
   const dir = mkdtempSync(join(tmpdir(), "lnsd-login-"));
   writeFileSync(join(dir, "startup-config"), `set debug 3\nset bind_address ${addr}\nset radius_authtypes "${authtypes}"\nset primary_dns 192.0.2.53\n`);
   writeFileSync(join(dir, "ip_pool"), "198.51.100.0/24\n");
@@ -24,6 +24,8 @@ async function lnsd(addr: string, authtypes: string): Promise<{ stop: () => Prom
   for (let i = 0; i < 100 && !out.includes("listening for L2TP"); i++) await new Promise((r) => setTimeout(r, 50));
   if (!out.includes("listening for L2TP")) throw new Error(`lnsd did not start:\n${out}`);
   return {
+    dir,
+    hup: () => proc.kill("SIGHUP"),
     output: () => out,
     stop: async () => {
       proc.kill("SIGQUIT");
@@ -75,4 +77,24 @@ void t.test("a wrong password is refused; a fixed address from chap-secrets is g
   await server.stop();
   lac2.close();
   t.match(server.output(), /offline: auth-failed/);
+});
+
+void t.test("SIGHUP reads chap-secrets again: a user added to the file can log in", async (t) => {
+  const addr = "127.0.32.4";
+  const server = await lnsd(addr, "chap");
+  const first = pppLogins({ username: "late", password: "late pass" });
+  const lac = new LacSimulator({ lns: { address: addr, port: 1701 }, bindAddress: "127.0.0.1", tunnels: 1, sessionsPerTunnel: 1, calls: first.handler });
+  await lac.start();
+  t.ok(await until(() => (first.stats.failures.size > 0 || lac.report().sessions.down > 0), 10_000), "refused before the file has the user");
+  await lac.stopAll();
+  lac.close();
+  writeFileSync(join(server.dir, "chap-secrets"), `late * "late pass" *\n`);
+  server.hup();
+  t.ok(await until(() => server.output().includes("reloaded"), 5000), "reloaded");
+  const second = pppLogins({ username: "late", password: "late pass" });
+  const lac2 = new LacSimulator({ lns: { address: addr, port: 1701 }, bindAddress: "127.0.0.1", tunnels: 1, sessionsPerTunnel: 1, calls: second.handler });
+  await lac2.start();
+  t.ok(await until(() => second.stats.online.size === 1, 10_000), "online after the reload");
+  await server.stop();
+  lac2.close();
 });

@@ -3,7 +3,7 @@
 import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { hostname as osHostname } from "node:os";
-import { formatConfigError, poolRangesFor, readIpPoolFile, readStartupConfigFile, type StartupConfig, type StartupSettings } from "@lnsd/config";
+import { formatConfigError, poolRangesFor, readIpPoolFile, readStartupConfigFile, type IpPoolRange, type StartupConfig, type StartupSettings } from "@lnsd/config";
 import {
   AddressPool,
   configFilesFor,
@@ -36,15 +36,15 @@ async function loadConfig(path: string): Promise<{ ok: true; config: StartupConf
 }
 
 /** ip_pool beside the startup-config; a missing file is an empty pool (logins then get no address). */
-async function loadPool(path: string, settings: StartupSettings): Promise<{ ok: true; pool: AddressPool } | { ok: false; errors: string[] }> {
+async function loadPool(path: string, settings: StartupSettings): Promise<{ ok: true; ranges: IpPoolRange[] } | { ok: false; errors: string[] }> {
   const r = await readIpPoolFile(path);
   if (!r.ok) {
-    if (r.errors.every((e) => e.line === 0 && e.message.includes("no such file"))) return { ok: true, pool: new AddressPool([]) };
+    if (r.errors.every((e) => e.line === 0 && e.message.includes("no such file"))) return { ok: true, ranges: [] };
     return { ok: false, errors: r.errors.map(formatConfigError) };
   }
   const ranges = poolRangesFor(r.value, settings.bind_address);
   const problem = poolRangesProblem(ranges);
-  return problem === undefined ? { ok: true, pool: new AddressPool(ranges) } : { ok: false, errors: [`${path}: ${problem}`] };
+  return problem === undefined ? { ok: true, ranges } : { ok: false, errors: [`${path}: ${problem}`] };
 }
 
 /** Who checks logins: chap-secrets when no RADIUS server is set. */
@@ -63,6 +63,11 @@ async function loadAuth(startupConfig: string, settings: StartupSettings, hostna
   }
   const path = localSecretsPath(startupConfig, settings.local_secrets_file);
   const r = await readChapSecretsFile(path);
+  if (!r.ok && r.errors.every((e) => e.line === 0 && e.message.includes("no such file"))) {
+    // No file yet: lnsd runs and refuses every login until one is written and lnsd is told (SIGHUP).
+    logger.log("warn", "secrets", `${path}: no such file: no RADIUS server and no local users, every login will be refused`);
+    return { ok: true, auth: new LocalAuthenticator(new LocalSecrets({ entries: [] }, hostname)) };
+  }
   if (!r.ok) return { ok: false, errors: r.errors.map(formatConfigError) };
   for (const w of r.warnings) logger.log("warn", "secrets", formatConfigError(w));
   return { ok: true, auth: new LocalAuthenticator(new LocalSecrets(r.value, hostname)) };
@@ -91,17 +96,18 @@ async function main(argv: readonly string[]): Promise<number> {
   const settings = loaded.config.settings;
   const logger = new Logger(sinkFor(settings.log_file), Math.min(5, settings.debug + opts.verbosity));
   for (const w of loaded.warnings) logger.log("warn", "config", w);
-  const pool = await loadPool(files.ipPool, settings);
+  const poolRanges = await loadPool(files.ipPool, settings);
   const hostname = opts.hostname ?? (settings.hostname === "" ? osHostname() : settings.hostname);
   const auth = await loadAuth(files.startupConfig, settings, hostname, logger);
-  if (!pool.ok || !auth.ok) {
-    for (const e of [...(pool.ok ? [] : pool.errors), ...(auth.ok ? [] : auth.errors)]) console.error(`lnsd: ${e}`);
+  if (!poolRanges.ok || !auth.ok) {
+    for (const e of [...(poolRanges.ok ? [] : poolRanges.errors), ...(auth.ok ? [] : auth.errors)]) console.error(`lnsd: ${e}`);
     return 1;
   }
+  const pool = new AddressPool(poolRanges.ranges);
   let daemon: Daemon;
   let running = daemonSettingsFrom(settings, opts.hostname);
   try {
-    daemon = await Daemon.start(running, logger, { pool: pool.pool, auth: auth.auth });
+    daemon = await Daemon.start(running, logger, { pool, auth: auth.auth });
   } catch (e) {
     console.error(`lnsd: cannot start: ${e instanceof Error ? e.message : String(e)}`);
     return 1;
@@ -115,11 +121,21 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 
   process.on("SIGHUP", () => {
-    void loadConfig(files.startupConfig).then((r) => {
+    void loadConfig(files.startupConfig).then(async (r) => {
       if (!r.ok) {
         for (const e of r.errors) logger.log("error", "reload", `reload refused, running config kept: ${e}`);
         return;
       }
+      // ip_pool and chap-secrets beside it are read again too; any error keeps what is running.
+      const [ranges, secrets] = await Promise.all([loadPool(files.ipPool, r.config.settings), loadAuth(files.startupConfig, r.config.settings, hostname, logger)]);
+      if (!ranges.ok || !secrets.ok) {
+        for (const e of [...(ranges.ok ? [] : ranges.errors), ...(secrets.ok ? [] : secrets.errors)]) logger.log("error", "reload", `reload refused, running config kept: ${e}`);
+        return;
+      }
+      const moved = pool.reload(ranges.ranges);
+      logger.log("info", "reload", `ip_pool: ${JSON.stringify(moved)}`);
+      if (auth.auth instanceof LocalAuthenticator && secrets.auth instanceof LocalAuthenticator) auth.auth.adopt(secrets.auth);
+      else if (auth.auth instanceof LocalAuthenticator !== secrets.auth instanceof LocalAuthenticator) logger.log("warn", "reload", "switching between RADIUS and local chap-secrets needs a restart");
       logger.setSink(sinkFor(r.config.settings.log_file));
       logger.debugLevel = Math.min(5, r.config.settings.debug + opts.verbosity);
       const next = daemonSettingsFrom(r.config.settings, opts.hostname);
