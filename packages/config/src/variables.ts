@@ -286,11 +286,15 @@ export const STARTUP_VARIABLES = [
 
   // Data path
   {
-    name: "tundevicename", section: "Data path", kind: "string", format: "interface", default: "tun0", emptyIsDefault: true, status: LATER, origin: "l2tpns",
+    name: "tundevicename", section: "Data path", kind: "string", format: "interface", default: "tun0", emptyIsDefault: true, status: USED, origin: "l2tpns",
     description: "Name of the tun interface carrying subscriber traffic.",
   },
   {
-    name: "iftun_address", section: "Data path", kind: "ipv4", default: "0.0.0.0", status: LATER, origin: "l2tpns",
+    name: "disable_tun", section: "Data path", kind: "bool", default: false, status: USED, origin: "lnsd",
+    description: "Run without a tun interface: sessions come up but carry no IP traffic (control-plane tests, or a node that only relays).",
+  },
+  {
+    name: "iftun_address", section: "Data path", kind: "ipv4", default: "0.0.0.0", status: USED, origin: "l2tpns",
     description: "Address of the tun interface when it must differ from bind_address (1.1.1.1 if neither is set).",
   },
   {

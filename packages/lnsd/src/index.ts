@@ -8,3 +8,4 @@ export * from "./pool.js";
 export * from "./secrets.js";
 export * from "./sessions.js";
 export * from "./local-auth.js";
+export * from "./tun-bridge.js";

@@ -34,7 +34,7 @@ async function startLnsd(config: string): Promise<Running> {
 }
 
 // Each test its own loopback address, so that nothing else on 1701 interferes.
-const config = (addr: string, extra = ""): string => `set debug 3\nset bind_address ${addr}\nset l2tp_secret "daemon-test"\n${extra}`;
+const config = (addr: string, extra = ""): string => `set debug 3\nset bind_address ${addr}\nset l2tp_secret "daemon-test"\nset disable_tun yes\n${extra}`;
 
 void t.test("sessions from the test LAC; SIGHUP with a bad file keeps running; SIGQUIT tears down", async (t) => {
   const addr = "127.0.31.1";
@@ -49,7 +49,7 @@ void t.test("sessions from the test LAC; SIGHUP with a bad file keeps running; S
   writeFileSync(file, config(addr, "set l2tp_mtu many\n"));
   lnsd.proc.kill("SIGHUP");
   for (let i = 0; i < 40 && !lnsd.output().includes("reload refused"); i++) await new Promise((r) => setTimeout(r, 50));
-  t.match(lnsd.output(), /reload refused, running config kept: .*startup-config:4: l2tp_mtu: 'many' is not a number/);
+  t.match(lnsd.output(), /reload refused, running config kept: .*startup-config:5: l2tp_mtu: 'many' is not a number/);
   t.equal(lnsd.proc.exitCode, null, "still running");
   t.equal(lac.report().sessions.established, 100, "sessions untouched");
 

@@ -12,7 +12,7 @@ const entry = join(dirname(fileURLToPath(import.meta.url)), "..", "src", "bin", 
 
 async function lnsd(addr: string, authtypes: string): Promise<{ stop: () => Promise<void>; output: () => string; dir: string; hup: () => void }> {
   const dir = mkdtempSync(join(tmpdir(), "lnsd-login-"));
-  writeFileSync(join(dir, "startup-config"), `set debug 3\nset bind_address ${addr}\nset radius_authtypes "${authtypes}"\nset primary_dns 192.0.2.53\n`);
+  writeFileSync(join(dir, "startup-config"), `set debug 3\nset bind_address ${addr}\nset radius_authtypes "${authtypes}"\nset primary_dns 192.0.2.53\nset disable_tun yes\n`);
   writeFileSync(join(dir, "ip_pool"), "198.51.100.0/24\n");
   // Any user with the right password; one user with a fixed address.
   writeFileSync(join(dir, "chap-secrets"), `fixed * fixedpass 198.51.100.200\n* * "right pass" *\n`);

@@ -4,7 +4,9 @@ import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { hostname as osHostname } from "node:os";
 import { formatConfigError, poolRangesFor, readIpPoolFile, readStartupConfigFile, type IpPoolRange, type StartupConfig, type StartupSettings } from "@lnsd/config";
+import { mruForL2tpMtu } from "@lnsd/ppp";
 import {
+  TunBridge,
   AddressPool,
   configFilesFor,
   Daemon,
@@ -73,6 +75,19 @@ async function loadAuth(startupConfig: string, settings: StartupSettings, hostna
   return { ok: true, auth: new LocalAuthenticator(new LocalSecrets(r.value, hostname)) };
 }
 
+/** The TUN device; lnsd still runs (sessions without traffic) when it cannot be had. */
+async function openBridge(settings: StartupSettings, ranges: readonly IpPoolRange[], logger: Logger): Promise<TunBridge | undefined> {
+  // iftun_address, else bind_address (as l2tpns), but never a loopback address: that is lo's.
+  const usable = (a: string): boolean => a !== "0.0.0.0" && !a.startsWith("127.");
+  const address = usable(settings.iftun_address) ? settings.iftun_address : usable(settings.bind_address) ? settings.bind_address : undefined;
+  try {
+    return await TunBridge.open({ name: settings.tundevicename, mtu: mruForL2tpMtu(settings.l2tp_mtu), ...(address === undefined ? {} : { address }), routes: ranges }, logger);
+  } catch (e) {
+    logger.log("error", "tun", `no TUN device (${e instanceof Error ? e.message : String(e)}): sessions will carry no traffic`);
+    return undefined;
+  }
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   const parsed = parseDaemonArgs(argv);
   if (!parsed.ok) {
@@ -107,7 +122,10 @@ async function main(argv: readonly string[]): Promise<number> {
   let daemon: Daemon;
   let running = daemonSettingsFrom(settings, opts.hostname);
   try {
-    daemon = await Daemon.start(running, logger, { pool, auth: auth.auth });
+    // The TUN device carries the subscribers' traffic (disable_tun: control plane only).
+    const tun = settings.disable_tun ? undefined : await openBridge(settings, poolRanges.ranges, logger);
+    daemon = await Daemon.start(running, logger, { pool, auth: auth.auth, ...(tun === undefined ? {} : { sink: tun }) });
+    tun?.attach(daemon.sessions);
   } catch (e) {
     console.error(`lnsd: cannot start: ${e instanceof Error ? e.message : String(e)}`);
     return 1;

@@ -1,0 +1,47 @@
+// Traffic through lnsd, for real, in a network namespace of the test's own: lnsd with its TUN
+// device, the test LAC logging subscribers in over PPP, each pinging lnsd's TUN address through
+// its session; every reply must come back on the session that sent the request.
+import t from "tap";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const entry = join(here, "..", "src", "bin", "lnsd.js");
+const child = join(here, "lib", "ping-child.js");
+const ns = `lnsdtr${process.pid}`;
+const root = process.getuid?.() === 0;
+const env = { PATH: process.env.PATH ?? "/usr/bin:/bin" };
+
+void t.test("subscribers ping through their sessions and the TUN device", { skip: root ? false : "needs root (CI runs as root): TUN and network namespaces" }, async (t) => {
+  execFileSync("ip", ["netns", "add", ns]);
+  t.teardown(() => { execFileSync("ip", ["netns", "del", ns]); });
+  execFileSync("ip", ["-n", ns, "link", "set", "lo", "up"]);
+  const dir = mkdtempSync(join(tmpdir(), "lnsd-traffic-"));
+  writeFileSync(join(dir, "startup-config"), `set debug 3\nset bind_address 127.0.0.1\nset tundevicename lnsdtr0\nset iftun_address 192.0.2.1\nset radius_authtypes "chap"\n`);
+  writeFileSync(join(dir, "ip_pool"), "198.51.100.0/28\n");
+  writeFileSync(join(dir, "chap-secrets"), `* * traffic *\n`);
+  const lnsd = spawn("ip", ["netns", "exec", ns, process.execPath, entry, "-c", join(dir, "startup-config")], { stdio: ["ignore", "pipe", "pipe"], env });
+  let out = "";
+  lnsd.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  lnsd.stderr.on("data", (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<void>((r) => lnsd.on("exit", () => { r(); }));
+  t.teardown(async () => {
+    if (lnsd.exitCode === null) lnsd.kill("SIGKILL");
+    await exited;
+  });
+  for (let i = 0; i < 100 && !out.includes("listening for L2TP"); i++) await new Promise((r) => setTimeout(r, 50));
+  t.match(out, /lnsdtr0 up, mtu 1462, address 192\.0\.2\.1, routes 198\.51\.100\.0\/28/);
+  const result = JSON.parse(execFileSync("ip", ["netns", "exec", ns, process.execPath, child, "127.0.0.1", "192.0.2.1", "5"], { encoding: "utf8", timeout: 40_000, env }).trim()) as {
+    onlineInTime: boolean;
+    online: number;
+    sessions: { address: string; replies: string[] }[];
+  };
+  t.ok(result.onlineInTime, "5 subscribers online");
+  t.equal(result.sessions.length, 5);
+  for (const s of result.sessions) t.same(s.replies, [`192.0.2.1>${s.address}`], `${s.address}: its own reply, once`);
+  lnsd.kill("SIGQUIT");
+  await exited;
+});
