@@ -88,7 +88,7 @@ export const STARTUP_VARIABLES = [
     description: "Where the log goes: a file name, or syslog:FACILITY (e.g. syslog:local5); empty means standard error.",
   },
   {
-    name: "pid_file", section: "Process and logging", kind: "string", format: "absolute-path", default: "", status: LATER, origin: "l2tpns",
+    name: "pid_file", section: "Process and logging", kind: "string", format: "absolute-path", default: "", status: USED, origin: "l2tpns",
     description: "Absolute path of a file to write the process id to; empty writes none.",
   },
   {
@@ -134,7 +134,7 @@ export const STARTUP_VARIABLES = [
     description: "With l2tp_secret set, refuse a LAC that does not answer our tunnel Challenge (l2tpns accepts it).",
   },
   {
-    name: "l2tp_mtu", section: "L2TP", kind: "int", default: 1500, min: 0, max: 65535, unit: "bytes", zeroIsDefault: true, status: LATER, origin: "l2tpns",
+    name: "l2tp_mtu", section: "L2TP", kind: "int", default: 1500, min: 0, max: 65535, unit: "bytes", zeroIsDefault: true, status: USED, origin: "l2tpns",
     description: "MTU of the path to the LACs; sets the PPP MRU offered and the TCP MSS clamp.",
   },
   {
@@ -160,41 +160,41 @@ export const STARTUP_VARIABLES = [
 
   // PPP
   {
-    name: "ppp_restart_time", section: "PPP", kind: "int", default: 3, min: 1, unit: "seconds", status: LATER, origin: "l2tpns",
+    name: "ppp_restart_time", section: "PPP", kind: "int", default: 3, min: 1, unit: "seconds", status: USED, origin: "l2tpns",
     description: "PPP Restart timer (RFC 1661 4.6): time between retransmitted Configure-Requests.",
   },
   {
-    name: "ppp_max_configure", section: "PPP", kind: "int", default: 10, min: 1, status: LATER, origin: "l2tpns",
+    name: "ppp_max_configure", section: "PPP", kind: "int", default: 10, min: 1, status: USED, origin: "l2tpns",
     description: "PPP Max-Configure (RFC 1661 4.6): Configure-Requests sent without answer before giving up.",
   },
   {
-    name: "ppp_max_failure", section: "PPP", kind: "int", default: 5, min: 1, status: LATER, origin: "l2tpns",
+    name: "ppp_max_failure", section: "PPP", kind: "int", default: 5, min: 1, status: USED, origin: "l2tpns",
     description: "PPP Max-Failure (RFC 1661 4.6): Configure-Naks sent before rejecting the option instead.",
   },
   {
-    name: "ppp_keepalive", section: "PPP", kind: "bool", default: true, status: LATER, origin: "l2tpns",
+    name: "ppp_keepalive", section: "PPP", kind: "bool", default: true, status: USED, origin: "l2tpns",
     description: "Send LCP Echo only on idle links; with no, send one every echo_timeout whatever the traffic.",
   },
   {
-    name: "echo_timeout", section: "PPP", kind: "int", default: 10, unit: "seconds", status: LATER, origin: "l2tpns",
+    name: "echo_timeout", section: "PPP", kind: "int", default: 10, unit: "seconds", status: USED, origin: "l2tpns",
     description: "Time since the last packet sent before an LCP Echo-Request goes out.",
   },
   {
-    name: "idle_echo_timeout", section: "PPP", kind: "int", default: 240, unit: "seconds", status: LATER, origin: "l2tpns",
+    name: "idle_echo_timeout", section: "PPP", kind: "int", default: 240, unit: "seconds", status: USED, origin: "l2tpns",
     description: "Drop a session whose peer has not answered LCP Echo for this long.",
   },
 
   // Subscriber addresses and DNS
   {
-    name: "peer_address", section: "Subscriber addresses and DNS", kind: "ipv4", default: "0.0.0.0", status: LATER, origin: "l2tpns",
+    name: "peer_address", section: "Subscriber addresses and DNS", kind: "ipv4", default: "0.0.0.0", status: USED, origin: "l2tpns",
     description: "Address given to subscribers as the far end of their link (their gateway) in IPCP.",
   },
   {
-    name: "primary_dns", section: "Subscriber addresses and DNS", kind: "ipv4", default: "0.0.0.0", status: LATER, origin: "l2tpns",
+    name: "primary_dns", section: "Subscriber addresses and DNS", kind: "ipv4", default: "0.0.0.0", status: USED, origin: "l2tpns",
     description: "First DNS server offered in IPCP; 0.0.0.0 offers none.",
   },
   {
-    name: "secondary_dns", section: "Subscriber addresses and DNS", kind: "ipv4", default: "0.0.0.0", status: LATER, origin: "l2tpns",
+    name: "secondary_dns", section: "Subscriber addresses and DNS", kind: "ipv4", default: "0.0.0.0", status: USED, origin: "l2tpns",
     description: "Second DNS server offered in IPCP; 0.0.0.0 offers none.",
   },
 
@@ -220,7 +220,7 @@ export const STARTUP_VARIABLES = [
     description: "Secret shared with the RADIUS servers; without it every RADIUS request fails.",
   },
   {
-    name: "radius_authtypes", section: "RADIUS", kind: "enum-list", values: ["pap", "chap"], default: ["pap"], emptyIsDefault: true, status: LATER, origin: "l2tpns",
+    name: "radius_authtypes", section: "RADIUS", kind: "enum-list", values: ["pap", "chap"], default: ["pap"], emptyIsDefault: true, status: USED, origin: "l2tpns",
     description: "PPP authentication protocols to offer, comma separated, most preferred first (pap, chap).",
   },
   {
@@ -360,7 +360,7 @@ export const STARTUP_VARIABLES = [
 
   // IPv6 and DHCPv6
   {
-    name: "ipv6_prefix", section: "IPv6 and DHCPv6", kind: "ipv6-prefix", default: "::", status: LATER, origin: "l2tpns",
+    name: "ipv6_prefix", section: "IPv6 and DHCPv6", kind: "ipv6-prefix", default: "::", status: USED, origin: "l2tpns",
     description: "Turns on IPv6: the /64 that starts every subscriber's address (the rest comes from its IPv4 address); :: leaves IPv6 off.",
   },
   {

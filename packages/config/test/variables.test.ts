@@ -21,7 +21,7 @@ const EXPECTED_DEFAULTS: Readonly<Record<string, SettingValue>> = {
   idle_echo_timeout: 240, peer_address: "0.0.0.0", primary_dns: "0.0.0.0", secondary_dns: "0.0.0.0",
   primary_radius: "0.0.0.0", secondary_radius: "0.0.0.0", primary_radius_port: 1812, secondary_radius_port: 1812,
   radius_secret: "", radius_authtypes: ["pap"], radius_accounting: false, radius_interim: 0, radius_dae_port: 3799,
-  radius_bind_min: 0, radius_bind_max: 0, local_secrets_file: "chap-secrets", allow_duplicate_users: false,
+  radius_bind_min: 0, radius_bind_max: 0, local_secrets_file: "chap-secrets", disable_tun: false, allow_duplicate_users: false,
   guest_account: "", kill_timedout_sessions: true,
   throttle_speed: 0, throttle_buckets: 6000, no_throttle_local_IP: false, accounting_dir: "", account_all_origin: false,
   tundevicename: "tun0", iftun_address: "0.0.0.0", send_garp: true, multi_read_count: 10, icmp_rate: 0, packet_limit: 0,
@@ -37,8 +37,12 @@ const EXPECTED_DEFAULTS: Readonly<Record<string, SettingValue>> = {
 const USED = [
   "hostname", "bind_address", "l2tp_secret", "disable_sending_hello", "debug", "log_file",
   "l2tp_require_auth", "max_tunnels", "max_sessions", "max_sessions_in_setup", "local_secrets_file",
+  "tundevicename", "disable_tun", "iftun_address",
+  // The PPP layer and the address it hands out.
+  "l2tp_mtu", "ppp_restart_time", "ppp_max_configure", "ppp_max_failure", "ppp_keepalive", "echo_timeout", "idle_echo_timeout",
+  "peer_address", "primary_dns", "secondary_dns", "radius_authtypes", "ipv6_prefix", "pid_file",
 ];
-const LNSD_EXTENSIONS = ["l2tp_require_auth", "max_tunnels", "max_sessions", "max_sessions_in_setup", "local_secrets_file"];
+const LNSD_EXTENSIONS = ["l2tp_require_auth", "max_tunnels", "max_sessions", "max_sessions_in_setup", "local_secrets_file", "disable_tun"];
 
 function sampleString(format: StringFormat | undefined): [string, SettingValue] {
   switch (format) {
