@@ -200,23 +200,23 @@ export const STARTUP_VARIABLES = [
 
   // RADIUS
   {
-    name: "primary_radius", section: "RADIUS", kind: "ipv4", default: "0.0.0.0", status: LATER, origin: "l2tpns",
+    name: "primary_radius", section: "RADIUS", kind: "ipv4", default: "0.0.0.0", status: USED, origin: "l2tpns",
     description: "RADIUS server for authentication and accounting.",
   },
   {
-    name: "secondary_radius", section: "RADIUS", kind: "ipv4", default: "0.0.0.0", status: LATER, origin: "l2tpns",
+    name: "secondary_radius", section: "RADIUS", kind: "ipv4", default: "0.0.0.0", status: USED, origin: "l2tpns",
     description: "RADIUS server tried when the primary does not answer.",
   },
   {
-    name: "primary_radius_port", section: "RADIUS", kind: "port", default: 1812, zeroIsDefault: true, status: LATER, origin: "l2tpns",
+    name: "primary_radius_port", section: "RADIUS", kind: "port", default: 1812, zeroIsDefault: true, status: USED, origin: "l2tpns",
     description: "Authentication port of the primary server; accounting goes to the next port up.",
   },
   {
-    name: "secondary_radius_port", section: "RADIUS", kind: "port", default: 1812, zeroIsDefault: true, status: LATER, origin: "l2tpns",
+    name: "secondary_radius_port", section: "RADIUS", kind: "port", default: 1812, zeroIsDefault: true, status: USED, origin: "l2tpns",
     description: "Authentication port of the secondary server; accounting goes to the next port up.",
   },
   {
-    name: "radius_secret", section: "RADIUS", kind: "string", default: "", status: LATER, origin: "l2tpns",
+    name: "radius_secret", section: "RADIUS", kind: "string", default: "", status: USED, origin: "l2tpns",
     description: "Secret shared with the RADIUS servers; without it every RADIUS request fails.",
   },
   {
@@ -224,23 +224,23 @@ export const STARTUP_VARIABLES = [
     description: "PPP authentication protocols to offer, comma separated, most preferred first (pap, chap).",
   },
   {
-    name: "radius_accounting", section: "RADIUS", kind: "bool", default: false, status: LATER, origin: "l2tpns",
+    name: "radius_accounting", section: "RADIUS", kind: "bool", default: false, status: USED, origin: "l2tpns",
     description: "Send RADIUS accounting: Start when a session is up, Stop when it ends.",
   },
   {
-    name: "radius_interim", section: "RADIUS", kind: "int", default: 0, unit: "seconds", status: LATER, origin: "l2tpns",
+    name: "radius_interim", section: "RADIUS", kind: "int", default: 0, unit: "seconds", status: USED, origin: "l2tpns",
     description: "With radius_accounting, time between Interim-Update accounting records.",
   },
   {
-    name: "radius_dae_port", section: "RADIUS", kind: "port", default: 3799, status: LATER, origin: "l2tpns",
+    name: "radius_dae_port", section: "RADIUS", kind: "port", default: 3799, status: USED, origin: "l2tpns",
     description: "UDP port for Dynamic Authorization requests (Disconnect, CoA; RFC 5176).",
   },
   {
-    name: "radius_bind_min", section: "RADIUS", kind: "port", default: 0, status: LATER, origin: "l2tpns",
+    name: "radius_bind_min", section: "RADIUS", kind: "port", default: 0, status: USED, origin: "l2tpns",
     description: "Lowest local port for RADIUS client sockets (the range must be at least 64 wide); 0 lets the system choose.",
   },
   {
-    name: "radius_bind_max", section: "RADIUS", kind: "port", default: 0, status: LATER, origin: "l2tpns",
+    name: "radius_bind_max", section: "RADIUS", kind: "port", default: 0, status: USED, origin: "l2tpns",
     description: "Highest local port for RADIUS client sockets; 0 lets the system choose.",
   },
   {

@@ -41,6 +41,9 @@ const USED = [
   // The PPP layer and the address it hands out.
   "l2tp_mtu", "ppp_restart_time", "ppp_max_configure", "ppp_max_failure", "ppp_keepalive", "echo_timeout", "idle_echo_timeout",
   "peer_address", "primary_dns", "secondary_dns", "radius_authtypes", "ipv6_prefix", "pid_file",
+  // RADIUS: authentication, accounting, DAE.
+  "primary_radius", "primary_radius_port", "secondary_radius", "secondary_radius_port", "radius_secret",
+  "radius_accounting", "radius_interim", "radius_dae_port", "radius_bind_min", "radius_bind_max",
 ];
 const LNSD_EXTENSIONS = ["l2tp_require_auth", "max_tunnels", "max_sessions", "max_sessions_in_setup", "local_secrets_file", "disable_tun"];
 

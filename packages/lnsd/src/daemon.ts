@@ -5,7 +5,7 @@ import type { StartupSettings } from "@lnsd/config";
 import { L2tpNode, openUdpEndpoint, systemClock, type L2tpConfig, type LogLevel } from "@lnsd/l2tp";
 import type { PppServerConfig } from "@lnsd/ppp";
 import type { AddressPool } from "./pool.js";
-import { SessionManager, type Authenticator, type PacketSink } from "./sessions.js";
+import { SessionManager, type Authenticator, type PacketSink, type SessionEvents } from "./sessions.js";
 import type { Level, Logger } from "./log.js";
 
 /** What the daemon takes from the startup-config (l2tpns names in comments). */
@@ -33,6 +33,8 @@ export interface DaemonParts {
   readonly pool: AddressPool;
   readonly auth: Authenticator;
   readonly sink?: PacketSink;
+  /** RADIUS accounting, when radius_accounting is set. */
+  readonly events?: SessionEvents;
 }
 
 export const DEFAULT_DAEMON_SETTINGS: DaemonSettings = {
@@ -80,6 +82,8 @@ export function pppConfigFrom(s: StartupSettings, hostname?: string): Partial<Pp
     authProtocols: s.radius_authtypes,
     hostName: hostname ?? osHostname(),
     ...(local === NONE ? {} : { localAddress: local }),
+    // IPV6CP runs when an IPv6 prefix is configured (l2tpns: ipv6_prefix).
+    ipv6: s.ipv6_prefix !== "::",
     ...(s.primary_dns === NONE ? {} : { primaryDns: s.primary_dns }),
     ...(s.secondary_dns === NONE ? {} : { secondaryDns: s.secondary_dns }),
   };
@@ -134,7 +138,7 @@ export class Daemon {
         },
       },
     });
-    const sessions = new SessionManager({ node, clock: systemClock, logger, pool: parts.pool, auth: parts.auth, ppp: settings.ppp, ...(parts.sink === undefined ? {} : { sink: parts.sink }) });
+    const sessions = new SessionManager({ node, clock: systemClock, logger, pool: parts.pool, auth: parts.auth, ppp: settings.ppp, ...(parts.sink === undefined ? {} : { sink: parts.sink }), ...(parts.events === undefined ? {} : { events: parts.events }) });
     ref.sessions = sessions;
     logger.log("info", "start", `lnsd listening for L2TP on ${endpoint.local.address}:${endpoint.local.port}`);
     return new Daemon(node, sessions, logger);

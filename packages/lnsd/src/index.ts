@@ -9,3 +9,6 @@ export * from "./secrets.js";
 export * from "./sessions.js";
 export * from "./local-auth.js";
 export * from "./tun-bridge.js";
+export * from "./radius-auth.js";
+export * from "./radius-accounting.js";
+export * from "./radius-dae.js";

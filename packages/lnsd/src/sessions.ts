@@ -1,16 +1,54 @@
 // Subscriber sessions: the PPP layer on top of each established L2TP session, authentication
-// (local chap-secrets now, RADIUS next), address assignment from the pool, and the end of a
-// session in both layers (CDN with the RFC 3145 PPP cause). Control thread.
+// (local chap-secrets or RADIUS), address assignment from the pool, Session-Timeout and
+// Idle-Timeout, and the end of a session in both layers (CDN with the RFC 3145 PPP cause).
+// Control thread.
 import { randomBytes } from "node:crypto";
 import { CdnResultCode, encodeL2tpDataMessage, formatIpv4, L2tpErrorCode, parseIpv4, type L2tpDataHeader } from "@lnsd/wire";
-import type { Clock, L2tpNode, Session, Tunnel } from "@lnsd/l2tp";
-import { PppServerSession, type AuthRequest, type AuthResult, type DisconnectCause, type PppServerConfig, type PppServerUpInfo } from "@lnsd/ppp";
+import type { Clock, L2tpNode, Session, TimerHandle, Tunnel } from "@lnsd/l2tp";
+import { PppServerSession, type AuthRequest, type AuthResult, type DisconnectCause, type DisconnectReason, type PppServerConfig, type PppServerUpInfo } from "@lnsd/ppp";
 import type { Logger } from "./log.js";
 import type { AddressPool } from "./pool.js";
 
+/** What the call and the session tell an authenticator (RADIUS sends them; chap-secrets ignores them). */
+export interface AuthContext {
+  /** From the L2TP call (RFC 2661 4.4.5). */
+  readonly callingNumber?: string;
+  readonly calledNumber?: string;
+  readonly txConnectSpeed?: number;
+  readonly rxConnectSpeed?: number;
+  /** NAS-Port: a number this session alone holds while it lasts. */
+  readonly nasPort: number;
+  /** Acct-Session-Id: unique per session. */
+  readonly acctSessionId: string;
+}
+
+/** What an Access-Accept says about the session besides its address (RFC 2865 5, RFC 2869 5.16). */
+export interface SessionPolicy {
+  /** Every Class, echoed in accounting (RFC 2865 5.25). */
+  readonly classes: readonly Uint8Array[];
+  readonly sessionTimeoutSec?: number;
+  readonly idleTimeoutSec?: number;
+  readonly acctInterimIntervalSec?: number;
+  /** Kept for the policy work (filters, throttling) that will act on them. */
+  readonly filterIds: readonly string[];
+  readonly ciscoAvPairs: readonly string[];
+}
+
+export const NO_POLICY: SessionPolicy = { classes: [], filterIds: [], ciscoAvPairs: [] };
+
+export type AuthAnswer =
+  | { ok: true; address?: number; primaryDns?: string; secondaryDns?: string; policy?: SessionPolicy }
+  | { ok: false; message: string; error?: boolean };
+
 /** Checks credentials; the answer may carry an address the user must get (Framed-IP-Address). */
 export interface Authenticator {
-  authenticate(req: AuthRequest, call: { readonly callingNumber?: string; readonly calledNumber?: string }): Promise<{ ok: true; address?: number; primaryDns?: string; secondaryDns?: string } | { ok: false; message: string; error?: boolean }>;
+  authenticate(req: AuthRequest, ctx: AuthContext): Promise<AuthAnswer>;
+}
+
+/** Told when a session comes online (IPCP opened) and when such a session ends: accounting. */
+export interface SessionEvents {
+  online(sub: Subscriber): void;
+  offline(sub: Subscriber, cause: DisconnectCause): void;
 }
 
 /** Where subscribers' IP packets go and come from (the TUN device), when there is one. */
@@ -29,6 +67,12 @@ export interface Subscriber {
   /** Why the session cannot go on when PPP ends (the L2TP CDN to send). */
   refusal?: { readonly resultCode: number; readonly errorCode?: number; readonly message: string };
   readonly startedAt: number;
+  readonly nasPort: number;
+  readonly acctSessionId: string;
+  /** From the Access-Accept; a CoA-Request may change it. */
+  policy: SessionPolicy;
+  /** When PPP reached the network phase (clock ms). */
+  upAt?: number;
   rxPackets: number;
   txPackets: number;
   rxOctets: number;
@@ -43,8 +87,23 @@ export interface SessionManagerOptions {
   readonly auth: Authenticator;
   readonly ppp: Partial<PppServerConfig>;
   readonly sink?: PacketSink;
+  readonly events?: SessionEvents;
   readonly random?: (n: number) => Uint8Array;
+  /** Wall-clock ms, for Acct-Session-Id. */
+  readonly wallClockMs?: () => number;
 }
+
+/** Timers of one session: Session-Timeout and the Idle-Timeout check. */
+interface SessionTimers {
+  session: TimerHandle | undefined;
+  idle: TimerHandle | undefined;
+  /** rxPackets when the idle check last saw traffic, and when. */
+  idleSeenPackets: number;
+  idleSeenAt: number;
+}
+
+/** NAS-Port values are 32 bits (RFC 2865 5.5); kept below 2^31 for peers that read them signed. */
+const MAX_NAS_PORT = 0x7fff_ffff;
 
 const PPP_IPV4 = 0x0021;
 
@@ -54,9 +113,16 @@ export class SessionManager {
   /** Downstream lookup: IPv4 address to its session (the newest one wins, as in l2tpns). */
   private readonly byAddress = new Map<number, Subscriber>();
   private readonly random: (n: number) => Uint8Array;
+  private readonly timers = new Map<Subscriber, SessionTimers>();
+  private readonly nasPorts = new Set<number>();
+  private nextNasPort = 1;
+  private acctSerial = 0;
+  /** Acct-Session-Id prefix: the start time, so that ids differ across restarts. */
+  private readonly acctPrefix: string;
 
   constructor(private readonly o: SessionManagerOptions) {
     this.random = o.random ?? randomBytes;
+    this.acctPrefix = Math.floor((o.wallClockMs ?? Date.now)() / 1000).toString(16).padStart(8, "0").toUpperCase();
   }
 
   get count(): number {
@@ -90,7 +156,19 @@ export class SessionManager {
         data: (protocol, payload) => { if (ref.sub !== undefined) this.upstream(ref.sub, protocol, payload); },
       },
     });
-    const sub: Subscriber = { tunnel, l2tp, ppp, startedAt: this.o.clock.now(), rxPackets: 0, txPackets: 0, rxOctets: 0, txOctets: 0 };
+    const sub: Subscriber = {
+      tunnel,
+      l2tp,
+      ppp,
+      startedAt: this.o.clock.now(),
+      nasPort: this.allocateNasPort(),
+      acctSessionId: this.newAcctSessionId(),
+      policy: NO_POLICY,
+      rxPackets: 0,
+      txPackets: 0,
+      rxOctets: 0,
+      txOctets: 0,
+    };
     ref.sub = sub;
     this.subscribers.set(l2tp, sub);
     ppp.start();
@@ -107,7 +185,9 @@ export class SessionManager {
   sessionDown(_tunnel: Tunnel, l2tp: Session): void {
     const sub = this.subscribers.get(l2tp);
     if (sub === undefined) return;
-    sub.ppp.stop("lost-carrier");
+    // RFC 2866 5.10: the LAC's side went (CDN, StopCCN, tunnel lost) is Lost-Carrier; our own
+    // StopCCN (shutdown, drop tunnel) is NAS-Request.
+    sub.ppp.stop(l2tp.end?.by === "local" ? "nas-request" : "lost-carrier");
     this.forget(sub);
   }
 
@@ -126,9 +206,94 @@ export class SessionManager {
     return true;
   }
 
-  /** Ends a subscriber's session from our side (drop session, DAE, timeouts). */
-  drop(sub: Subscriber, message: string): void {
-    sub.ppp.close("admin-reset", message);
+  /**
+   * Ends a subscriber's session from our side (drop session, DAE, timeouts); the reason gives the
+   * RFC 3145 cause of the CDN and the Acct-Terminate-Cause.
+   */
+  drop(sub: Subscriber, message: string, reason: DisconnectReason = "admin-reset"): void {
+    sub.ppp.close(reason, message);
+  }
+
+  /** CoA (RFC 5176) or a plugin changes the session's policy; the timers follow. */
+  updatePolicy(sub: Subscriber, changes: Partial<SessionPolicy>): void {
+    sub.policy = { ...sub.policy, ...changes };
+    if (sub.upAt === undefined || this.subscribers.get(sub.l2tp) !== sub) return;
+    if ("sessionTimeoutSec" in changes) this.armSessionTimeout(sub);
+    if ("idleTimeoutSec" in changes) this.armIdleTimeout(sub);
+  }
+
+  /**
+   * RFC 2865 5.27: Session-Timeout is the most seconds of service, counted (as l2tpns does) from
+   * when the session came up; a new value counts from there too, and one already passed ends it.
+   */
+  private armSessionTimeout(sub: Subscriber): void {
+    const t = this.timersOf(sub);
+    t.session?.cancel();
+    t.session = undefined;
+    const sec = sub.policy.sessionTimeoutSec;
+    if (sec === undefined || sec <= 0 || sub.upAt === undefined) return;
+    const leftMs = Math.max(0, sub.upAt + sec * 1000 - this.o.clock.now());
+    t.session = this.o.clock.setTimeout(() => {
+      t.session = undefined;
+      this.drop(sub, `Session-Timeout of ${sec} s`, "session-timeout");
+    }, leftMs);
+  }
+
+  /**
+   * RFC 2865 5.28: Idle-Timeout, the most seconds without traffic from the user (upstream packets:
+   * downstream traffic such as scans does not keep a session alive). Checked at a quarter of the
+   * timeout, so a session ends between 1 and 1.25 times the timeout after its last packet.
+   */
+  private armIdleTimeout(sub: Subscriber): void {
+    const t = this.timersOf(sub);
+    t.idle?.cancel();
+    t.idle = undefined;
+    const sec = sub.policy.idleTimeoutSec;
+    if (sec === undefined || sec <= 0) return;
+    const idleMs = sec * 1000;
+    t.idleSeenPackets = sub.rxPackets;
+    t.idleSeenAt = this.o.clock.now();
+    const check = (): void => {
+      t.idle = undefined;
+      const now = this.o.clock.now();
+      if (sub.rxPackets !== t.idleSeenPackets) {
+        t.idleSeenPackets = sub.rxPackets;
+        t.idleSeenAt = now;
+      }
+      const leftMs = t.idleSeenAt + idleMs - now;
+      if (leftMs <= 0) {
+        this.drop(sub, `Idle-Timeout of ${sec} s`, "idle-timeout");
+        return;
+      }
+      t.idle = this.o.clock.setTimeout(check, Math.min(leftMs, Math.max(1000, idleMs / 4)));
+    };
+    t.idle = this.o.clock.setTimeout(check, Math.min(idleMs, Math.max(1000, idleMs / 4)));
+  }
+
+  private timersOf(sub: Subscriber): SessionTimers {
+    let t = this.timers.get(sub);
+    if (t === undefined) {
+      t = { session: undefined, idle: undefined, idleSeenPackets: 0, idleSeenAt: 0 };
+      this.timers.set(sub, t);
+    }
+    return t;
+  }
+
+  private allocateNasPort(): number {
+    for (;;) {
+      const port = this.nextNasPort;
+      this.nextNasPort = port >= MAX_NAS_PORT ? 1 : port + 1;
+      if (!this.nasPorts.has(port)) {
+        this.nasPorts.add(port);
+        return port;
+      }
+    }
+  }
+
+  /** As l2tpns: hex digits, unique per session and across restarts (start time, then a serial). */
+  private newAcctSessionId(): string {
+    this.acctSerial = (this.acctSerial + 1) >>> 0;
+    return `${this.acctPrefix}${this.acctSerial.toString(16).padStart(8, "0").toUpperCase()}`;
   }
 
   private sendFrame(sub: Subscriber, frame: Buffer): void {
@@ -139,9 +304,18 @@ export class SessionManager {
 
   private async authenticate(sub: Subscriber, req: AuthRequest): Promise<AuthResult> {
     sub.username = req.username;
-    const r = await this.o.auth.authenticate(req, sub.l2tp.call);
+    const call = sub.l2tp.call;
+    const r = await this.o.auth.authenticate(req, {
+      ...(call.callingNumber === undefined ? {} : { callingNumber: call.callingNumber }),
+      ...(call.calledNumber === undefined ? {} : { calledNumber: call.calledNumber }),
+      ...(call.txConnectSpeed === undefined ? {} : { txConnectSpeed: call.txConnectSpeed }),
+      ...(call.rxConnectSpeed === undefined ? {} : { rxConnectSpeed: call.rxConnectSpeed }),
+      nasPort: sub.nasPort,
+      acctSessionId: sub.acctSessionId,
+    });
     if (!r.ok) return r.error === true ? { ok: false, message: r.message, error: true } : { ok: false, message: r.message };
     if (this.subscribers.get(sub.l2tp) !== sub) return { ok: false, message: "session gone" };
+    sub.policy = r.policy ?? NO_POLICY;
     const a = this.o.pool.allocate(req.username, r.address);
     if (!a.ok) {
       if (a.reason === "exhausted") {
@@ -174,11 +348,16 @@ export class SessionManager {
       sub.address = addr;
       this.byAddress.set(addr, sub);
     }
-    this.o.logger.log("info", "session-online", `session ${sub.tunnel.localId}/${sub.l2tp.localId} ${info.username} online, address ${info.address ?? "-"} (${info.authProtocol})`);
+    sub.upAt = this.o.clock.now();
+    this.o.logger.log("info", "session-online", `session ${sub.tunnel.localId}/${sub.l2tp.localId} ${info.username} online, address ${sub.address === undefined ? "-" : formatIpv4(sub.address)} (${info.authProtocol})`);
+    this.armSessionTimeout(sub);
+    this.armIdleTimeout(sub);
+    this.o.events?.online(sub);
   }
 
   private pppDown(sub: Subscriber, cause: DisconnectCause): void {
     this.o.logger.log("info", "session-offline", `session ${sub.tunnel.localId}/${sub.l2tp.localId} ${sub.username ?? "-"} offline: ${cause.reason} (${cause.message})`);
+    if (sub.upAt !== undefined && this.subscribers.get(sub.l2tp) === sub) this.o.events?.offline(sub, cause);
     const refusal = sub.refusal;
     // RFC 2661 5.7 / RFC 3145: the CDN says why PPP ended.
     if (sub.l2tp.state !== "closed") {
@@ -202,6 +381,13 @@ export class SessionManager {
   private forget(sub: Subscriber): void {
     if (this.subscribers.get(sub.l2tp) !== sub) return;
     this.subscribers.delete(sub.l2tp);
+    this.nasPorts.delete(sub.nasPort);
+    const t = this.timers.get(sub);
+    if (t !== undefined) {
+      t.session?.cancel();
+      t.idle?.cancel();
+      this.timers.delete(sub);
+    }
     if (sub.address !== undefined) {
       if (this.byAddress.get(sub.address) === sub) this.byAddress.delete(sub.address);
       this.o.pool.release(sub.address);

@@ -1,16 +1,20 @@
 // Entry point of the daemon (bin/lnsd): the l2tpns command line, the config files, then the
-// daemon; signals as l2tpns: HUP reloads, TERM/INT stop keeping sessions, QUIT tears them down.
+// daemon; signals as l2tpns: HUP reloads, TERM/INT stop keeping sessions, QUIT tears them down
+// (with RADIUS accounting: every Stop, then Accounting-Off).
 import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { hostname as osHostname } from "node:os";
 import { formatConfigError, poolRangesFor, readIpPoolFile, readStartupConfigFile, type IpPoolRange, type StartupConfig, type StartupSettings } from "@lnsd/config";
+import { systemClock } from "@lnsd/l2tp";
 import { mruForL2tpMtu } from "@lnsd/ppp";
+import { DaeServer, RadiusClient, radiusServersFromSettings, type DaeEvent, type NasIdentity, type RadiusClientEvent } from "@lnsd/radius";
 import {
   TunBridge,
   AddressPool,
   configFilesFor,
   Daemon,
   daemonSettingsFrom,
+  daeHandlerFor,
   fileSink,
   LocalAuthenticator,
   LocalSecrets,
@@ -18,12 +22,15 @@ import {
   Logger,
   parseDaemonArgs,
   poolRangesProblem,
+  RadiusAuthenticator,
+  RadiusSessionAccounting,
   readChapSecretsFile,
   stderrSink,
   USAGE,
   usesLocalSecrets,
   type Authenticator,
   type LogSink,
+  type Subscriber,
 } from "../index.js";
 
 function sinkFor(logFile: string): LogSink {
@@ -49,19 +56,12 @@ async function loadPool(path: string, settings: StartupSettings): Promise<{ ok: 
   return problem === undefined ? { ok: true, ranges } : { ok: false, errors: [`${path}: ${problem}`] };
 }
 
-/** Who checks logins: chap-secrets when no RADIUS server is set. */
-async function loadAuth(startupConfig: string, settings: StartupSettings, hostname: string, logger: Logger): Promise<{ ok: true; auth: Authenticator } | { ok: false; errors: string[] }> {
+/** Who checks logins: the RADIUS servers when one is set (`radius`, built once at start), else chap-secrets. */
+async function loadAuth(startupConfig: string, settings: StartupSettings, hostname: string, logger: Logger, radius?: Authenticator): Promise<{ ok: true; auth: Authenticator } | { ok: false; errors: string[] }> {
   if (!usesLocalSecrets(settings)) {
-    // RADIUS authentication is the next piece of work to land; until then say so on every login.
-    return {
-      ok: true,
-      auth: {
-        authenticate: () => {
-          logger.log("error", "radius-missing", "primary_radius is set but this build has no RADIUS client yet: login refused");
-          return Promise.resolve({ ok: false, message: "Authentication unavailable", error: true });
-        },
-      },
-    };
+    if (radius !== undefined) return { ok: true, auth: radius };
+    // A reload that names a RADIUS server where there was none: the reload says a restart is needed.
+    return { ok: true, auth: { authenticate: () => Promise.resolve({ ok: false, message: "Authentication unavailable", error: true }) } };
   }
   const path = localSecretsPath(startupConfig, settings.local_secrets_file);
   const r = await readChapSecretsFile(path);
@@ -84,6 +84,106 @@ async function openBridge(settings: StartupSettings, ranges: readonly IpPoolRang
     return await TunBridge.open({ name: settings.tundevicename, mtu: mruForL2tpMtu(settings.l2tp_mtu), ...(address === undefined ? {} : { address }), routes: ranges }, logger);
   } catch (e) {
     logger.log("error", "tun", `no TUN device (${e instanceof Error ? e.message : String(e)}): sessions will carry no traffic`);
+    return undefined;
+  }
+}
+
+interface Radius {
+  readonly client: RadiusClient;
+  readonly auth: RadiusAuthenticator;
+  readonly accounting: RadiusSessionAccounting | undefined;
+  readonly nas: NasIdentity;
+  readonly servers: readonly string[];
+}
+
+/** One rate-limited log line per RADIUS client event, with a reason per kind. */
+function logRadiusEvent(logger: Logger, e: RadiusClientEvent): void {
+  switch (e.kind) {
+    case "drop":
+      logger.log("warn", `radius-drop-${e.reason}`, `RADIUS: dropped a reply from ${e.from.address}:${e.from.port}: ${e.reason} (${e.detail})`);
+      return;
+    case "server-dead":
+      logger.log("error", "radius-server-dead", `RADIUS server ${e.server} not answering: left alone for ${Math.round(e.forMs / 1000)} s`);
+      return;
+    case "server-alive":
+      logger.log("info", "radius-server-alive", `RADIUS server ${e.server} answering again`);
+      return;
+    case "gave-up":
+      logger.log("warn", `radius-gave-up-${e.request}`, `RADIUS ${e.request === "auth" ? "Access-Request" : "Accounting-Request"} given up: ${e.detail}`);
+      return;
+    case "socket-error":
+      logger.log("error", "radius-socket", `RADIUS socket: ${e.detail}`);
+      return;
+    default: {
+      const never: never = e;
+      return never;
+    }
+  }
+}
+
+function logDaeEvent(logger: Logger, e: DaeEvent): void {
+  switch (e.kind) {
+    case "drop":
+      logger.log("warn", `dae-drop-${e.reason}`, `DAE: dropped a request from ${e.from.address}:${e.from.port}: ${e.reason} (${e.detail})`);
+      return;
+    case "ack":
+      logger.log("info", `dae-${e.request}`, `DAE: ${e.request} from ${e.from.address} done on ${e.sessions} session(s)`);
+      return;
+    case "nak":
+      logger.log("info", `dae-${e.request}-nak`, `DAE: ${e.request} from ${e.from.address} refused, Error-Cause ${e.errorCause}: ${e.detail}`);
+      return;
+    case "handler-error":
+      logger.log("error", "dae-error", `DAE: ${e.detail}`);
+      return;
+    default: {
+      const never: never = e;
+      return never;
+    }
+  }
+}
+
+/** The RADIUS client, authenticator and accounting from primary_radius and the settings after it. */
+async function startRadius(settings: StartupSettings, hostname: string, logger: Logger): Promise<Radius> {
+  const servers = radiusServersFromSettings({
+    primary: settings.primary_radius,
+    secondary: settings.secondary_radius,
+    primaryPort: settings.primary_radius_port,
+    secondaryPort: settings.secondary_radius_port,
+  });
+  if (settings.radius_secret === "") logger.log("error", "radius-config", "radius_secret is not set: the RADIUS servers will not believe lnsd");
+  const bound = settings.bind_address !== "0.0.0.0";
+  // RFC 2865 4.1: NAS-IP-Address (bind_address, when set) and NAS-Identifier (the hostname).
+  const nas: NasIdentity = { ...(bound ? { ipAddress: settings.bind_address } : {}), identifier: hostname };
+  const client = await RadiusClient.create({
+    servers,
+    secret: settings.radius_secret,
+    nas,
+    ...(bound ? { bindAddress: settings.bind_address } : {}),
+    ...(settings.radius_bind_min > 0 ? { bindPortMin: settings.radius_bind_min } : {}),
+    ...(settings.radius_bind_max > 0 ? { bindPortMax: settings.radius_bind_max } : {}),
+    onEvent: (e) => { logRadiusEvent(logger, e); },
+  });
+  const accounting = settings.radius_accounting ? new RadiusSessionAccounting(client, { clock: systemClock, logger, interimSec: settings.radius_interim }) : undefined;
+  logger.log("info", "radius", `RADIUS servers ${servers.map((s) => `${s.address}:${s.authPort}`).join(", ")}; accounting ${accounting === undefined ? "off" : "on"}`);
+  return { client, auth: new RadiusAuthenticator(client), accounting, nas, servers: servers.map((s) => s.address) };
+}
+
+/** RFC 5176 on radius_dae_port, bind_address: requests from the RADIUS servers only. */
+async function startDae(settings: StartupSettings, radius: Radius, daemon: Daemon, logger: Logger): Promise<DaeServer<Subscriber> | undefined> {
+  try {
+    const dae = await DaeServer.create<Subscriber>({
+      bindAddress: settings.bind_address,
+      port: settings.radius_dae_port,
+      secret: settings.radius_secret,
+      allowedClients: radius.servers,
+      nas: radius.nas,
+      handler: daeHandlerFor(daemon.sessions),
+      onEvent: (e) => { logDaeEvent(logger, e); },
+    });
+    logger.log("info", "dae", `DAE (Disconnect, CoA) on ${dae.local.address}:${dae.local.port}`);
+    return dae;
+  } catch (e) {
+    logger.log("error", "dae", `no DAE server on port ${settings.radius_dae_port}: ${e instanceof Error ? e.message : String(e)}`);
     return undefined;
   }
 }
@@ -113,7 +213,16 @@ async function main(argv: readonly string[]): Promise<number> {
   for (const w of loaded.warnings) logger.log("warn", "config", w);
   const poolRanges = await loadPool(files.ipPool, settings);
   const hostname = opts.hostname ?? (settings.hostname === "" ? osHostname() : settings.hostname);
-  const auth = await loadAuth(files.startupConfig, settings, hostname, logger);
+  let radius: Radius | undefined;
+  if (!usesLocalSecrets(settings)) {
+    try {
+      radius = await startRadius(settings, hostname, logger);
+    } catch (e) {
+      console.error(`lnsd: RADIUS: ${e instanceof Error ? e.message : String(e)}`);
+      return 1;
+    }
+  }
+  const auth = await loadAuth(files.startupConfig, settings, hostname, logger, radius?.auth);
   if (!poolRanges.ok || !auth.ok) {
     for (const e of [...(poolRanges.ok ? [] : poolRanges.errors), ...(auth.ok ? [] : auth.errors)]) console.error(`lnsd: ${e}`);
     return 1;
@@ -124,12 +233,15 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     // The TUN device carries the subscribers' traffic (disable_tun: control plane only).
     const tun = settings.disable_tun ? undefined : await openBridge(settings, poolRanges.ranges, logger);
-    daemon = await Daemon.start(running, logger, { pool, auth: auth.auth, ...(tun === undefined ? {} : { sink: tun }) });
+    daemon = await Daemon.start(running, logger, { pool, auth: auth.auth, ...(tun === undefined ? {} : { sink: tun }), ...(radius?.accounting === undefined ? {} : { events: radius.accounting }) });
     tun?.attach(daemon.sessions);
   } catch (e) {
     console.error(`lnsd: cannot start: ${e instanceof Error ? e.message : String(e)}`);
     return 1;
   }
+  const dae = radius === undefined ? undefined : await startDae(settings, radius, daemon, logger);
+  // RFC 2866 5.1: Accounting-On as the NAS starts (not waited for: logins need not wait).
+  void radius?.accounting?.accountingOn();
   if (settings.pid_file !== "") {
     try {
       writeFileSync(settings.pid_file, `${process.pid}\n`);
@@ -145,7 +257,7 @@ async function main(argv: readonly string[]): Promise<number> {
         return;
       }
       // ip_pool and chap-secrets beside it are read again too; any error keeps what is running.
-      const [ranges, secrets] = await Promise.all([loadPool(files.ipPool, r.config.settings), loadAuth(files.startupConfig, r.config.settings, hostname, logger)]);
+      const [ranges, secrets] = await Promise.all([loadPool(files.ipPool, r.config.settings), loadAuth(files.startupConfig, r.config.settings, hostname, logger, radius?.auth)]);
       if (!ranges.ok || !secrets.ok) {
         for (const e of [...(ranges.ok ? [] : ranges.errors), ...(secrets.ok ? [] : secrets.errors)]) logger.log("error", "reload", `reload refused, running config kept: ${e}`);
         return;
@@ -169,7 +281,15 @@ async function main(argv: readonly string[]): Promise<number> {
   process.on("SIGTERM", stopKeeping);
   process.on("SIGINT", stopKeeping);
   process.on("SIGQUIT", () => {
-    void daemon.stopTearingDown().then(() => process.exit(0));
+    void daemon.stopTearingDown().then(async () => {
+      // Every session's Stop went out as its tunnel closed: Accounting-Off once they are answered.
+      dae?.close();
+      if (radius !== undefined) {
+        await radius.accounting?.accountingOff();
+        radius.client.close();
+      }
+      process.exit(0);
+    });
   });
   return 0;
 }

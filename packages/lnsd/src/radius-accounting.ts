@@ -1,0 +1,131 @@
+// RADIUS accounting of the sessions (radius_accounting): Accounting-On when lnsd starts, Start when
+// a session's IPCP opens, Interim-Update every radius_interim seconds (or the Access-Accept's
+// Acct-Interim-Interval), Stop with the session's counters and Acct-Terminate-Cause, and
+// Accounting-Off at an orderly stop. Control thread.
+import { formatIpv4 } from "@lnsd/wire";
+import type { Clock } from "@lnsd/l2tp";
+import type { DisconnectCause } from "@lnsd/ppp";
+import { AccountingSession, AcctTerminateCause, connectInfo, type AcctResult, type AcctSessionInfo, type RadiusAccounting } from "@lnsd/radius";
+import type { Logger } from "./log.js";
+import type { SessionEvents, Subscriber } from "./sessions.js";
+
+const TERMINATE_CAUSES: ReadonlySet<number> = new Set(Object.values(AcctTerminateCause));
+
+function isTerminateCause(n: number): n is AcctTerminateCause {
+  return TERMINATE_CAUSES.has(n);
+}
+
+/** RFC 2869 5.16: an Acct-Interim-Interval below 60 s is raised to 60 s. */
+export const MIN_INTERIM_SEC = 60;
+
+/** radius_interim, unless the Access-Accept gave an Acct-Interim-Interval (which wins, at least 60 s). */
+export function interimSecFor(radiusInterimSec: number, replySec: number | undefined): number {
+  if (replySec === undefined || replySec <= 0) return Math.max(0, radiusInterimSec);
+  return Math.max(MIN_INTERIM_SEC, replySec);
+}
+
+export interface RadiusSessionAccountingOptions {
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** radius_interim, seconds; 0: none unless the Access-Accept asks. */
+  readonly interimSec: number;
+}
+
+export class RadiusSessionAccounting implements SessionEvents {
+  private readonly sessions = new Map<Subscriber, AccountingSession>();
+  private readonly inFlight = new Set<Promise<AcctResult>>();
+  /** Acct-Session-Id of Accounting-On and -Off: one per run of lnsd. */
+  private readonly nasSessionId = `${Math.floor(Date.now() / 1000).toString(16).toUpperCase()}-NAS`;
+
+  constructor(
+    private readonly client: RadiusAccounting,
+    private readonly o: RadiusSessionAccountingOptions,
+  ) {}
+
+  /** Accounting-On (RFC 2866 5.1): the NAS is starting; the server may close its open sessions. */
+  accountingOn(): Promise<AcctResult> {
+    return this.track("on", this.client.account({ status: "on", acctSessionId: this.nasSessionId }));
+  }
+
+  /** Accounting-Off: an orderly stop, after every session's Stop has been answered (or waited for). */
+  async accountingOff(maxWaitMs = 5000): Promise<AcctResult> {
+    await this.settled(maxWaitMs);
+    return this.track("off", this.client.account({ status: "off", acctSessionId: this.nasSessionId, terminateCause: AcctTerminateCause.AdminReboot }));
+  }
+
+  /** Waits until every record sent so far is answered or given up, at most maxWaitMs. */
+  async settled(maxWaitMs: number): Promise<void> {
+    const deadline = Date.now() + maxWaitMs;
+    while (this.inFlight.size > 0 && Date.now() < deadline) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.all(this.inFlight), new Promise<void>((r) => (timer = setTimeout(r, Math.max(0, deadline - Date.now()))))]);
+      clearTimeout(timer);
+    }
+  }
+
+  get open(): number {
+    return this.sessions.size;
+  }
+
+  online(sub: Subscriber): void {
+    const acct = new AccountingSession(this.client, {
+      session: this.sessionInfo(sub),
+      interimSec: interimSecFor(this.o.interimSec, sub.policy.acctInterimIntervalSec),
+      clock: this.o.clock,
+      counters: () => this.counters(sub),
+      onResult: (status, r) => {
+        if (status === "interim" && r.kind !== "ack") this.log(status, sub, r);
+      },
+    });
+    this.sessions.set(sub, acct);
+    void this.track("start", acct.start(), sub);
+  }
+
+  offline(sub: Subscriber, cause: DisconnectCause): void {
+    const acct = this.sessions.get(sub);
+    if (acct === undefined) return;
+    this.sessions.delete(sub);
+    const n = cause.acctTerminateCause;
+    void this.track("stop", acct.stop(isTerminateCause(n) ? n : AcctTerminateCause.NasError, this.counters(sub)), sub);
+  }
+
+  private sessionInfo(sub: Subscriber): AcctSessionInfo {
+    const call = sub.l2tp.call;
+    return {
+      userName: sub.username ?? "",
+      nasPort: sub.nasPort,
+      acctSessionId: sub.acctSessionId,
+      ...(call.callingNumber === undefined ? {} : { callingStationId: call.callingNumber }),
+      ...(call.calledNumber === undefined ? {} : { calledStationId: call.calledNumber }),
+      ...(call.txConnectSpeed === undefined ? {} : { connectInfo: connectInfo(call.txConnectSpeed, call.rxConnectSpeed) }),
+      ...(sub.address === undefined ? {} : { framedIpAddress: formatIpv4(sub.address) }),
+      classes: sub.policy.classes.map((c) => Buffer.from(c)),
+    };
+  }
+
+  /** RFC 2866 5.3, 5.4: "input" is what the user sent. */
+  private counters(sub: Subscriber): { inputOctets: number; outputOctets: number; inputPackets: number; outputPackets: number; sessionTimeSec: number } {
+    return {
+      inputOctets: sub.rxOctets,
+      outputOctets: sub.txOctets,
+      inputPackets: sub.rxPackets,
+      outputPackets: sub.txPackets,
+      sessionTimeSec: Math.max(0, Math.floor((this.o.clock.now() - (sub.upAt ?? sub.startedAt)) / 1000)),
+    };
+  }
+
+  private track(status: string, p: Promise<AcctResult>, sub?: Subscriber): Promise<AcctResult> {
+    this.inFlight.add(p);
+    void p.then((r) => {
+      this.inFlight.delete(p);
+      if (r.kind !== "ack") this.log(status, sub, r);
+    });
+    return p;
+  }
+
+  private log(status: string, sub: Subscriber | undefined, r: AcctResult): void {
+    const who = sub === undefined ? "" : ` for ${sub.username ?? "-"} (${sub.acctSessionId})`;
+    const why = r.kind === "error" ? r.reason : r.kind === "timeout" ? "no server answered" : "acknowledged";
+    this.o.logger.log("warn", `radius-acct-${r.kind}`, `RADIUS accounting ${status}${who} not recorded: ${why}`);
+  }
+}
