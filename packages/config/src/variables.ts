@@ -250,11 +250,11 @@ export const STARTUP_VARIABLES = [
 
   // Sessions
   {
-    name: "allow_duplicate_users", section: "Sessions", kind: "bool", default: false, status: LATER, origin: "l2tpns",
+    name: "allow_duplicate_users", section: "Sessions", kind: "bool", default: false, status: USED, origin: "l2tpns",
     description: "Let one username have several sessions; with no, a new login drops the older session.",
   },
   {
-    name: "guest_account", section: "Sessions", kind: "string", default: "", status: LATER, origin: "l2tpns",
+    name: "guest_account", section: "Sessions", kind: "string", default: "", status: USED, origin: "l2tpns",
     description: "A username that may have several sessions even when allow_duplicate_users is no.",
   },
   {

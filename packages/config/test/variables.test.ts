@@ -44,6 +44,7 @@ const USED = [
   // RADIUS: authentication, accounting, DAE.
   "primary_radius", "primary_radius_port", "secondary_radius", "secondary_radius_port", "radius_secret",
   "radius_accounting", "radius_interim", "radius_dae_port", "radius_bind_min", "radius_bind_max",
+  "allow_duplicate_users", "guest_account",
 ];
 const LNSD_EXTENSIONS = ["l2tp_require_auth", "max_tunnels", "max_sessions", "max_sessions_in_setup", "local_secrets_file", "disable_tun"];
 

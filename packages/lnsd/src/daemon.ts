@@ -26,6 +26,9 @@ export interface DaemonSettings {
   readonly maxSessionsInSetup: number;
   /** PPP: ppp_restart_time, ppp_max_configure, ppp_max_failure, echo_timeout, idle_echo_timeout, ppp_keepalive, l2tp_mtu, radius_authtypes, DNS, our IPCP address. */
   readonly ppp: Partial<PppServerConfig>;
+  /** allow_duplicate_users, guest_account. */
+  readonly allowDuplicateUsers: boolean;
+  readonly guestAccount?: string;
 }
 
 /** What the daemon is given besides its settings: the address pool and how to check logins. */
@@ -46,6 +49,7 @@ export const DEFAULT_DAEMON_SETTINGS: DaemonSettings = {
   maxSessions: 250_000,
   maxSessionsInSetup: 5_000,
   ppp: {},
+  allowDuplicateUsers: false,
 };
 
 /** The daemon's settings from a parsed startup-config; -h overrides `hostname`. */
@@ -62,6 +66,8 @@ export function daemonSettingsFrom(s: StartupSettings, hostnameOverride?: string
     maxSessions: s.max_sessions,
     maxSessionsInSetup: s.max_sessions_in_setup,
     ppp: pppConfigFrom(s, hostname),
+    allowDuplicateUsers: s.allow_duplicate_users,
+    ...(s.guest_account === "" ? {} : { guestAccount: s.guest_account }),
   };
 }
 
@@ -138,7 +144,7 @@ export class Daemon {
         },
       },
     });
-    const sessions = new SessionManager({ node, clock: systemClock, logger, pool: parts.pool, auth: parts.auth, ppp: settings.ppp, ...(parts.sink === undefined ? {} : { sink: parts.sink }), ...(parts.events === undefined ? {} : { events: parts.events }) });
+    const sessions = new SessionManager({ node, clock: systemClock, logger, pool: parts.pool, auth: parts.auth, ppp: settings.ppp, allowDuplicateUsers: settings.allowDuplicateUsers, ...(settings.guestAccount === undefined ? {} : { guestAccount: settings.guestAccount }), ...(parts.sink === undefined ? {} : { sink: parts.sink }), ...(parts.events === undefined ? {} : { events: parts.events }) });
     ref.sessions = sessions;
     logger.log("info", "start", `lnsd listening for L2TP on ${endpoint.local.address}:${endpoint.local.port}`);
     return new Daemon(node, sessions, logger);

@@ -91,6 +91,10 @@ export interface SessionManagerOptions {
   readonly random?: (n: number) => Uint8Array;
   /** Wall-clock ms, for Acct-Session-Id. */
   readonly wallClockMs?: () => number;
+  /** allow_duplicate_users: a user may have several sessions; else a new login ends the older one. */
+  readonly allowDuplicateUsers?: boolean;
+  /** guest_account: a username that may always have several sessions. */
+  readonly guestAccount?: string;
 }
 
 /** Timers of one session: Session-Timeout and the Idle-Timeout check. */
@@ -112,6 +116,8 @@ export class SessionManager {
   private readonly subscribers = new Map<Session, Subscriber>();
   /** Downstream lookup: IPv4 address to its session (the newest one wins, as in l2tpns). */
   private readonly byAddress = new Map<number, Subscriber>();
+  /** Sessions by username that passed authentication (allow_duplicate_users). */
+  private readonly byUser = new Map<string, Set<Subscriber>>();
   private readonly random: (n: number) => Uint8Array;
   private readonly timers = new Map<Subscriber, SessionTimers>();
   private readonly nasPorts = new Set<number>();
@@ -316,6 +322,7 @@ export class SessionManager {
     if (!r.ok) return r.error === true ? { ok: false, message: r.message, error: true } : { ok: false, message: r.message };
     if (this.subscribers.get(sub.l2tp) !== sub) return { ok: false, message: "session gone" };
     sub.policy = r.policy ?? NO_POLICY;
+    this.endDuplicates(sub, req.username);
     const a = this.o.pool.allocate(req.username, r.address);
     if (!a.ok) {
       if (a.reason === "exhausted") {
@@ -378,9 +385,35 @@ export class SessionManager {
     this.o.sink.toNetwork(payload);
   }
 
+  /**
+   * l2tpns: unless allow_duplicate_users is set (or the user is the guest_account), a user who
+   * logs in again ends their older sessions, so that a CPE that reconnects after a lost line
+   * does not hold two addresses.
+   */
+  private endDuplicates(sub: Subscriber, username: string): void {
+    let mine = this.byUser.get(username);
+    if (mine === undefined) {
+      mine = new Set();
+      this.byUser.set(username, mine);
+    }
+    if (this.o.allowDuplicateUsers !== true && username !== this.o.guestAccount) {
+      for (const older of [...mine]) {
+        if (older === sub) continue;
+        mine.delete(older);
+        this.drop(older, `duplicate login of ${username}`);
+      }
+    }
+    mine.add(sub);
+  }
+
   private forget(sub: Subscriber): void {
     if (this.subscribers.get(sub.l2tp) !== sub) return;
     this.subscribers.delete(sub.l2tp);
+    if (sub.username !== undefined) {
+      const mine = this.byUser.get(sub.username);
+      mine?.delete(sub);
+      if (mine?.size === 0) this.byUser.delete(sub.username);
+    }
     this.nasPorts.delete(sub.nasPort);
     const t = this.timers.get(sub);
     if (t !== undefined) {

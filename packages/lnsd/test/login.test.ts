@@ -10,9 +10,9 @@ import { LacSimulator, pppLogins } from "@lnsd/testkit";
 
 const entry = join(dirname(fileURLToPath(import.meta.url)), "..", "src", "bin", "lnsd.js");
 
-async function lnsd(addr: string, authtypes: string): Promise<{ stop: () => Promise<void>; output: () => string; dir: string; hup: () => void }> {
+async function lnsd(addr: string, authtypes: string, extra = ""): Promise<{ stop: () => Promise<void>; output: () => string; dir: string; hup: () => void }> {
   const dir = mkdtempSync(join(tmpdir(), "lnsd-login-"));
-  writeFileSync(join(dir, "startup-config"), `set debug 3\nset bind_address ${addr}\nset radius_authtypes "${authtypes}"\nset primary_dns 192.0.2.53\nset disable_tun yes\n`);
+  writeFileSync(join(dir, "startup-config"), `set debug 3\nset bind_address ${addr}\nset radius_authtypes "${authtypes}"\nset primary_dns 192.0.2.53\nset disable_tun yes\n${extra}`);
   writeFileSync(join(dir, "ip_pool"), "198.51.100.0/24\n");
   // Any user with the right password; one user with a fixed address.
   writeFileSync(join(dir, "chap-secrets"), `fixed * fixedpass 198.51.100.200\n* * "right pass" *\n`);
@@ -97,4 +97,24 @@ void t.test("SIGHUP reads chap-secrets again: a user added to the file can log i
   t.ok(await until(() => second.stats.online.size === 1, 10_000), "online after the reload");
   await server.stop();
   lac2.close();
+});
+
+void t.test("allow_duplicate_users no: a second login ends the first; guest_account may log in twice", async (t) => {
+  const addr = "127.0.32.5";
+  const server = await lnsd(addr, "chap", `set guest_account "guest"\n`);
+  const first = pppLogins({ username: "dup", password: "right pass" });
+  const lac1 = new LacSimulator({ lns: { address: addr, port: 1701 }, bindAddress: "127.0.0.1", tunnels: 1, sessionsPerTunnel: 1, calls: first.handler });
+  await lac1.start();
+  t.ok(await until(() => first.stats.online.size === 1, 10_000), "first login online");
+  const second = pppLogins({ username: "dup", password: "right pass" });
+  const lac2 = new LacSimulator({ lns: { address: addr, port: 1701 }, bindAddress: "127.0.0.1", tunnels: 1, sessionsPerTunnel: 1, calls: second.handler });
+  await lac2.start();
+  t.ok(await until(() => second.stats.online.size === 1 && first.stats.online.size === 0, 10_000), "the second login is online and the first was ended");
+  t.match(server.output(), /duplicate login of dup/);
+  const guests = pppLogins({ username: "guest", password: "right pass" });
+  const lac3 = new LacSimulator({ lns: { address: addr, port: 1701 }, bindAddress: "127.0.0.1", tunnels: 1, sessionsPerTunnel: 2, calls: guests.handler });
+  await lac3.start();
+  t.ok(await until(() => guests.stats.online.size === 2, 10_000), "two sessions of the guest account");
+  await server.stop();
+  for (const l of [lac1, lac2, lac3]) l.close();
 });
