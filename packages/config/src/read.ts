@@ -35,6 +35,12 @@ function unreadable<T>(path: string, code: string | undefined): ConfigResult<T> 
   return { ok: false, errors: [{ file: path, line: 0, message: `cannot read: ${describe(code)}` }], warnings: [] };
 }
 
+/** Reads a file and parses it with `parse`; an unreadable file is one error naming it (line 0). */
+export async function readConfigFile<T>(path: string, parse: (text: string, file: string) => ConfigResult<T>): Promise<ConfigResult<T>> {
+  const r = await read(path);
+  return r.ok ? parse(r.text, path) : unreadable(path, r.code);
+}
+
 export async function readStartupConfigFile(path: string): Promise<ConfigResult<StartupConfig>> {
   const r = await read(path);
   return r.ok ? parseStartupConfig(r.text, path) : unreadable(path, r.code);

@@ -2,7 +2,6 @@
 // pppd's chap-secrets format (pppd(8), AUTHENTICATION), checked for PAP (RFC 1334) and CHAP with
 // MD5 (RFC 1994). Parsing is a pure function of the text; runs on the control thread.
 import { createHash, timingSafeEqual } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import { dirname, isAbsolute, join } from "node:path";
 import {
   Problems,
@@ -12,6 +11,7 @@ import {
   isDesCryptHash,
   md5Crypt,
   parseIpv4,
+  readConfigFile,
   type ConfigResult,
   type StartupSettings,
 } from "@lnsd/config";
@@ -256,28 +256,7 @@ export function localSecretsPath(startupConfig: string, localSecretsFile: string
   return isAbsolute(localSecretsFile) ? localSecretsFile : join(dirname(startupConfig), localSecretsFile);
 }
 
-function describe(code: string | undefined): string {
-  switch (code) {
-    case "ENOENT":
-      return "no such file";
-    case "EACCES":
-    case "EPERM":
-      return "permission denied";
-    case "EISDIR":
-      return "is a directory";
-    default:
-      return code ?? "unknown error";
-  }
-}
-
 /** Reads and parses a secrets file; an unreadable (or missing) file is one error naming it (line 0). */
-export async function readChapSecretsFile(path: string): Promise<ConfigResult<SecretsFile>> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (e) {
-    const code = e instanceof Error && "code" in e && typeof e.code === "string" ? e.code : undefined;
-    return { ok: false, errors: [{ file: path, line: 0, message: `cannot read: ${describe(code)}` }], warnings: [] };
-  }
-  return parseChapSecrets(text, path);
+export function readChapSecretsFile(path: string): Promise<ConfigResult<SecretsFile>> {
+  return readConfigFile(path, parseChapSecrets);
 }

@@ -2,7 +2,8 @@ import t from "tap";
 import { mkdtempSync, writeFileSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { configFilesFor, DEFAULT_STARTUP_CONFIG, parseDaemonArgs, readStartupConfig } from "../src/index.js";
+import { formatConfigError, readStartupConfigFile } from "@lnsd/config";
+import { configFilesFor, DEFAULT_STARTUP_CONFIG, parseDaemonArgs } from "../src/index.js";
 
 void t.test("l2tpns command line", (t) => {
   t.same(parseDaemonArgs([]), { ok: true, options: { detach: false, verbosity: 0, configFile: DEFAULT_STARTUP_CONFIG } });
@@ -28,15 +29,17 @@ void t.test("config files beside the startup-config", (t) => {
 
 void t.test("missing or unreadable config gives a clear error", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "lnsd-args-"));
-  const missing = await readStartupConfig(join(dir, "nope"));
-  t.same(missing, { ok: false, message: `cannot read startup-config ${join(dir, "nope")}: no such file` });
-  const isDir = await readStartupConfig(dir);
-  t.same(isDir, { ok: false, message: `cannot read startup-config ${dir}: is a directory` });
+  const message = async (path: string): Promise<string> => {
+    const r = await readStartupConfigFile(path);
+    return r.ok ? "ok" : r.errors.map(formatConfigError).join("; ");
+  };
+  t.equal(await message(join(dir, "nope")), `${join(dir, "nope")}: cannot read: no such file`);
+  t.equal(await message(dir), `${dir}: cannot read: is a directory`);
   const file = join(dir, "startup-config");
   writeFileSync(file, "set debug 2\n");
-  t.same(await readStartupConfig(file), { ok: true, text: "set debug 2\n" });
+  t.equal(await message(file), "ok");
   chmodSync(file, 0o000);
   // root reads any file regardless of mode; only check the message when the read really fails.
-  const r = await readStartupConfig(file);
-  if (!r.ok) t.equal(r.message, `cannot read startup-config ${file}: permission denied`);
+  const m = await message(file);
+  if (m !== "ok") t.equal(m, `${file}: cannot read: permission denied`);
 });

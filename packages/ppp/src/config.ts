@@ -1,5 +1,6 @@
 // Settings of the PPP layer, named after l2tpns's startup-config(5) where it has them, with the
 // MRU arithmetic for PPP inside L2TP. Pure data and helpers.
+import { formatIpv4, parseIpv4 as parseIpv4Text } from "@lnsd/wire";
 
 /** RFC 1661 6.1: the default (and, for lnsd, the largest) MRU. */
 export const DEFAULT_MRU = 1500;
@@ -124,25 +125,12 @@ export function withDefaults<C extends PppCommonConfig>(defaults: C, partial: Pa
   return partial?.authTimeoutMs === undefined ? { ...merged, authTimeoutMs: merged.restartTimeMs * merged.maxConfigure } : merged;
 }
 
-/** "10.0.0.1" -> 0x0a000001; undefined for anything that is not a dotted quad. */
+/** "10.0.0.1" -> 0x0a000001; undefined for anything that is not a dotted quad (wire's parser). */
 export function parseIpv4(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const parts = text.split(".");
-  if (parts.length !== 4) return undefined;
-  let n = 0;
-  for (const p of parts) {
-    if (!/^\d{1,3}$/.test(p)) return undefined;
-    const v = Number(p);
-    if (v > 255) return undefined;
-    n = n * 256 + v;
-  }
-  return n;
+  return text === undefined ? undefined : parseIpv4Text(text);
 }
 
-export function formatIpv4(n: number): string {
-  const v = n >>> 0;
-  return `${v >>> 24}.${(v >>> 16) & 0xff}.${(v >>> 8) & 0xff}.${v & 0xff}`;
-}
+export { formatIpv4 };
 
 /** A configured address, 0.0.0.0 meaning "none" (l2tpns convention). */
 export function optionalIpv4(text: string | undefined): number | undefined {
