@@ -35,6 +35,9 @@ function controlHeader(tunnelId: number, ns: number, nr: number, length: number)
   return { kind: "control", tunnelId, sessionId: 0, ns, nr, length, payloadOffset: 12, payloadLength: length - 12 };
 }
 
+/** Data messages kept per session while its ICCN is still on the way. */
+const EARLY_DATA_LIMIT = 8;
+
 export class L2tpNode {
   private settings: L2tpConfig;
   readonly clock: Clock;
@@ -45,6 +48,8 @@ export class L2tpNode {
   /** Tunnels by peer address and the peer's Assigned Tunnel ID: SCCRQ retransmissions and restarts. */
   private readonly byPeerTunnel = new Map<string, Tunnel>();
   private sessions = 0;
+  /** Data that arrived for a call in wait-connect, delivered once it is established. */
+  private readonly early = new Map<Session, { packet: Buffer; header: L2tpDataHeader }[]>();
   private sessionsInSetup = 0;
   private readonly events: L2tpNodeEvents;
   private readonly random: (n: number) => Buffer;
@@ -129,13 +134,26 @@ export class L2tpNode {
     if (header.kind === "data") {
       const t = this.tunnels.get(header.tunnelId);
       const s = t?.sessionFor(header.sessionId);
-      if (t === undefined || s === undefined || s.state !== "established") {
+      if (t === undefined || s === undefined || (s.state !== "established" && s.state !== "wait-connect")) {
         this.count("data-unknown-session");
         return;
       }
       if (t.address.address !== from.address) {
         // Another host's packets never reach a tunnel's sessions.
         this.count("data-wrong-peer");
+        return;
+      }
+      if (s.state === "wait-connect") {
+        // The LAC may send PPP as soon as it has sent ICCN, and data is not sequenced with control
+        // messages: the first LCP Configure-Request can overtake the ICCN. Keep a few frames until
+        // the ICCN arrives rather than lose them (a lost ConfReq costs the client a 3 s restart).
+        let q = this.early.get(s);
+        if (q === undefined) {
+          q = [];
+          this.early.set(s, q);
+        }
+        if (q.length < EARLY_DATA_LIMIT) q.push({ packet: Buffer.from(packet), header });
+        else this.count("data-before-iccn-dropped");
         return;
       }
       s.rxPackets++;
@@ -295,9 +313,17 @@ export class L2tpNode {
         if (s.state === "established") {
           this.sessionsInSetup--;
           this.events.sessionUp?.(t, s);
+          const q = this.early.get(s);
+          this.early.delete(s);
+          for (const d of q ?? []) {
+            if (s.state !== "established") break;
+            s.rxPackets++;
+            this.events.data?.(t, s, d.packet, d.header);
+          }
         }
       },
       sessionRemoved: (t, s) => {
+        this.early.delete(s);
         this.sessions--;
         const wasUp = s.history.some((h) => h.to === "established");
         if (!wasUp) this.sessionsInSetup--;

@@ -629,6 +629,30 @@ void t.test("an SCCRQ with an unknown mandatory AVP is answered with StopCCN 2/8
   t.end();
 });
 
+void t.test("PPP that overtakes the ICCN is kept and delivered once the call is up", (t) => {
+  const r = rig();
+  track(r);
+  const seen: string[] = [];
+  r.lnsEvents.sessionUp = () => seen.push("up");
+  r.lnsEvents.data = (_t, _s, packet, header) => seen.push(packet.subarray(header.payloadOffset, header.payloadOffset + header.payloadLength).toString("hex"));
+  const tun = r.lac.openTunnel(LNS_ADDR);
+  r.clock.advance(500);
+  const lt = [...r.lns.tunnels.values()][0];
+  if (tun === undefined || lt === undefined) return;
+  let ns = tun.transport.ns;
+  const nr = tun.transport.nr;
+  r.net.inject(LAC_ADDR, LNS_ADDR, encodeControlMessage({ messageType: L2tpMessageType.ICRQ, tunnelId: lt.localId, sessionId: 0, ns: ns++, nr, avps: { [AvpType.AssignedSessionId]: 77, [AvpType.CallSerialNumber]: 1 } }));
+  const s = [...lt.sessions.values()][0];
+  if (s === undefined) return;
+  const data = (payload: string): Buffer => Buffer.concat([Buffer.from([0x00, 0x02, lt.localId >> 8, lt.localId & 0xff, s.localId >> 8, s.localId & 0xff]), Buffer.from(payload, "hex")]);
+  r.net.inject(LAC_ADDR, LNS_ADDR, data("ff03c02101010004"));
+  r.net.inject(LAC_ADDR, LNS_ADDR, data("ff03c02101020004"));
+  t.same(seen, [], "nothing delivered before ICCN");
+  r.net.inject(LAC_ADDR, LNS_ADDR, encodeControlMessage({ messageType: L2tpMessageType.ICCN, tunnelId: lt.localId, sessionId: s.localId, ns: ns++, nr, avps: { [AvpType.TxConnectSpeed]: 1000, [AvpType.FramingType]: 1 } }));
+  t.same(seen, ["up", "ff03c02101010004", "ff03c02101020004"], "up, then the early frames in order");
+  t.end();
+});
+
 void t.test("every transition of the tunnel and session tables was exercised", (t) => {
   for (const r of rigs) flushSeen(r);
   const missing: string[] = [];

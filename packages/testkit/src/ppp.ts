@@ -14,6 +14,8 @@ export interface PppLoginOptions {
   readonly clock?: Clock;
   /** Called with each IP packet the LNS sends to a subscriber. */
   readonly onPacket?: (call: LacCall, protocol: number, payload: Uint8Array) => void;
+  /** Called when a call's IPCP comes up (after stats.online has it). */
+  readonly onUp?: (call: LacCall, info: PppClientUpInfo) => void;
 }
 
 export interface PppLoginStats {
@@ -42,7 +44,7 @@ export function pppLogins(opts: PppLoginOptions): PppLogins {
         send: (frame) => { call.sendFrame(frame); },
         config: { username, password: opts.password, authProtocols: opts.authProtocols ?? ["chap", "pap"] },
         events: {
-          up: (info) => { stats.online.set(call, info); },
+          up: (info) => { stats.online.set(call, info); opts.onUp?.(call, info); },
           down: (cause) => {
             stats.online.delete(call);
             if (cause.by !== "lower-layer") stats.failures.set(cause.reason, (stats.failures.get(cause.reason) ?? 0) + 1);

@@ -26,7 +26,15 @@ function interruptible(ms: number | undefined): Promise<void> {
 
 async function run(cmd: LacCommand): Promise<number> {
   const { address } = await lookup(cmd.lns.host);
-  const ppp = cmd.ppp === undefined ? undefined : pppLogins({ username: (t, s) => cmd.ppp?.user.replace(/%t/g, String(t)).replace(/%s/g, String(s)) ?? "", password: cmd.ppp.password });
+  // Times from just before the first SCCRQ goes out; lastPppUpMs: when the latest IPCP came up.
+  let t0 = performance.now();
+  let lastPppUpMs: number | undefined;
+  const ppp = cmd.ppp === undefined ? undefined : pppLogins({
+    username: (t, s) => cmd.ppp?.user.replace(/%t/g, String(t)).replace(/%s/g, String(s)) ?? "",
+    password: cmd.ppp.password,
+    onUp: () => { lastPppUpMs = performance.now() - t0; },
+  });
+  let pppAllOnlineMs: number | undefined;
   const sim = new LacSimulator({
     ...(ppp === undefined ? {} : { calls: ppp.handler }),
     lns: { address, port: cmd.lns.port },
@@ -39,6 +47,7 @@ async function run(cmd: LacCommand): Promise<number> {
     ...(cmd.seed === undefined ? {} : { seed: cmd.seed }),
     ...(cmd.verbose ? { log: (level: string, reason: string, message: string) => { console.error(`lac: ${level} ${reason}: ${message}`); } } : {}),
   });
+  t0 = performance.now();
   await sim.start();
   console.error(`lac: ${cmd.tunnels} tunnels x ${cmd.sessions} calls from ${sim.local.address}:${sim.local.port} to ${address}:${cmd.lns.port}`);
   const allUp = await Promise.race([sim.waitForAllUp(cmd.timeoutMs), interruptible(undefined).then(() => false)]);
@@ -52,6 +61,10 @@ async function run(cmd: LacCommand): Promise<number> {
     const addrs = online.map((i) => i.address);
     const failures = [...ppp.stats.failures].map(([k, v]) => `${k} ${v}`).join(", ");
     console.error(`lac: PPP online: ${online.length}/${upReport.sessions.established} sessions, ${new Set(addrs).size} distinct addresses${addrs.length > 0 ? ` (${addrs.slice(0, 3).join(", ")}${addrs.length > 3 ? ", ..." : ""})` : ""}${failures === "" ? "" : `; failed: ${failures}`}`);
+    if (online.length === upReport.sessions.requested && lastPppUpMs !== undefined) {
+      pppAllOnlineMs = lastPppUpMs;
+      console.error(`lac: PPP all online after ${pppAllOnlineMs.toFixed(1)} ms: ${online.length} sessions, ${(online.length / (pppAllOnlineMs / 1000)).toFixed(1)} sessions/s`);
+    }
     if (online[0] !== undefined) console.error(`lac: first session: address ${online[0].address}, DNS ${online[0].primaryDns ?? "-"} / ${online[0].secondaryDns ?? "-"}, LNS ${online[0].peerAddress ?? "-"}, MRU ${online[0].peerMru}`);
   }
   if (allUp && cmd.holdMs !== 0) {
@@ -65,7 +78,8 @@ async function run(cmd: LacCommand): Promise<number> {
   await sleep(100);
   sim.close();
   const report = sim.report();
-  console.log(cmd.json ? JSON.stringify(report, null, 2) : formatReport(report));
+  const pppReport = ppp === undefined ? undefined : { allOnlineMs: pppAllOnlineMs, failures: Object.fromEntries(ppp.stats.failures) };
+  console.log(cmd.json ? JSON.stringify(pppReport === undefined ? report : { ...report, ppp: pppReport }, null, 2) : formatReport(report));
   return allUp ? 0 : 1;
 }
 
