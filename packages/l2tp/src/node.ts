@@ -35,6 +35,10 @@ function controlHeader(tunnelId: number, ns: number, nr: number, length: number)
   return { kind: "control", tunnelId, sessionId: 0, ns, nr, length, payloadOffset: 12, payloadLength: length - 12 };
 }
 
+function isEstablished(s: Session): boolean {
+  return s.state === "established";
+}
+
 /** Data messages kept per session while its ICCN is still on the way. */
 const EARLY_DATA_LIMIT = 8;
 
@@ -316,7 +320,9 @@ export class L2tpNode {
           const q = this.early.get(s);
           this.early.delete(s);
           for (const d of q ?? []) {
-            if (s.state !== "established") break;
+            // A handler may clear the call while these are delivered (a method call, so that the
+            // compiler does not assume the state stays what the `if` above saw).
+            if (!isEstablished(s)) break;
             s.rxPackets++;
             this.events.data?.(t, s, d.packet, d.header);
           }
