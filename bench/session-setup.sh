@@ -309,6 +309,7 @@ run_one() { # run_one lnsd|l2tpns N
   R[$which,$n,online]=$(sed -n 's/^lac: PPP online: \([0-9]*\/[0-9]*\).*/\1/p' "$d/lac.err")
   R[$which,$n,l2tp]=$(sed -n 's/^lac: \(all up\|not all up\): \(.*\)/\1: \2/p' "$d/lac.err")
   if [ -z "$ms" ]; then log "$which N=$n: NOT all sessions online: $(tail -3 "$d/lac.err" | tr '\n' ' ')"; fi
+  return 0
 }
 
 LNSS=${BENCH_LNS:-lnsd l2tpns}
