@@ -1,6 +1,7 @@
 // A real Linux client against lnsd: Debian's xl2tpd and pppd in a small VM (shared/tools/vm-lac)
 // dial lnsd running in a network namespace of the test's own, log in with CHAP and then with PAP,
-// get an address through IPCP, bring IPV6CP up, and ping across the session both ways.
+// get an address through IPCP, bring IPV6CP up, and ping across the session both ways; then once
+// more with a tunnel secret (tunnel authentication and hidden AVPs against xl2tpd).
 import t from "tap";
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
@@ -42,8 +43,17 @@ void t.test("xl2tpd + pppd in a VM log in to lnsd (CHAP, then PAP) and ping thro
   const runs: [string, string[]][] = [
     ["chap", []],
     ["pap", ["--pppd-opt", "refuse-chap", "--pppd-opt", "refuse-mschap", "--pppd-opt", "refuse-mschap-v2", "--pppd-opt", "refuse-eap"]],
+    // Then with a tunnel secret (set by a SIGHUP reload): tunnel authentication both ways and
+    // lnsd's hidden AVPs, against xl2tpd.
+    ["chap", ["--tunnel-secret", "vm.secret"]],
   ];
   for (const [auth, extra] of runs) {
+    if (extra.includes("--tunnel-secret")) {
+      writeFileSync(join(dir, "startup-config"), `set debug 3\nset bind_address 0.0.0.0\nset tundevicename lnsdvm0\nset iftun_address 192.0.2.1\nset radius_authtypes "chap,pap"\nset ipv6_prefix 2001:db8:1::\nset primary_dns 192.0.2.53\nset l2tp_secret "vm.secret"\n`);
+      lnsd.kill("SIGHUP");
+      for (let i = 0; i < 100 && !out.includes("reloaded"); i++) await new Promise((r) => setTimeout(r, 50));
+      t.match(out, /reloaded/, "the tunnel secret is set by a reload");
+    }
     // run.sh builds (and caches) the guest on first use; it says PASS or FAIL on its last line.
     // Asynchronously, so that lnsd's log keeps being read meanwhile.
     const r = await new Promise<{ status: number | null; log: string }>((resolve) => {
