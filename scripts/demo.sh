@@ -18,9 +18,23 @@ echo "   ... ($(node packages/lnsd/dist/src/bin/l2tp-trace.js packages/wire/test
 echo
 echo "== 2. lnsd up with etc/startup-config (-v: debug level 3, information)"
 log=$(mktemp /tmp/lnsd-demo.XXXXXX.log)
-bin/lnsd -v -c etc/startup-config >"$log" 2>&1 &
+# As root, lnsd and the test LAC run in a network namespace of the demo's own, so that lnsd's TUN
+# device and the pool's route stay out of the host's network; elsewhere they share the host.
+in_ns=()
+ns=""
+if [ "$(id -u)" -eq 0 ]; then
+  ns="lnsd-demo-$$"
+  ip netns add "$ns"
+  ip -n "$ns" link set lo up
+  in_ns=(ip netns exec "$ns")
+fi
+"${in_ns[@]}" bin/lnsd -v -c etc/startup-config >"$log" 2>&1 &
 lnsd_pid=$!
-cleanup() { kill "$lnsd_pid" 2>/dev/null || true; }
+cleanup() {
+  kill "$lnsd_pid" 2>/dev/null || true
+  wait "$lnsd_pid" 2>/dev/null || true
+  if [ -n "$ns" ]; then ip netns del "$ns" 2>/dev/null || true; fi
+}
 trap cleanup EXIT
 for _ in $(seq 1 50); do
   grep -q "listening for L2TP" "$log" && break
@@ -33,12 +47,13 @@ echo
 echo "== 3. The test LAC: 5 tunnels x 50 sessions to 127.0.0.1:1701 (tunnel secret from etc/startup-config),"
 echo "      each logging in over PPP as demo1 (etc/chap-secrets) and getting an address from etc/ip_pool"
 secret=$(sed -nE 's/^set l2tp_secret "?([^"]*)"?/\1/p' etc/startup-config)
-node packages/testkit/dist/src/bin/lac.js --lns 127.0.0.1:1701 --tunnels 5 --sessions 50 --secret "$secret" --user demo1 --password demo1pass --hold 1
+"${in_ns[@]}" node packages/testkit/dist/src/bin/lac.js --lns 127.0.0.1:1701 --tunnels 5 --sessions 50 --secret "$secret" --user demo1 --password demo1pass --hold 1
 
 echo
 echo "== 4. The LAC cleared its calls (CDN) and tunnels (StopCCN); SIGQUIT stops lnsd, tearing down anything left"
 kill -QUIT "$lnsd_pid"
 wait "$lnsd_pid" || true
+cleanup
 trap - EXIT
 tail -n 14 "$log"
 rm -f "$log"

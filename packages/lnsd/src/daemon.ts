@@ -76,7 +76,9 @@ const NONE = "0.0.0.0";
 /** The PPP settings, from seconds (startup-config) to milliseconds. */
 export function pppConfigFrom(s: StartupSettings, hostname?: string): Partial<PppServerConfig> {
   // IPCP: l2tpns offers its own address (peer_address, else the tunnel's address).
-  const local = s.peer_address !== NONE ? s.peer_address : s.iftun_address !== NONE ? s.iftun_address : s.bind_address;
+  // A loopback bind_address (a lab or the demo) is no address to give a subscriber's PPP peer.
+  const usable = (a: string): boolean => a !== NONE && !a.startsWith("127.");
+  const local = usable(s.peer_address) ? s.peer_address : usable(s.iftun_address) ? s.iftun_address : usable(s.bind_address) ? s.bind_address : NONE;
   return {
     restartTimeMs: s.ppp_restart_time * 1000,
     maxConfigure: s.ppp_max_configure,
