@@ -283,22 +283,43 @@ run_one() { # run_one lnsd|l2tpns N
   sleep 1
   before=$(mem "$LNS_PID")
   log "$which pid $LNS_PID idle: VmRSS/Pss/RssShmem/shared-anon kB: $before; load: $tunnels tunnels x $per calls"
-  ip netns exec "$NS" timeout $(( 2 * LAC_TIMEOUT + 60 )) node "$LAC" --lns "$LNS_IP" --tunnels "$tunnels" --sessions "$per" \
-      ${TUNNEL_SECRET:+--secret "$TUNNEL_SECRET"} --user 'bench-%t-%s' --password "$PASSWORD" --timeout "$LAC_TIMEOUT" \
-      --hold forever --json >"$d/lac.json" 2>"$d/lac.err" </dev/null &
-  lacpid=$!; PIDS+=("$lacpid")
-  # the LAC says "holding the calls" once L2TP is up and PPP is all online (or given up on)
+  # One LAC process (one UDP socket) per tunnel, all started together: a wholesale network's LACs
+  # are separate hosts, and l2tpns mishandles several tunnels in setup from one address:port.
+  local k t0 lacpids=() lacerrs=() start_ms=() end_ms max_ms=0 online_sum=0 up_sum=0 st e
+  t0=$(date +%s%3N)
+  for k in $(seq 0 $(( tunnels - 1 ))); do
+    start_ms+=("$(( $(date +%s%3N) - t0 ))")
+    ip netns exec "$NS" timeout $(( 2 * LAC_TIMEOUT + 60 )) node "$LAC" --lns "$LNS_IP" --tunnels 1 --sessions "$per" \
+        ${TUNNEL_SECRET:+--secret "$TUNNEL_SECRET"} --user "bench-$k-%s" --password "$PASSWORD" --timeout "$LAC_TIMEOUT" \
+        --hold forever --json >"$d/lac-$k.json" 2>"$d/lac-$k.err" </dev/null &
+    lacpids+=("$!"); PIDS+=("$!"); lacerrs+=("$d/lac-$k.err")
+  done
+  # each LAC says "holding the calls" once L2TP is up and PPP is all online (or given up on)
   for waited in $(seq $(( (2 * LAC_TIMEOUT + 30) * 5 ))); do
-    grep -q 'holding the calls' "$d/lac.err" 2>/dev/null && break
-    kill -0 "$lacpid" 2>/dev/null || break
+    local pending=0
+    for k in "${!lacpids[@]}"; do
+      grep -q 'holding the calls' "${lacerrs[$k]}" 2>/dev/null || { kill -0 "${lacpids[$k]}" 2>/dev/null && pending=$((pending + 1)); }
+    done
+    [ "$pending" = 0 ] && break
     sleep 0.2
   done
   sleep 2   # let accounting and the LNS's own bookkeeping settle
-  kill -0 "$LNS_PID" 2>/dev/null || { tail -20 "$d/lac.err"; die "$which died under load"; }
+  kill -0 "$LNS_PID" 2>/dev/null || { tail -20 "${lacerrs[0]}"; die "$which died under load"; }
   after=$(mem "$LNS_PID")
-  ms=$(sed -n 's/^lac: PPP all online after \([0-9.]*\) ms.*/\1/p' "$d/lac.err")
-  grep '^lac: ' "$d/lac.err" | grep -v 'holding' | sed "s/^/    /" >&2
-  stop_pid "$lacpid" TERM || rc=$?
+  # all online = the last LAC's "PPP all online after" plus when it started, on one clock (t0)
+  ms=""
+  local all=1
+  for k in "${!lacpids[@]}"; do
+    e=$(sed -n 's/^lac: PPP all online after \([0-9.]*\) ms.*/\1/p' "${lacerrs[$k]}")
+    st=${start_ms[$k]}
+    if [ -z "$e" ]; then all=0; else end_ms=$(awk -v a="$e" -v b="$st" 'BEGIN{printf "%.1f", a + b}'); max_ms=$(awk -v a="$end_ms" -v b="$max_ms" 'BEGIN{print (a > b) ? a : b}'); fi
+    online_sum=$(( online_sum + $(sed -n 's/^lac: PPP online: \([0-9]*\)\/.*/\1/p' "${lacerrs[$k]}" | head -1 | grep . || echo 0) ))
+    up_sum=$(( up_sum + $(sed -n 's/^lac: \(all up\|not all up\): \([0-9]*\)\/.*/\2/p' "${lacerrs[$k]}" | head -1 | grep . || echo 0) ))
+  done
+  [ "$all" = 1 ] && ms=$max_ms
+  grep -h '^lac: PPP all online' "${lacerrs[@]}" | head -2 | sed "s/^/    /" >&2
+  echo "    lac x $tunnels: L2TP calls up $up_sum/$n, PPP online $online_sum/$n${ms:+, all online after $ms ms}" >&2
+  for k in "${!lacpids[@]}"; do stop_pid "${lacpids[$k]}" TERM || rc=$?; done
   if [ "$which" = l2tpns ]; then cp "$WORK/l2tpns/l2tpns.log" "$d/" 2>/dev/null || true; else cp "$WORK/lnsd/lnsd.log" "$d/" 2>/dev/null || true; fi
   stop_pid "$LNS_PID" TERM
   sleep 1
@@ -306,9 +327,9 @@ run_one() { # run_one lnsd|l2tpns N
   R[$which,$n,ms]=${ms:-}
   R[$which,$n,before]=$before
   R[$which,$n,after]=$after
-  R[$which,$n,online]=$(sed -n 's/^lac: PPP online: \([0-9]*\/[0-9]*\).*/\1/p' "$d/lac.err")
-  R[$which,$n,l2tp]=$(sed -n 's/^lac: \(all up\|not all up\): \(.*\)/\1: \2/p' "$d/lac.err")
-  if [ -z "$ms" ]; then log "$which N=$n: NOT all sessions online: $(tail -3 "$d/lac.err" | tr '\n' ' ')"; fi
+  R[$which,$n,online]="$online_sum/$n"
+  R[$which,$n,l2tp]="calls up: $up_sum/$n"
+  if [ -z "$ms" ]; then log "$which N=$n: NOT all sessions online: $online_sum/$n (calls up $up_sum/$n)"; fi
   return 0
 }
 
@@ -336,7 +357,7 @@ FR_VER=$(freeradius -v 2>/dev/null | sed -n 's/^radiusd: FreeRADIUS Version \([^
   echo "Machine: $(nproc) CPUs ($CPU), $MEM RAM, $(uname -sr). Node $(node -v), $LNSD_VER, $L2TPNS_VER (Debian), FreeRADIUS $FR_VER."
   echo "LAC, LNS and FreeRADIUS share the machine (one network namespace); one LNS at a time; each with its TUN device."
   echo
-  echo "Load: the testkit LAC opens T tunnels x S calls to $LNS_IP ($([ -n "$TUNNEL_SECRET" ] && echo "tunnel secret" || echo "no tunnel secret"), at most 100 calls per tunnel between ICRQ and ICRP), each call logs in with PPP (CHAP, user bench-T-S) against FreeRADIUS (DEFAULT Cleartext-Password) and brings IPCP up; accounting on; pool $POOL."
+  echo "Load: T testkit LAC processes (one UDP socket each, started together) each open one tunnel of S calls to $LNS_IP ($([ -n "$TUNNEL_SECRET" ] && echo "tunnel secret" || echo "no tunnel secret"), at most 100 calls per tunnel between ICRQ and ICRP), each call logs in with PPP (CHAP, user bench-T-S) against FreeRADIUS (DEFAULT Cleartext-Password) and brings IPCP up; accounting on; pool $POOL."
   echo "Setup time: from just before the first SCCRQ until the last session's IPCP is up (LAC's clock). Memory: LNS process VmRSS (and Pss) idle before the load and with all N sessions up, 2 s after the last one."
   echo
   echo "| N | tunnels x calls | LNS | online | setup time | sessions/s | VmRSS idle -> loaded (kB) | RSS per session | Pss idle -> loaded (kB) | Pss per session |"
