@@ -376,7 +376,8 @@ export class SessionManager {
 
   private upstream(sub: Subscriber, protocol: number, payload: Uint8Array): void {
     if (protocol !== PPP_IPV4 || this.o.sink === undefined) return;
-    // Anti-spoofing (l2tpns: unless disable_no_spoof): a session sends only from its own address.
+    // Anti-spoofing: a session sends only from its own address (disable_no_spoof, l2tpns's way to
+    // turn this off, arrives with the worker data plane).
     if (payload.length < 20 || sub.address === undefined) return;
     const src = (((payload[12] ?? 0) << 24) >>> 0) + ((payload[13] ?? 0) << 16) + ((payload[14] ?? 0) << 8) + (payload[15] ?? 0);
     if (src !== sub.address) return;
