@@ -1,5 +1,5 @@
-// The UDP side of the control plane behind a small interface (STYLE.md), with a real one over
-// node:dgram and an in-memory network for in-process tests.
+// The UDP side of the control plane behind a small interface (STYLE.md), with the real one over
+// node:dgram; in-process tests supply their own (test/harness.ts).
 import { createSocket, type Socket } from "node:dgram";
 
 export interface PeerAddress {
@@ -61,35 +61,4 @@ export async function openUdpEndpoint(address: string, port: number): Promise<Ud
       sock.close();
     },
   };
-}
-
-/**
- * An in-memory network of endpoints for in-process tests. Delivery is deferred to the given
- * scheduler (a FakeClock's setTimeout, typically) so that nothing re-enters synchronously.
- */
-export class MemoryNetwork {
-  private readonly endpoints = new Map<string, (packet: Buffer, from: PeerAddress) => void>();
-
-  constructor(private readonly schedule: (fn: () => void, delayMs: number) => void, private readonly delayMs = 1) {}
-
-  endpoint(address: string, port: number): UdpEndpoint {
-    const local = { address, port };
-    const key = peerKey(local);
-    this.endpoints.set(key, () => undefined);
-    return {
-      local,
-      send: (packet, to) => {
-        const copy = Buffer.from(packet);
-        this.schedule(() => {
-          this.endpoints.get(peerKey(to))?.(copy, local);
-        }, this.delayMs);
-      },
-      onMessage: (h) => {
-        this.endpoints.set(key, h);
-      },
-      close: () => {
-        this.endpoints.delete(key);
-      },
-    };
-  }
 }

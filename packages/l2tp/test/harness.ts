@@ -1,4 +1,4 @@
-// In-process rig for control-plane tests: an LNS node and a LAC node on a MemoryNetwork driven by
+// In-process rig for control-plane tests: an LNS node and a LAC node on an in-memory network driven by
 // a FakeClock, with optional loss, duplication and reordering between them.
 import { FakeClock, L2tpNode, type L2tpConfig, type L2tpNodeEvents, type PeerAddress, type UdpEndpoint } from "../src/index.js";
 

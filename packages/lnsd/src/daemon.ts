@@ -40,17 +40,8 @@ export interface DaemonParts {
   readonly events?: SessionEvents;
 }
 
-export const DEFAULT_DAEMON_SETTINGS: DaemonSettings = {
-  bindAddress: "0.0.0.0",
-  l2tpPort: 1701,
-  l2tpRequireAuth: false,
-  disableSendingHello: false,
-  maxTunnels: 65_534,
-  maxSessions: 250_000,
-  maxSessionsInSetup: 5_000,
-  ppp: {},
-  allowDuplicateUsers: false,
-};
+/** RFC 2661 8.1: L2TP's UDP port. */
+export const L2TP_PORT = 1701;
 
 /** The daemon's settings from a parsed startup-config; -h overrides `hostname`. */
 export function daemonSettingsFrom(s: StartupSettings, hostnameOverride?: string): DaemonSettings {
@@ -58,7 +49,7 @@ export function daemonSettingsFrom(s: StartupSettings, hostnameOverride?: string
   return {
     ...(hostname === undefined ? {} : { hostname }),
     bindAddress: s.bind_address,
-    l2tpPort: DEFAULT_DAEMON_SETTINGS.l2tpPort,
+    l2tpPort: L2TP_PORT,
     ...(s.l2tp_secret === "" ? {} : { l2tpSecret: s.l2tp_secret }),
     l2tpRequireAuth: s.l2tp_require_auth,
     disableSendingHello: s.disable_sending_hello,
