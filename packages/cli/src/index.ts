@@ -1,0 +1,2 @@
+// The operator's CLI (libcli behaviour over telnet): see docs/cli.md.
+export {};
