@@ -3,21 +3,8 @@
 // batch I/O). Control thread for now; the worker data plane takes the same device over later.
 import { execFile } from "node:child_process";
 import { close, read, write } from "node:fs";
-import { createRequire } from "node:module";
 import { promisify } from "node:util";
-
-interface Addon {
-  openTun(name: string, multiQueue: boolean): { fd: number; name: string };
-}
-
-const require = createRequire(import.meta.url);
-let addon: Addon | undefined;
-
-/** The compiled addon (build/Release/lnsd_dataplane.node, built by `npm install`). */
-export function loadAddon(): Addon {
-  addon ??= require("../../build/Release/lnsd_dataplane.node") as Addon;
-  return addon;
-}
+import { loadAddon } from "./native.js";
 
 const run = promisify(execFile);
 
@@ -38,11 +25,21 @@ export interface TunDevice {
   close(): void;
 }
 
+/** MTU, up, and the device's own address, with iproute2. */
+export async function configureTun(name: string, opts: Omit<TunOptions, "name">): Promise<void> {
+  await run("ip", ["link", "set", "dev", name, "mtu", String(opts.mtu), "up"]);
+  if (opts.address !== undefined) await run("ip", ["addr", "add", opts.address, "dev", name]);
+}
+
+/** Routes to the device (the pools, with `ip route replace`). */
+export async function routeToTun(name: string, routes: readonly string[]): Promise<void> {
+  for (const r of routes) await run("ip", ["route", "replace", r, "dev", name]);
+}
+
 export async function openTun(opts: TunOptions): Promise<TunDevice> {
   const { fd, name } = loadAddon().openTun(opts.name, false);
   try {
-    await run("ip", ["link", "set", "dev", name, "mtu", String(opts.mtu), "up"]);
-    if (opts.address !== undefined) await run("ip", ["addr", "add", opts.address, "dev", name]);
+    await configureTun(name, opts);
   } catch (e) {
     close(fd);
     throw e;

@@ -12,6 +12,8 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+void InitIo(Napi::Env env, Napi::Object exports);  // io.cc
+
 namespace {
 
 Napi::Value ThrowErrno(Napi::Env env, const char* what, int err) {
@@ -54,6 +56,7 @@ Napi::Value OpenTun(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("openTun", Napi::Function::New(env, OpenTun));
+  InitIo(env, exports);
   return exports;
 }
 

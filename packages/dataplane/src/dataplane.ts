@@ -1,0 +1,193 @@
+// The data plane as the control thread sees it: the multi-queue TUN device, the SO_REUSEPORT
+// group of UDP sockets on bind_address:1701 (one per worker, steered by session; one more for the
+// control thread's own sends), the shared session table, and the worker threads.
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+import { formatIpv4, parseIpv4 } from "@lnsd/wire";
+import { loadAddon } from "./native.js";
+import { allocateTables, G, SessionTableWriter, STAT_WORDS, WorkerStat, type WorkerStatName } from "./tables.js";
+import { configureTun, routeToTun } from "./tun.js";
+import type { ControlDatagram, WorkerInit } from "./worker.js";
+
+export interface PeerAddress {
+  readonly address: string;
+  readonly port: number;
+}
+
+/** The control thread's side of port 1701 (the shape of @lnsd/l2tp's UdpEndpoint). */
+export interface ControlEndpoint {
+  send(packet: Buffer, to: PeerAddress): void;
+  onMessage(handler: (packet: Buffer, from: PeerAddress) => void): void;
+  readonly local: PeerAddress;
+  close(): void;
+}
+
+/** What the workers apply; changeable at run time (SIGHUP). */
+export interface DataPlaneSettings {
+  /** TCP MSS ceiling (l2tp_mtu - 40); 0: none. */
+  readonly mss: number;
+  /** icmp_rate: host unreachables per second; 0: none. */
+  readonly icmpRate: number;
+  /** packet_limit: downstream packets per session per 0.1 s; 0: no limit. */
+  readonly packetLimit: number;
+  /** disable_no_spoof. */
+  readonly noSpoof: boolean;
+}
+
+export interface DataPlaneOptions extends DataPlaneSettings {
+  /** bind_address (IPv4) and the L2TP port. */
+  readonly bindAddress: string;
+  readonly port: number;
+  /** Worker threads; 0: one per core. */
+  readonly workers: number;
+  /** tundevicename, its MTU, its own address (CIDR), and the routes to it (CIDR). */
+  readonly tunName: string;
+  readonly mtu: number;
+  readonly tunAddress?: string;
+  readonly routes: readonly string[];
+  /** The address ICMP errors come from. */
+  readonly localAddress: string;
+  /** Sessions the table holds (max_sessions). */
+  readonly maxSessions: number;
+  readonly batch?: number;
+  /** Per worker, datagrams per second handed to the control thread (beyond: dropped, counted). */
+  readonly controlRate?: number;
+  readonly onEvent?: (level: "error" | "warn" | "info", reason: string, message: string) => void;
+}
+
+export type DataPlaneStats = Record<WorkerStatName, number>;
+
+const SOCKET_BUFFER = 8 * 1024 * 1024;
+
+export class DataPlane {
+  private stopping = false;
+  private handler: (packet: Buffer, from: PeerAddress) => void = () => undefined;
+  readonly endpoint: ControlEndpoint;
+  private readonly exited: Promise<void>[];
+
+  private constructor(
+    readonly table: SessionTableWriter,
+    readonly tunName: string,
+    readonly workerCount: number,
+    private readonly workers: readonly Worker[],
+    private readonly fds: { readonly udp: readonly number[]; readonly tun: readonly number[]; readonly control: number; readonly wake: number },
+    local: PeerAddress,
+    private readonly onEvent: NonNullable<DataPlaneOptions["onEvent"]>,
+  ) {
+    const native = loadAddon();
+    this.exited = workers.map((w, i) => new Promise<void>((resolve) => {
+      w.on("message", (m: ControlDatagram) => {
+        if (this.stopping) return;
+        this.handler(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.length), { address: formatIpv4(m.address), port: m.port });
+      });
+      w.on("error", (e) => { this.onEvent("error", "dataplane-worker", `data worker ${i}: ${e.message}`); });
+      w.on("exit", (code) => {
+        if (!this.stopping) this.onEvent("error", "dataplane-worker", `data worker ${i} exited (${code}): its sessions carry no traffic`);
+        resolve();
+      });
+    }));
+    this.endpoint = {
+      local,
+      send: (packet, to) => {
+        if (this.stopping) return;
+        const a = parseIpv4(to.address);
+        if (a === undefined) return;
+        native.udpSendTo(fds.control, packet, a, to.port);
+      },
+      onMessage: (h) => {
+        this.handler = h;
+      },
+      close: () => {
+        void this.close();
+      },
+    };
+  }
+
+  static async open(o: DataPlaneOptions): Promise<DataPlane> {
+    const native = loadAddon();
+    if (parseIpv4(o.bindAddress) === undefined) throw new Error(`the data plane needs an IPv4 bind_address (got ${o.bindAddress})`);
+    const n = o.workers > 0 ? o.workers : availableParallelism();
+    const onEvent = o.onEvent ?? (() => undefined);
+    const opened: number[] = [];
+    try {
+      // The TUN device: one queue per worker; the first open names it.
+      const first = native.openTun(o.tunName, true);
+      opened.push(first.fd);
+      const tun = [first.fd];
+      for (let i = 1; i < n; i++) {
+        const q = native.openTun(first.name, true);
+        opened.push(q.fd);
+        tun.push(q.fd);
+      }
+      for (const fd of tun) native.setNonBlocking(fd);
+      await configureTun(first.name, { mtu: o.mtu, ...(o.tunAddress === undefined ? {} : { address: o.tunAddress }) });
+      await routeToTun(first.name, o.routes);
+      // The UDP group: workers' sockets join first (indexes 0..n-1, which the steering program
+      // picks from); the control thread's joins last and so never receives.
+      const udp: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const fd = native.udpOpen(o.bindAddress, o.port, true, SOCKET_BUFFER);
+        opened.push(fd);
+        udp.push(fd);
+      }
+      native.udpSteer(udp[0] ?? -1, n);
+      const control = native.udpOpen(o.bindAddress, o.port, true, SOCKET_BUFFER);
+      opened.push(control);
+      const wake = native.eventFd();
+      opened.push(wake);
+      const buffers = allocateTables(o.maxSessions, n);
+      const table = new SessionTableWriter(buffers);
+      const workers: Worker[] = [];
+      for (let i = 0; i < n; i++) {
+        const init: WorkerInit = { index: i, buffers, udpFd: udp[i] ?? -1, tunFd: tun[i] ?? -1, wakeFd: wake, batch: o.batch ?? 64, controlRate: o.controlRate ?? 50_000 };
+        workers.push(new Worker(new URL("./worker.js", import.meta.url), { workerData: init, name: `lnsd-data-${i}` }));
+      }
+      const dp = new DataPlane(table, first.name, n, workers, { udp, tun, control, wake }, { address: o.bindAddress, port: native.udpLocalPort(control) }, onEvent);
+      dp.update(o);
+      Atomics.store(table.views.globals, G.LOCAL_ADDRESS, (parseIpv4(o.localAddress) ?? 0) | 0);
+      await Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => {
+        w.once("online", resolve);
+        w.once("error", reject);
+      })));
+      onEvent("info", "dataplane", `${first.name} up, mtu ${o.mtu}${o.tunAddress === undefined ? "" : `, address ${o.tunAddress}`}, routes ${o.routes.join(" ") || "none"}; ${n} data worker${n === 1 ? "" : "s"} on L2TP ${o.bindAddress}:${o.port}`);
+      return dp;
+    } catch (e) {
+      for (const fd of opened) native.closeFd(fd);
+      throw e;
+    }
+  }
+
+  /** New settings (SIGHUP): the workers read them from the next packet on. */
+  update(s: DataPlaneSettings): void {
+    const g = this.table.views.globals;
+    Atomics.store(g, G.MSS, s.mss);
+    Atomics.store(g, G.PACKET_LIMIT, s.packetLimit);
+    Atomics.store(g, G.ICMP_RATE, s.icmpRate > 0 ? Math.max(1, Math.floor(s.icmpRate / this.workerCount)) : 0);
+    Atomics.store(g, G.NO_SPOOF, s.noSpoof ? 1 : 0);
+  }
+
+  /** The workers' statistics, summed (each wraps at 2^32). */
+  stats(): DataPlaneStats {
+    const g = this.table.views.globals;
+    const out = {} as DataPlaneStats;
+    for (const [name, word] of Object.entries(WorkerStat) as [WorkerStatName, number][]) {
+      let sum = 0;
+      for (let i = 0; i < this.workerCount; i++) sum += Atomics.load(g, G.STATS + i * STAT_WORDS + word) >>> 0;
+      out[name] = sum;
+    }
+    return out;
+  }
+
+  /** Stops the workers (they leave their poll() at once) and closes the device and sockets. */
+  async close(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    const native = loadAddon();
+    Atomics.store(this.table.views.globals, G.STOP, 1);
+    native.eventFdSignal(this.fds.wake);
+    const timeout = new Promise<void>((resolve) => setTimeout(resolve, 2000).unref());
+    await Promise.race([Promise.all(this.exited), timeout]);
+    for (const w of this.workers) void w.terminate();
+    for (const fd of [...this.fds.udp, ...this.fds.tun, this.fds.control, this.fds.wake]) native.closeFd(fd);
+  }
+}

@@ -1,0 +1,223 @@
+// The per-packet work of a data worker, as plain functions over a batch buffer so that tests can
+// drive them without threads or devices. Upstream: L2TP data (RFC 2661 3.1) carrying PPP (RFC
+// 1661 2) carrying IPv4, checked and stripped to the IP packet. Downstream: an IP packet from TUN,
+// wrapped in PPP and L2TP in the headroom in front of it. Nothing here allocates, logs or awaits:
+// what it cannot handle it reports to the caller by a return code.
+import { clampTcpMss } from "@lnsd/wire";
+import { C, COUNTER_WORDS, G, lookupAddress, lookupKey, R, RECORD_WORDS, RecordFlag, RecordState, WorkerStat, type TableViews } from "./tables.js";
+
+/** Bytes kept free in front of every packet read from TUN: L2TP (up to 10) + PPP (4). */
+export const HEADROOM = 16;
+
+const T_BIT = 0x8000;
+const L_BIT = 0x4000;
+const S_BIT = 0x0800;
+const O_BIT = 0x0200;
+const VERSION_MASK = 0x000f;
+const PPP_IPV4 = 0x0021;
+
+/** What became of an upstream datagram. */
+export const Up = {
+  /** An IP packet at upOut.offset/length, to write to TUN. */
+  ToTun: 0,
+  /** For the control thread (control message, PPP control, a session not in the table). */
+  ToControl: 1,
+  /** Dropped; the reason has been counted. */
+  Dropped: 2,
+} as const;
+
+/** Where the last upstream IP packet is (set by upstream()). */
+export const upOut = { offset: 0, length: 0 };
+
+/** Where the last downstream datagram is and where it goes (set by downstream()). */
+export const downOut = { offset: 0, length: 0, address: 0, port: 0 };
+
+function stat(t: TableViews, statBase: number, which: number): void {
+  Atomics.add(t.globals, statBase + which, 1);
+}
+
+/**
+ * One upstream datagram at buf[offset, offset + length) from address:port. Returns an Up code.
+ * statBase: this worker's statistics in globals.
+ */
+export function upstream(t: TableViews, statBase: number, buf: Uint8Array, offset: number, length: number, address: number, port: number): number {
+  if (length < 6) return Up.ToControl;
+  const flags = ((buf[offset] ?? 0) << 8) | (buf[offset + 1] ?? 0);
+  // Control messages and anything not version 2 are the control thread's (RFC 2661 3.1, 4.3).
+  if ((flags & T_BIT) !== 0 || (flags & VERSION_MASK) !== 2) return Up.ToControl;
+  const end = offset + length;
+  let p = offset + 2;
+  if ((flags & L_BIT) !== 0) {
+    const l = ((buf[p] ?? 0) << 8) | (buf[p + 1] ?? 0);
+    // RFC 2661 3.1: Length is the whole message; a shorter datagram is broken.
+    if (l > length || l < 6) {
+      stat(t, statBase, WorkerStat.BAD_HEADER);
+      return Up.Dropped;
+    }
+    p += 2;
+  }
+  const key = ((buf[p] ?? 0) << 24) | ((buf[p + 1] ?? 0) << 16) | ((buf[p + 2] ?? 0) << 8) | (buf[p + 3] ?? 0);
+  p += 4;
+  let ns = -1;
+  if ((flags & S_BIT) !== 0) {
+    ns = ((buf[p] ?? 0) << 8) | (buf[p + 1] ?? 0);
+    p += 4;
+  }
+  if ((flags & O_BIT) !== 0) p += 2 + (((buf[p] ?? 0) << 8) | (buf[p + 1] ?? 0));
+  if (p + 2 > end) {
+    stat(t, statBase, WorkerStat.BAD_HEADER);
+    return Up.Dropped;
+  }
+  const slot = lookupKey(t, key);
+  if (slot < 0) return Up.ToControl;
+  // Seqlock read of what this packet needs from the record.
+  const rs = t.records;
+  const at = slot * RECORD_WORDS;
+  let rFlags = 0;
+  let rIpv4 = 0;
+  for (;;) {
+    const v1 = Atomics.load(rs, at + R.VERSION);
+    if ((v1 & 1) !== 0) continue;
+    if (Atomics.load(rs, at + R.STATE) !== RecordState.Online || Atomics.load(rs, at + R.KEY) !== key) return Up.ToControl;
+    const peerOk = Atomics.load(rs, at + R.PEER_ADDRESS) === (address | 0) && Atomics.load(rs, at + R.PEER_PORT) === port;
+    rFlags = Atomics.load(rs, at + R.FLAGS);
+    rIpv4 = Atomics.load(rs, at + R.IPV4);
+    if (Atomics.load(rs, at + R.VERSION) !== v1) continue;
+    // RFC 2661 8.1 as the control plane has it: data only from the tunnel's peer.
+    if (!peerOk) {
+      stat(t, statBase, WorkerStat.WRONG_PEER);
+      return Up.Dropped;
+    }
+    break;
+  }
+  const cs = t.counters;
+  const c = slot * COUNTER_WORDS;
+  if (ns >= 0) {
+    // RFC 2661 5.4: drop what arrives behind the sequence; remember that the LAC sequences.
+    Atomics.store(cs, c + C.PEER_SEQUENCES, 1);
+    const expected = Atomics.load(cs, c + C.NS_UP);
+    if (((ns - expected) & 0xffff) >= 0x8000) {
+      stat(t, statBase, WorkerStat.OUT_OF_SEQUENCE);
+      Atomics.add(cs, c + C.DROPS, 1);
+      return Up.Dropped;
+    }
+    Atomics.store(cs, c + C.NS_UP, (ns + 1) & 0xffff);
+  }
+  // PPP: Address and Control (FF 03) may be left out (RFC 1661 6.6), the protocol compressed (6.5).
+  if (buf[p] === 0xff && buf[p + 1] === 0x03) p += 2;
+  let protocol = buf[p] ?? 0;
+  if ((protocol & 1) !== 0) p += 1;
+  else {
+    protocol = (protocol << 8) | (buf[p + 1] ?? 0);
+    p += 2;
+  }
+  if (protocol !== PPP_IPV4 || (rFlags & RecordFlag.Ipv4) === 0) return Up.ToControl;
+  const ipLength = end - p;
+  if (ipLength < 20 || (buf[p] ?? 0) >> 4 !== 4) {
+    stat(t, statBase, WorkerStat.BAD_HEADER);
+    return Up.Dropped;
+  }
+  const g = t.globals;
+  if (Atomics.load(g, G.NO_SPOOF) === 0) {
+    const src = ((buf[p + 12] ?? 0) << 24) | ((buf[p + 13] ?? 0) << 16) | ((buf[p + 14] ?? 0) << 8) | (buf[p + 15] ?? 0);
+    if (src !== rIpv4 && ((rFlags & RecordFlag.Routes) === 0 || lookupAddress(t, src) !== slot)) {
+      stat(t, statBase, WorkerStat.SPOOFED);
+      Atomics.add(cs, c + C.DROPS, 1);
+      return Up.Dropped;
+    }
+  }
+  const mss = Atomics.load(g, G.MSS);
+  if (mss > 0 && clampTcpMss(buf, mss, p, end)) stat(t, statBase, WorkerStat.MSS_CLAMPED);
+  Atomics.add(cs, c + C.RX_PACKETS, 1);
+  Atomics.add(cs, c + C.RX_BYTES, ipLength);
+  upOut.offset = p;
+  upOut.length = ipLength;
+  return Up.ToTun;
+}
+
+/** What became of a downstream packet. */
+export const Down = {
+  /** A datagram at downOut, to send to the LAC. */
+  ToLac: 0,
+  /** No session has the destination: an ICMP unreachable may be due. */
+  NoSession: 1,
+  Dropped: 2,
+} as const;
+
+/**
+ * One IP packet read from TUN at buf[offset, offset + length), with HEADROOM bytes free before
+ * it. tenth: the current tenth of a second (packet_limit's window). Returns a Down code.
+ */
+export function downstream(t: TableViews, statBase: number, buf: Uint8Array, offset: number, length: number, tenth: number): number {
+  if (length < 20 || (buf[offset] ?? 0) >> 4 !== 4) {
+    // IPv6 and anything else reach the sessions with IPV6CP's data path (not yet): not ours.
+    stat(t, statBase, WorkerStat.BAD_HEADER);
+    return Down.Dropped;
+  }
+  const dst = ((buf[offset + 16] ?? 0) << 24) | ((buf[offset + 17] ?? 0) << 16) | ((buf[offset + 18] ?? 0) << 8) | (buf[offset + 19] ?? 0);
+  const slot = lookupAddress(t, dst);
+  if (slot < 0) return Down.NoSession;
+  const rs = t.records;
+  const at = slot * RECORD_WORDS;
+  let peerAddress = 0;
+  let peerPort = 0;
+  let peerIds = 0;
+  let rFlags = 0;
+  for (;;) {
+    const v1 = Atomics.load(rs, at + R.VERSION);
+    if ((v1 & 1) !== 0) continue;
+    if (Atomics.load(rs, at + R.STATE) !== RecordState.Online) return Down.NoSession;
+    peerAddress = Atomics.load(rs, at + R.PEER_ADDRESS);
+    peerPort = Atomics.load(rs, at + R.PEER_PORT);
+    peerIds = Atomics.load(rs, at + R.PEER_IDS);
+    rFlags = Atomics.load(rs, at + R.FLAGS);
+    if (Atomics.load(rs, at + R.VERSION) === v1) break;
+  }
+  const g = t.globals;
+  const cs = t.counters;
+  const c = slot * COUNTER_WORDS;
+  const limit = Atomics.load(g, G.PACKET_LIMIT);
+  if (limit > 0) {
+    // l2tpns packet_limit: at most `limit` downstream packets per session per tenth of a second.
+    if (Atomics.load(cs, c + C.LIMIT_TENTH) !== tenth) {
+      Atomics.store(cs, c + C.LIMIT_TENTH, tenth);
+      Atomics.store(cs, c + C.LIMIT_COUNT, 0);
+    }
+    if (Atomics.add(cs, c + C.LIMIT_COUNT, 1) >= limit) {
+      stat(t, statBase, WorkerStat.PACKET_LIMIT);
+      Atomics.add(cs, c + C.DROPS, 1);
+      return Down.Dropped;
+    }
+  }
+  const mss = Atomics.load(g, G.MSS);
+  if (mss > 0 && clampTcpMss(buf, mss, offset, offset + length)) stat(t, statBase, WorkerStat.MSS_CLAMPED);
+  // PPP header, then L2TP (RFC 2661 3.1): flags, Tunnel ID, Session ID [, Ns, Nr].
+  let h = offset - 4;
+  buf[h] = 0xff;
+  buf[h + 1] = 0x03;
+  buf[h + 2] = 0x00;
+  buf[h + 3] = PPP_IPV4;
+  const sequenced = (rFlags & RecordFlag.Sequencing) !== 0 || Atomics.load(cs, c + C.PEER_SEQUENCES) !== 0;
+  if (sequenced) {
+    const ns = Atomics.add(cs, c + C.NS_DOWN, 1) & 0xffff;
+    h -= 4;
+    buf[h] = ns >>> 8;
+    buf[h + 1] = ns & 0xff;
+    buf[h + 2] = 0;
+    buf[h + 3] = 0;
+  }
+  h -= 6;
+  buf[h] = sequenced ? 0x08 : 0x00;
+  buf[h + 1] = 0x02;
+  buf[h + 2] = (peerIds >>> 24) & 0xff;
+  buf[h + 3] = (peerIds >>> 16) & 0xff;
+  buf[h + 4] = (peerIds >>> 8) & 0xff;
+  buf[h + 5] = peerIds & 0xff;
+  Atomics.add(cs, c + C.TX_PACKETS, 1);
+  Atomics.add(cs, c + C.TX_BYTES, length);
+  downOut.offset = h;
+  downOut.length = offset + length - h;
+  downOut.address = peerAddress >>> 0;
+  downOut.port = peerPort;
+  return Down.ToLac;
+}

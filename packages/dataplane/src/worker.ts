@@ -1,0 +1,155 @@
+// A data worker (worker_threads): owns one UDP socket of the port-1701 group (the kernel steers a
+// session's datagrams to it, see native udpSteer) and one queue of the multi-queue TUN device. It
+// blocks in poll() on both and on a wake-up eventfd, moves packets in batches, and hands control
+// traffic to the control thread. Allocates nothing per forwarded packet.
+import { parentPort, workerData } from "node:worker_threads";
+import { buildIcmpUnreachable } from "@lnsd/wire";
+import { Down, downOut, downstream, HEADROOM, Up, upOut, upstream } from "./forward.js";
+import { loadAddon } from "./native.js";
+import { G, STAT_WORDS, viewTables, WorkerStat, type TableBuffers } from "./tables.js";
+
+export interface WorkerInit {
+  readonly index: number;
+  readonly buffers: TableBuffers;
+  readonly udpFd: number;
+  readonly tunFd: number;
+  readonly wakeFd: number;
+  /** Datagrams per system call batch. */
+  readonly batch: number;
+  /** Most datagrams per second this worker hands to the control thread. */
+  readonly controlRate: number;
+}
+
+/** What a worker posts to the control thread. */
+export interface ControlDatagram {
+  readonly data: Uint8Array;
+  readonly address: number;
+  readonly port: number;
+}
+
+const SLOT = 2048;
+
+function run(init: WorkerInit, port: NonNullable<typeof parentPort>): void {
+  const native = loadAddon();
+  const t = viewTables(init.buffers);
+  const g = t.globals;
+  const statBase = G.STATS + init.index * STAT_WORDS;
+  const batch = init.batch;
+  const upBuf = new Uint8Array(batch * SLOT);
+  const upLens = new Int32Array(batch);
+  const upAddrs = new Uint32Array(batch * 2);
+  const tunOffsets = new Int32Array(batch);
+  const tunLens = new Int32Array(batch);
+  const downBuf = new Uint8Array(batch * SLOT);
+  const downLens = new Int32Array(batch);
+  const sendOffsets = new Int32Array(batch);
+  const sendLens = new Int32Array(batch);
+  const sendAddrs = new Uint32Array(batch * 2);
+  let controlTokens = init.controlRate;
+  let icmpTokens = 0;
+  let lastSecond = 0;
+
+  const toControl = (offset: number, length: number, address: number, p: number): void => {
+    if (controlTokens <= 0) {
+      Atomics.add(g, statBase + WorkerStat.CONTROL_OVERLOAD, 1);
+      return;
+    }
+    controlTokens--;
+    Atomics.add(g, statBase + WorkerStat.TO_CONTROL, 1);
+    const data = upBuf.slice(offset, offset + length);
+    const msg: ControlDatagram = { data, address, port: p };
+    port.postMessage(msg, [data.buffer]);
+  };
+
+  const sendIcmp = (offset: number, length: number): void => {
+    if (icmpTokens <= 0) return;
+    const local = Atomics.load(g, G.LOCAL_ADDRESS) >>> 0;
+    // RFC 792: host unreachable (code 1), as l2tpns sends for an address with no session.
+    const r = buildIcmpUnreachable(downBuf.subarray(offset, offset + length), local, { code: 1 });
+    if (!r.ok) return;
+    icmpTokens--;
+    Atomics.add(g, statBase + WorkerStat.ICMP_SENT, 1);
+    tunOffsets[0] = 0;
+    tunLens[0] = r.value.length;
+    native.tunWrite(init.tunFd, r.value, tunOffsets, tunLens, 1);
+  };
+
+  for (;;) {
+    const ready = native.wait(init.udpFd, init.tunFd, init.wakeFd, 1000);
+    if (Atomics.load(g, G.STOP) !== 0) break;
+    const now = Date.now();
+    const second = Math.floor(now / 1000);
+    if (second !== lastSecond) {
+      lastSecond = second;
+      controlTokens = init.controlRate;
+      icmpTokens = Atomics.load(g, G.ICMP_RATE);
+    }
+    if ((ready & 1) !== 0) {
+      // Upstream: a few batches per wake-up, so that a busy socket does not starve TUN.
+      for (let round = 0; round < 4; round++) {
+        const n = native.udpRecv(init.udpFd, upBuf, 0, SLOT, batch, upLens, upAddrs);
+        if (n <= 0) break;
+        Atomics.add(g, statBase + WorkerStat.BATCHES, 1);
+        Atomics.add(g, statBase + WorkerStat.UDP_IN, n);
+        let w = 0;
+        for (let i = 0; i < n; i++) {
+          const len = upLens[i] ?? -1;
+          const off = i * SLOT;
+          if (len < 0) {
+            Atomics.add(g, statBase + WorkerStat.TRUNCATED, 1);
+            continue;
+          }
+          const address = upAddrs[2 * i] ?? 0;
+          const p = upAddrs[2 * i + 1] ?? 0;
+          const r = upstream(t, statBase, upBuf, off, len, address, p);
+          if (r === Up.ToTun) {
+            tunOffsets[w] = upOut.offset;
+            tunLens[w] = upOut.length;
+            w++;
+          } else if (r === Up.ToControl) {
+            toControl(off, len, address, p);
+          }
+        }
+        if (w > 0) {
+          const written = native.tunWrite(init.tunFd, upBuf, tunOffsets, tunLens, w);
+          Atomics.add(g, statBase + WorkerStat.TUN_OUT, written);
+          if (written < w) Atomics.add(g, statBase + WorkerStat.TUN_WRITE_FAILED, w - written);
+        }
+        if (n < batch) break;
+      }
+    }
+    if ((ready & 2) !== 0) {
+      const tenth = Math.floor(now / 100) | 0;
+      for (let round = 0; round < 4; round++) {
+        const n = native.tunRead(init.tunFd, downBuf, HEADROOM, SLOT, batch, downLens);
+        if (n <= 0) break;
+        Atomics.add(g, statBase + WorkerStat.TUN_IN, n);
+        let s = 0;
+        for (let i = 0; i < n; i++) {
+          const off = i * SLOT + HEADROOM;
+          const len = downLens[i] ?? 0;
+          const r = downstream(t, statBase, downBuf, off, len, tenth);
+          if (r === Down.ToLac) {
+            sendOffsets[s] = downOut.offset;
+            sendLens[s] = downOut.length;
+            sendAddrs[2 * s] = downOut.address;
+            sendAddrs[2 * s + 1] = downOut.port;
+            s++;
+          } else if (r === Down.NoSession) {
+            Atomics.add(g, statBase + WorkerStat.NO_SESSION, 1);
+            sendIcmp(off, len);
+          }
+        }
+        if (s > 0) {
+          const sent = native.udpSend(init.udpFd, downBuf, sendOffsets, sendLens, sendAddrs, s);
+          Atomics.add(g, statBase + WorkerStat.UDP_OUT, sent);
+          if (sent < s) Atomics.add(g, statBase + WorkerStat.SEND_FAILED, s - sent);
+        }
+        if (n < batch) break;
+      }
+    }
+  }
+}
+
+const init = workerData as WorkerInit | null;
+if (parentPort !== null && init !== null) run(init, parentPort);

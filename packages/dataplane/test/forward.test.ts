@@ -1,0 +1,216 @@
+// The workers' per-packet work, without threads or devices: the shared table as the control
+// thread writes it, and upstream()/downstream() over packets built here.
+import t from "tap";
+import { buildIcmpEcho, clampTcpMss, encodeL2tpDataMessage, encodePppFrame, internetChecksum, writeIpv4Header } from "@lnsd/wire";
+import { allocateTables, C, COUNTER_WORDS, Down, downOut, downstream, G, HEADROOM, lookupAddress, lookupKey, sessionKey, SessionTableWriter, STAT_WORDS, Up, upOut, upstream, WorkerStat, type SessionRecord } from "../src/index.js";
+
+const LAC = 0x0a4d0101; // 10.77.1.1
+const SUB = 0xc6336405; // 198.51.100.5
+const INET = 0x0a4d0202;
+
+function table(slots = 16): SessionTableWriter {
+  return new SessionTableWriter(allocateTables(slots, 1));
+}
+
+function record(over: Partial<SessionRecord> = {}): SessionRecord {
+  return { localTunnelId: 3, localSessionId: 7, peerTunnelId: 1001, peerSessionId: 2002, peerAddress: LAC, peerPort: 1701, ipv4: SUB, routes: [], sequencing: false, ...over };
+}
+
+function ipv4(src: number, dst: number, payload = 28, protocol = 17): Buffer {
+  const b = Buffer.alloc(20 + payload);
+  writeIpv4Header(b, 0, { src, dst, protocol, totalLength: b.length, ttl: 64 });
+  return b;
+}
+
+/** An L2TP data message carrying a PPP IPv4 frame, in a buffer as udpRecv leaves it. */
+function l2tpData(tunnelId: number, sessionId: number, ip: Uint8Array, opts: { ns?: number; withLength?: boolean; pfc?: boolean } = {}): Buffer {
+  const ppp = opts.pfc === true ? Buffer.concat([Buffer.from([0x21]), ip]) : encodePppFrame(0x0021, ip);
+  return encodeL2tpDataMessage({ tunnelId, sessionId, ...(opts.ns === undefined ? {} : { ns: opts.ns }), ...(opts.withLength === true ? { withLength: true } : {}) }, ppp);
+}
+
+const stat = (w: SessionTableWriter, which: number): number => w.views.globals[G.STATS + which] ?? 0;
+
+void t.test("upstream: an online session's IPv4 goes to TUN, stripped, counted", (t) => {
+  const w = table();
+  const slot = w.publish(record());
+  const ip = ipv4(SUB, INET);
+  for (const opts of [{}, { withLength: true }, { pfc: true }]) {
+    const msg = l2tpData(3, 7, ip, opts);
+    t.equal(upstream(w.views, G.STATS, msg, 0, msg.length, LAC, 1701), Up.ToTun, JSON.stringify(opts));
+    t.same(msg.subarray(upOut.offset, upOut.offset + upOut.length), ip);
+  }
+  const c = slot * COUNTER_WORDS;
+  t.equal(w.views.counters[c + C.RX_PACKETS], 3);
+  t.equal(w.views.counters[c + C.RX_BYTES], 3 * ip.length);
+  t.end();
+});
+
+void t.test("upstream: what is not forwarded goes to the control thread or is dropped and counted", (t) => {
+  const w = table();
+  w.publish(record());
+  const ip = ipv4(SUB, INET);
+  const lcp = encodeL2tpDataMessage({ tunnelId: 3, sessionId: 7 }, encodePppFrame(0xc021, Buffer.from([9, 1, 0, 8, 0, 0, 0, 0])));
+  t.equal(upstream(w.views, G.STATS, lcp, 0, lcp.length, LAC, 1701), Up.ToControl, "LCP");
+  const ctl = Buffer.from("c802000c0003000000000000", "hex");
+  t.equal(upstream(w.views, G.STATS, ctl, 0, ctl.length, LAC, 1701), Up.ToControl, "a control message");
+  const other = l2tpData(3, 8, ip);
+  t.equal(upstream(w.views, G.STATS, other, 0, other.length, LAC, 1701), Up.ToControl, "a session not in the table");
+  const good = l2tpData(3, 7, ip);
+  t.equal(upstream(w.views, G.STATS, good, 0, good.length, LAC + 1, 1701), Up.Dropped, "from another address");
+  t.equal(upstream(w.views, G.STATS, good, 0, good.length, LAC, 1702), Up.Dropped, "from another port");
+  t.equal(stat(w, WorkerStat.WRONG_PEER), 2);
+  const spoofed = l2tpData(3, 7, ipv4(SUB + 1, INET));
+  t.equal(upstream(w.views, G.STATS, spoofed, 0, spoofed.length, LAC, 1701), Up.Dropped, "spoofed source");
+  t.equal(stat(w, WorkerStat.SPOOFED), 1);
+  Atomics.store(w.views.globals, G.NO_SPOOF, 1);
+  t.equal(upstream(w.views, G.STATS, spoofed, 0, spoofed.length, LAC, 1701), Up.ToTun, "disable_no_spoof");
+  const short = Buffer.from(good.subarray(0, 12));
+  t.equal(upstream(w.views, G.STATS, short, 0, short.length, LAC, 1701), Up.Dropped, "IP shorter than a header");
+  const badLength = l2tpData(3, 7, ip, { withLength: true });
+  badLength.writeUInt16BE(badLength.length + 1, 2);
+  t.equal(upstream(w.views, G.STATS, badLength, 0, badLength.length, LAC, 1701), Up.Dropped, "Length beyond the datagram");
+  t.end();
+});
+
+void t.test("upstream: Framed-Routes are allowed sources; the longest prefix wins downstream", (t) => {
+  const w = table();
+  const a = w.publish(record({ routes: [{ network: 0xcb007100, prefixLength: 24 }] }));
+  const b = w.publish(record({ localSessionId: 8, ipv4: SUB + 1, routes: [{ network: 0xcb007180, prefixLength: 25 }] }));
+  t.equal(lookupAddress(w.views, 0xcb007105), a);
+  t.equal(lookupAddress(w.views, 0xcb0071f0), b, "the /25 inside the /24");
+  t.equal(lookupAddress(w.views, SUB + 1), b);
+  t.equal(lookupAddress(w.views, 0xcb007205), -1);
+  const fromRoute = l2tpData(3, 7, ipv4(0xcb007109, INET));
+  t.equal(upstream(w.views, G.STATS, fromRoute, 0, fromRoute.length, LAC, 1701), Up.ToTun);
+  const fromOthers = l2tpData(3, 7, ipv4(0xcb0071f0, INET));
+  t.equal(upstream(w.views, G.STATS, fromOthers, 0, fromOthers.length, LAC, 1701), Up.Dropped, "a source routed to another session");
+  w.unpublish(b);
+  t.equal(lookupAddress(w.views, 0xcb0071f0), a, "the /24 again once the /25 is gone");
+  t.end();
+});
+
+void t.test("downstream: wrapped in PPP and L2TP for the session's LAC", (t) => {
+  const w = table();
+  const slot = w.publish(record());
+  const ip = ipv4(INET, SUB, 100);
+  const buf = Buffer.alloc(HEADROOM + ip.length);
+  ip.copy(buf, HEADROOM);
+  t.equal(downstream(w.views, G.STATS, buf, HEADROOM, ip.length, 0), Down.ToLac);
+  t.equal(downOut.address, LAC);
+  t.equal(downOut.port, 1701);
+  const out = buf.subarray(downOut.offset, downOut.offset + downOut.length);
+  t.same(out, l2tpData(1001, 2002, ip), "what the control plane would have built");
+  t.equal(w.views.counters[slot * COUNTER_WORDS + C.TX_BYTES], ip.length);
+  const stray = Buffer.alloc(HEADROOM + 40);
+  ipv4(INET, SUB + 9, 20).copy(stray, HEADROOM);
+  t.equal(downstream(w.views, G.STATS, stray, HEADROOM, 40, 0), Down.NoSession);
+  t.end();
+});
+
+void t.test("sequencing (RFC 2661 5.4): Ns sent when asked or when the LAC sequences; late upstream dropped", (t) => {
+  const w = table();
+  const slot = w.publish(record());
+  const ip = ipv4(SUB, INET);
+  const send = (ns: number): number => {
+    const m = l2tpData(3, 7, ip, { ns });
+    return upstream(w.views, G.STATS, m, 0, m.length, LAC, 1701);
+  };
+  t.equal(send(0), Up.ToTun);
+  t.equal(send(1), Up.ToTun);
+  t.equal(send(1), Up.Dropped, "a duplicate");
+  t.equal(send(5), Up.ToTun, "a gap is accepted");
+  t.equal(send(3), Up.Dropped, "behind the sequence");
+  t.equal(send(0xfff0), Up.Dropped, "far behind, across the wrap");
+  const down = ipv4(INET, SUB);
+  for (const ns of [0, 1]) {
+    const buf = Buffer.alloc(HEADROOM + down.length);
+    down.copy(buf, HEADROOM);
+    downstream(w.views, G.STATS, buf, HEADROOM, down.length, 0);
+    t.same(buf.subarray(downOut.offset, downOut.offset + downOut.length), l2tpData(1001, 2002, down, { ns }), `downstream Ns ${ns}`);
+  }
+  t.equal(w.nextNs(slot), 2, "the control thread's frames continue the sequence");
+  const required = table();
+  required.publish(record({ sequencing: true }));
+  const buf = Buffer.alloc(HEADROOM + down.length);
+  down.copy(buf, HEADROOM);
+  downstream(required.views, G.STATS, buf, HEADROOM, down.length, 0);
+  t.equal(buf[downOut.offset], 0x08, "S bit set when the ICCN asked for sequencing");
+  t.end();
+});
+
+void t.test("packet_limit: at most N downstream packets per session per tenth of a second", (t) => {
+  const w = table();
+  w.publish(record());
+  Atomics.store(w.views.globals, G.PACKET_LIMIT, 3);
+  const ip = ipv4(INET, SUB);
+  const buf = Buffer.alloc(HEADROOM + ip.length);
+  const results: number[] = [];
+  for (const tenth of [10, 10, 10, 10, 10, 11]) {
+    ip.copy(buf, HEADROOM);
+    results.push(downstream(w.views, G.STATS, buf, HEADROOM, ip.length, tenth));
+  }
+  t.same(results, [Down.ToLac, Down.ToLac, Down.ToLac, Down.Dropped, Down.Dropped, Down.ToLac]);
+  t.equal(stat(w, WorkerStat.PACKET_LIMIT), 2);
+  t.end();
+});
+
+void t.test("TCP MSS is clamped both ways", (t) => {
+  const w = table();
+  w.publish(record());
+  Atomics.store(w.views.globals, G.MSS, 1420);
+  // A SYN with MSS 1460.
+  const syn = Buffer.alloc(44);
+  writeIpv4Header(syn, 0, { src: SUB, dst: INET, protocol: 6, totalLength: 44, ttl: 64 });
+  syn.writeUInt16BE(40000, 20);
+  syn.writeUInt16BE(80, 22);
+  syn[32] = 0x60;
+  syn[33] = 0x02;
+  syn.set([2, 4, 0x05, 0xb4], 40);
+  const expected = Buffer.from(syn);
+  clampTcpMss(expected, 1420);
+  const msg = l2tpData(3, 7, syn);
+  t.equal(upstream(w.views, G.STATS, msg, 0, msg.length, LAC, 1701), Up.ToTun);
+  t.same(msg.subarray(upOut.offset, upOut.offset + upOut.length), expected);
+  t.equal(expected.readUInt16BE(42), 1420);
+  t.equal(stat(w, WorkerStat.MSS_CLAMPED), 1);
+  t.end();
+});
+
+void t.test("the indexes under churn: every published session found, every withdrawn one gone", (t) => {
+  const slots = 1000;
+  const w = table(slots);
+  const live = new Map<number, number>();
+  let id = 1;
+  for (let round = 0; round < 20_000; round++) {
+    if (live.size < slots && (live.size === 0 || (round * 7919) % 3 !== 0)) {
+      const sid = id++ & 0xffff || id++;
+      const slot = w.publish(record({ localSessionId: sid, ipv4: 0x0a000000 + sid }));
+      if (slot < 0) t.fail(`no slot for session ${sid}`);
+      live.set(sid, slot);
+    } else {
+      const [sid, slot] = live.entries().next().value as [number, number];
+      w.unpublish(slot);
+      live.delete(sid);
+      if (lookupKey(w.views, sessionKey(3, sid)) !== -1) t.fail(`session ${sid} still found`);
+    }
+  }
+  let found = 0;
+  for (const [sid, slot] of live) {
+    if (lookupKey(w.views, sessionKey(3, sid)) === slot && lookupAddress(w.views, 0x0a000000 + sid) === slot) found++;
+  }
+  t.equal(found, live.size);
+  t.equal(w.size, live.size);
+  t.end();
+});
+
+void t.test("ICMP echo through both directions keeps its checksum", (t) => {
+  const w = table();
+  w.publish(record());
+  const echo = buildIcmpEcho({ src: SUB, dst: INET, identifier: 1, sequence: 1, data: Buffer.from("x") });
+  const msg = l2tpData(3, 7, echo);
+  upstream(w.views, G.STATS, msg, 0, msg.length, LAC, 1701);
+  const ip = msg.subarray(upOut.offset, upOut.offset + upOut.length);
+  t.equal(internetChecksum(ip, 0, 20), 0, "IP header checksum intact");
+  t.equal(STAT_WORDS >= Object.keys(WorkerStat).length, true, "every statistic has a word");
+  t.end();
+});
