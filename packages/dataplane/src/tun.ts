@@ -3,6 +3,7 @@
 // batch I/O). Control thread for now; the worker data plane takes the same device over later.
 import { execFile } from "node:child_process";
 import { close, read, write } from "node:fs";
+import { writeFile } from "node:fs/promises";
 import { promisify } from "node:util";
 import { loadAddon } from "./native.js";
 
@@ -29,6 +30,18 @@ export interface TunDevice {
 export async function configureTun(name: string, opts: Omit<TunOptions, "name">): Promise<void> {
   await run("ip", ["link", "set", "dev", name, "mtu", String(opts.mtu), "up"]);
   if (opts.address !== undefined) await run("ip", ["addr", "add", opts.address, "dev", name]);
+  // Traffic between two subscribers enters and leaves by the TUN device: the kernel would answer
+  // each such packet with an ICMP redirect (RFC 1812 5.2.7.2) that no subscriber can act on. The
+  // kernel sends them if this or conf/all/send_redirects is set; the latter is the operator's.
+  // The ICMP host unreachables the workers write come from the device's own address: the kernel
+  // takes such a packet in only with accept_local (else it is a martian source).
+  for (const [key, value] of [["send_redirects", "0"], ["accept_local", "1"]] as const) {
+    try {
+      await writeFile(`/proc/sys/net/ipv4/conf/${name}/${key}`, `${value}\n`);
+    } catch {
+      // Not fatal: without them, redirects are noise and the unreachables are not delivered.
+    }
+  }
 }
 
 /** Routes to the device (the pools, with `ip route replace`). */
