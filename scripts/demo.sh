@@ -2,7 +2,8 @@
 # The demo (npm run demo): installs what it needs, builds, then
 #   1. decodes a real L2TP/PPP exchange (xl2tpd + pppd against l2tpns) with lnsd's own codecs;
 #   2. starts lnsd with the default config (etc/startup-config: L2TP on 127.0.0.1:1701);
-#   3. has the test LAC open 5 tunnels of 50 sessions that log in over PPP (CHAP) and get addresses;
+#   3. has the test LAC open 5 tunnels of 50 sessions that log in over PPP (CHAP), get addresses
+#      and ping through their tunnels (as root: TUN device and data workers in the demo's namespace);
 #   4. clears everything down with SIGQUIT and shows lnsd's log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,7 +48,8 @@ echo
 echo "== 3. The test LAC: 5 tunnels x 50 sessions to 127.0.0.1:1701 (tunnel secret from etc/startup-config),"
 echo "      each logging in over PPP as demo1 (etc/chap-secrets) and getting an address from etc/ip_pool"
 secret=$(sed -nE 's/^set l2tp_secret "?([^"]*)"?/\1/p' etc/startup-config)
-"${in_ns[@]}" node packages/testkit/dist/src/bin/lac.js --lns 127.0.0.1:1701 --tunnels 5 --sessions 50 --secret "$secret" --user demo1 --password demo1pass --hold 1
+echo "      then every session pings lnsd's tun address (192.0.2.1) through its tunnel and the data workers"
+"${in_ns[@]}" node packages/testkit/dist/src/bin/lac.js --lns 127.0.0.1:1701 --tunnels 5 --sessions 50 --secret "$secret" --user demo1 --password demo1pass --ping 192.0.2.1 --hold 1
 
 echo
 echo "== 4. The LAC cleared its calls (CDN) and tunnels (StopCCN); SIGQUIT stops lnsd, tearing down anything left"

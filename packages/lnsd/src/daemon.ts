@@ -2,10 +2,11 @@
 // lifetime (start, reload, the two kinds of stop). Runs on the control thread.
 import { hostname as osHostname } from "node:os";
 import type { StartupSettings } from "@lnsd/config";
-import { L2tpNode, openUdpEndpoint, systemClock, type L2tpConfig, type LogLevel } from "@lnsd/l2tp";
+import { L2tpNode, openUdpEndpoint, systemClock, type L2tpConfig, type LogLevel, type UdpEndpoint } from "@lnsd/l2tp";
 import type { PppServerConfig } from "@lnsd/ppp";
 import type { AddressPool } from "./pool.js";
-import { SessionManager, type Authenticator, type PacketSink, type SessionEvents } from "./sessions.js";
+import type { DataPath } from "./data-path.js";
+import { SessionManager, type Authenticator, type SessionEvents } from "./sessions.js";
 import type { Level, Logger } from "./log.js";
 
 /** What the daemon takes from the startup-config (l2tpns names in comments). */
@@ -35,7 +36,8 @@ export interface DaemonSettings {
 export interface DaemonParts {
   readonly pool: AddressPool;
   readonly auth: Authenticator;
-  readonly sink?: PacketSink;
+  /** The worker data plane: its control endpoint on port 1701 and the session table's side. */
+  readonly dataPlane?: { readonly endpoint: UdpEndpoint; readonly path: DataPath };
   /** RADIUS accounting, when radius_accounting is set. */
   readonly events?: SessionEvents;
 }
@@ -112,7 +114,7 @@ export class Daemon {
   ) {}
 
   static async start(settings: DaemonSettings, logger: Logger, parts: DaemonParts): Promise<Daemon> {
-    const endpoint = await openUdpEndpoint(settings.bindAddress, settings.l2tpPort);
+    const endpoint = parts.dataPlane?.endpoint ?? (await openUdpEndpoint(settings.bindAddress, settings.l2tpPort));
     // The session manager needs the node and the node's events need the manager: tie the knot
     // through `ref`, set before any datagram can arrive.
     const ref: { sessions?: SessionManager } = {};
@@ -137,7 +139,7 @@ export class Daemon {
         },
       },
     });
-    const sessions = new SessionManager({ node, clock: systemClock, logger, pool: parts.pool, auth: parts.auth, ppp: settings.ppp, allowDuplicateUsers: settings.allowDuplicateUsers, ...(settings.guestAccount === undefined ? {} : { guestAccount: settings.guestAccount }), ...(parts.sink === undefined ? {} : { sink: parts.sink }), ...(parts.events === undefined ? {} : { events: parts.events }) });
+    const sessions = new SessionManager({ node, clock: systemClock, logger, pool: parts.pool, auth: parts.auth, ppp: settings.ppp, allowDuplicateUsers: settings.allowDuplicateUsers, ...(settings.guestAccount === undefined ? {} : { guestAccount: settings.guestAccount }), ...(parts.dataPlane === undefined ? {} : { dataPath: parts.dataPlane.path }), ...(parts.events === undefined ? {} : { events: parts.events }) });
     ref.sessions = sessions;
     logger.log("info", "start", `lnsd listening for L2TP on ${endpoint.local.address}:${endpoint.local.port}`);
     return new Daemon(node, sessions, logger);

@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import { CdnResultCode, encodeL2tpDataMessage, formatIpv4, L2tpErrorCode, parseIpv4, type L2tpDataHeader } from "@lnsd/wire";
 import type { Clock, L2tpNode, Session, TimerHandle, Tunnel } from "@lnsd/l2tp";
 import { PppServerSession, type AuthRequest, type AuthResult, type DisconnectCause, type DisconnectReason, type PppServerConfig, type PppServerUpInfo } from "@lnsd/ppp";
+import type { DataPath } from "./data-path.js";
 import type { Logger } from "./log.js";
 import type { AddressPool } from "./pool.js";
 
@@ -51,11 +52,6 @@ export interface SessionEvents {
   offline(sub: Subscriber, cause: DisconnectCause): void;
 }
 
-/** Where subscribers' IP packets go and come from (the TUN device), when there is one. */
-export interface PacketSink {
-  toNetwork(packet: Uint8Array): void;
-}
-
 export interface Subscriber {
   readonly tunnel: Tunnel;
   readonly l2tp: Session;
@@ -86,7 +82,8 @@ export interface SessionManagerOptions {
   readonly pool: AddressPool;
   readonly auth: Authenticator;
   readonly ppp: Partial<PppServerConfig>;
-  readonly sink?: PacketSink;
+  /** The worker data plane, when there is a TUN device: online sessions' traffic goes there. */
+  readonly dataPath?: DataPath;
   readonly events?: SessionEvents;
   readonly random?: (n: number) => Uint8Array;
   /** Wall-clock ms, for Acct-Session-Id. */
@@ -109,7 +106,6 @@ interface SessionTimers {
 /** NAS-Port values are 32 bits (RFC 2865 5.5); kept below 2^31 for peers that read them signed. */
 const MAX_NAS_PORT = 0x7fff_ffff;
 
-const PPP_IPV4 = 0x0021;
 
 export class SessionManager {
   /** By the L2TP session object. */
@@ -121,6 +117,8 @@ export class SessionManager {
   private readonly random: (n: number) => Uint8Array;
   private readonly timers = new Map<Subscriber, SessionTimers>();
   private readonly nasPorts = new Set<number>();
+  /** Network-layer frames that reached the control thread and were dropped (see upstream()). */
+  controlPathDrops = 0;
   private nextNasPort = 1;
   private acctSerial = 0;
   /** Acct-Session-Id prefix: the start time, so that ids differ across restarts. */
@@ -195,21 +193,6 @@ export class SessionManager {
     // StopCCN (shutdown, drop tunnel) is NAS-Request.
     sub.ppp.stop(l2tp.end?.by === "local" ? "nas-request" : "lost-carrier");
     this.forget(sub);
-  }
-
-  /** A packet from the network for a subscriber's address: wrap it in PPP and L2TP. */
-  downstream(packet: Uint8Array, dst: number): boolean {
-    const sub = this.byAddress.get(dst);
-    if (sub === undefined) return false;
-    const frame = Buffer.allocUnsafe(4 + packet.length);
-    frame[0] = 0xff;
-    frame[1] = 0x03;
-    frame.writeUInt16BE(PPP_IPV4, 2);
-    frame.set(packet, 4);
-    sub.txPackets++;
-    sub.txOctets += packet.length;
-    this.sendFrame(sub, frame);
-    return true;
   }
 
   /**
@@ -305,7 +288,10 @@ export class SessionManager {
   private sendFrame(sub: Subscriber, frame: Buffer): void {
     const { tunnel, l2tp } = sub;
     if (l2tp.state !== "established") return;
-    this.o.node.sendData(tunnel, encodeL2tpDataMessage({ tunnelId: tunnel.peerId, sessionId: l2tp.peerId }, frame));
+    // RFC 2661 5.4: on a sequenced session the control thread's frames take their Ns from the
+    // same counter as the workers' data.
+    const ns = this.o.dataPath?.nextNs(sub);
+    this.o.node.sendData(tunnel, encodeL2tpDataMessage({ tunnelId: tunnel.peerId, sessionId: l2tp.peerId, ...(ns === undefined ? {} : { ns }) }, frame));
   }
 
   private async authenticate(sub: Subscriber, req: AuthRequest): Promise<AuthResult> {
@@ -359,12 +345,17 @@ export class SessionManager {
     this.o.logger.log("info", "session-online", `session ${sub.tunnel.localId}/${sub.l2tp.localId} ${info.username} online, address ${sub.address === undefined ? "-" : formatIpv4(sub.address)} (${info.authProtocol})`);
     this.armSessionTimeout(sub);
     this.armIdleTimeout(sub);
+    this.o.dataPath?.online(sub);
     this.o.events?.online(sub);
   }
 
   private pppDown(sub: Subscriber, cause: DisconnectCause): void {
     this.o.logger.log("info", "session-offline", `session ${sub.tunnel.localId}/${sub.l2tp.localId} ${sub.username ?? "-"} offline: ${cause.reason} (${cause.message})`);
-    if (sub.upAt !== undefined && this.subscribers.get(sub.l2tp) === sub) this.o.events?.offline(sub, cause);
+    if (sub.upAt !== undefined && this.subscribers.get(sub.l2tp) === sub) {
+      // The accounting Stop carries the counters as of now.
+      this.o.dataPath?.sync(sub);
+      this.o.events?.offline(sub, cause);
+    }
     const refusal = sub.refusal;
     // RFC 2661 5.7 / RFC 3145: the CDN says why PPP ended.
     if (sub.l2tp.state !== "closed") {
@@ -374,16 +365,14 @@ export class SessionManager {
     this.forget(sub);
   }
 
+  /**
+   * A network-layer frame that reached the control thread: the workers forward an online session's
+   * IPv4, so this is traffic from before the session was in their table, or of a protocol whose
+   * data path is not there yet (IPv6). Dropped, and counted as the session's.
+   */
   private upstream(sub: Subscriber, protocol: number, payload: Uint8Array): void {
-    if (protocol !== PPP_IPV4 || this.o.sink === undefined) return;
-    // Anti-spoofing: a session sends only from its own address (disable_no_spoof, l2tpns's way to
-    // turn this off, arrives with the worker data plane).
-    if (payload.length < 20 || sub.address === undefined) return;
-    const src = (((payload[12] ?? 0) << 24) >>> 0) + ((payload[13] ?? 0) << 16) + ((payload[14] ?? 0) << 8) + (payload[15] ?? 0);
-    if (src !== sub.address) return;
-    sub.rxPackets++;
-    sub.rxOctets += payload.length;
-    this.o.sink.toNetwork(payload);
+    this.controlPathDrops++;
+    this.o.logger.log("debug", "control-path-data", `session ${sub.tunnel.localId}/${sub.l2tp.localId}: dropped a ${payload.length}-byte frame of protocol 0x${protocol.toString(16).padStart(4, "0")} that reached the control thread`);
   }
 
   /**
@@ -422,6 +411,7 @@ export class SessionManager {
       t.idle?.cancel();
       this.timers.delete(sub);
     }
+    this.o.dataPath?.offline(sub);
     if (sub.address !== undefined) {
       if (this.byAddress.get(sub.address) === sub) this.byAddress.delete(sub.address);
       this.o.pool.release(sub.address);

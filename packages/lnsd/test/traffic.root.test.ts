@@ -20,7 +20,7 @@ void t.test("subscribers ping through their sessions and the TUN device", { skip
   t.teardown(() => { execFileSync("ip", ["netns", "del", ns]); });
   execFileSync("ip", ["-n", ns, "link", "set", "lo", "up"]);
   const dir = mkdtempSync(join(tmpdir(), "lnsd-traffic-"));
-  writeFileSync(join(dir, "startup-config"), `set debug 3\nset bind_address 127.0.0.1\nset tundevicename lnsdtr0\nset iftun_address 192.0.2.1\nset radius_authtypes "chap"\n`);
+  writeFileSync(join(dir, "startup-config"), `set debug 3\nset data_workers 2\nset bind_address 127.0.0.1\nset tundevicename lnsdtr0\nset iftun_address 192.0.2.1\nset radius_authtypes "chap"\n`);
   writeFileSync(join(dir, "ip_pool"), "198.51.100.0/28\n");
   writeFileSync(join(dir, "chap-secrets"), `* * traffic *\n`);
   const lnsd = spawn("ip", ["netns", "exec", ns, process.execPath, entry, "-c", join(dir, "startup-config")], { stdio: ["ignore", "pipe", "pipe"], env });
@@ -33,7 +33,7 @@ void t.test("subscribers ping through their sessions and the TUN device", { skip
     await exited;
   });
   for (let i = 0; i < 100 && !out.includes("listening for L2TP"); i++) await new Promise((r) => setTimeout(r, 50));
-  t.match(out, /lnsdtr0 up, mtu 1462, address 192\.0\.2\.1, routes 198\.51\.100\.0\/28/);
+  t.match(out, /lnsdtr0 up, mtu 1462, address 192\.0\.2\.1\/32, routes 198\.51\.100\.0\/28; 2 data workers on L2TP 127\.0\.0\.1:1701/);
   const result = JSON.parse(execFileSync("ip", ["netns", "exec", ns, process.execPath, child, "127.0.0.1", "192.0.2.1", "5"], { encoding: "utf8", timeout: 40_000, env }).trim()) as {
     onlineInTime: boolean;
     online: number;

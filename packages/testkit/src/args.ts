@@ -16,6 +16,7 @@ export const LAC_USAGE = `usage: lac --lns ADDR[:PORT] --tunnels M --sessions N 
   --hold S|forever      keep the calls up S seconds (or until SIGINT) before clearing (default 0)
   --user NAME --password P      log in with PPP inside every call (CHAP or PAP); %t and %s in
                         NAME become the tunnel and call numbers
+  --ping ADDR           once online, every session pings ADDR through its tunnel (IPv4)
   --json                print the report as JSON instead of text
   -v, --verbose         log the L2TP node's messages to stderr`;
 
@@ -35,6 +36,8 @@ export interface LacCommand {
   readonly verbose: boolean;
   /** PPP login inside each call. */
   readonly ppp?: { readonly user: string; readonly password: string };
+  /** With ppp: every online session sends an ICMP echo to this IPv4 address. */
+  readonly ping?: string;
 }
 
 export type ParsedLacArgs = { readonly ok: true; readonly command: LacCommand } | { readonly ok: false; readonly message: string } | { readonly ok: "help" };
@@ -60,7 +63,7 @@ export function parseHostPort(s: string, defaultPort = 1701): { host: string; po
   return { host, port: p };
 }
 
-const VALUE_OPTIONS = ["lns", "tunnels", "sessions", "secret", "bind", "max-in-setup", "loss", "dup", "reorder", "delay", "jitter", "seed", "timeout", "hold", "user", "password"] as const;
+const VALUE_OPTIONS = ["lns", "tunnels", "sessions", "secret", "bind", "max-in-setup", "loss", "dup", "reorder", "delay", "jitter", "seed", "timeout", "hold", "user", "password", "ping"] as const;
 type ValueOption = (typeof VALUE_OPTIONS)[number];
 
 function isValueOption(s: string): s is ValueOption {
@@ -137,6 +140,8 @@ export function parseLacArgs(argv: readonly string[]): ParsedLacArgs {
   const user = values.get("user");
   const password = values.get("password");
   if ((user === undefined) !== (password === undefined)) return { ok: false, message: "--user and --password go together" };
+  const ping = values.get("ping");
+  if (ping !== undefined && (user === undefined || !/^\d{1,3}(\.\d{1,3}){3}$/.test(ping))) return { ok: false, message: "--ping needs --user and an IPv4 address" };
   const command: LacCommand = {
     lns,
     tunnels,
@@ -151,6 +156,7 @@ export function parseLacArgs(argv: readonly string[]): ParsedLacArgs {
     ...(Object.keys(impairment).length === 0 ? {} : { impairment }),
     ...(seed === undefined ? {} : { seed }),
     ...(user === undefined || password === undefined ? {} : { ppp: { user, password } }),
+    ...(ping === undefined ? {} : { ping }),
   };
   return { ok: true, command };
 }

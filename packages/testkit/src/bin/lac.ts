@@ -3,7 +3,41 @@
 // a while, clears them (CDN) and the tunnels (StopCCN), and prints the report. Exit status 0 when
 // every call came up, 1 when some did not, 2 on a usage error.
 import { lookup } from "node:dns/promises";
-import { formatReport, LAC_USAGE, LacSimulator, parseLacArgs, pppLogins, type LacCommand } from "../index.js";
+import { buildIcmpEcho, decodeIpv4Header, parseIpv4 } from "@lnsd/wire";
+import { formatReport, LAC_USAGE, LacSimulator, parseLacArgs, pppLogins, type LacCall, type LacCommand, type PppLogins } from "../index.js";
+
+/** Echo replies per session, with the time each request went out. */
+const pings = new Map<LacCall, { address: number; sentAt: number; replies: number; rttMs: number; others: number }>();
+
+/** An IPv4 ICMP Echo Reply on a session (RFC 792): counted if it answers that session's address. */
+function pingReply(call: LacCall, protocol: number, payload: Uint8Array): void {
+  const p = pings.get(call);
+  const h = decodeIpv4Header(payload);
+  if (p === undefined || protocol !== 0x0021 || !h.ok || h.value.protocol !== 1 || payload[h.value.headerLength] !== 0) return;
+  // A reply to another session's address on this one would be cross-talk.
+  if (h.value.dst !== p.address) {
+    p.others++;
+    return;
+  }
+  p.replies++;
+  p.rttMs = performance.now() - p.sentAt;
+}
+
+async function pingAll(ppp: PppLogins, target: string): Promise<string> {
+  const dst = parseIpv4(target) ?? 0;
+  let seq = 0;
+  for (const [call, info] of ppp.stats.online) {
+    const src = parseIpv4(info.address) ?? 0;
+    pings.set(call, { address: src, sentAt: performance.now(), replies: 0, rttMs: 0, others: 0 });
+    ppp.send(call, 0x0021, buildIcmpEcho({ src, dst, identifier: 0x4c4e, sequence: ++seq, data: Buffer.from("lnsd demo ping") }));
+  }
+  const deadline = Date.now() + 3000;
+  while (Date.now() < deadline && [...pings.values()].some((p) => p.replies === 0)) await sleep(20);
+  const answered = [...pings.values()].filter((p) => p.replies > 0);
+  const avg = answered.reduce((a, p) => a + p.rttMs, 0) / Math.max(1, answered.length);
+  const others = [...pings.values()].reduce((a, p) => a + p.others, 0);
+  return `lac: ping ${target}: ${answered.length}/${pings.size} sessions got their reply through the tunnel (average ${avg.toFixed(1)} ms)${others > 0 ? `; ${others} replies arrived on the wrong session` : ""}`;
+}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -33,6 +67,7 @@ async function run(cmd: LacCommand): Promise<number> {
     username: (t, s) => cmd.ppp?.user.replace(/%t/g, String(t)).replace(/%s/g, String(s)) ?? "",
     password: cmd.ppp.password,
     onUp: () => { lastPppUpMs = performance.now() - t0; },
+    onPacket: (call, protocol, payload) => { pingReply(call, protocol, payload); },
   });
   let pppAllOnlineMs: number | undefined;
   const sim = new LacSimulator({
@@ -66,6 +101,7 @@ async function run(cmd: LacCommand): Promise<number> {
       console.error(`lac: PPP all online after ${pppAllOnlineMs.toFixed(1)} ms: ${online.length} sessions, ${(online.length / (pppAllOnlineMs / 1000)).toFixed(1)} sessions/s`);
     }
     if (online[0] !== undefined) console.error(`lac: first session: address ${online[0].address}, DNS ${online[0].primaryDns ?? "-"} / ${online[0].secondaryDns ?? "-"}, LNS ${online[0].peerAddress ?? "-"}, MRU ${online[0].peerMru}`);
+    if (cmd.ping !== undefined) console.error(await pingAll(ppp, cmd.ping));
   }
   if (allUp && cmd.holdMs !== 0) {
     console.error(cmd.holdMs === "forever" ? "lac: holding the calls until SIGINT" : `lac: holding the calls for ${cmd.holdMs / 1000} s`);

@@ -1,0 +1,117 @@
+// Between the session manager and the worker data plane: a session that comes online is published
+// in the shared table (the workers forward its packets from then on), one that ends is withdrawn,
+// and the workers' per-session counters are added into the Subscriber every second (accounting,
+// Idle-Timeout and the CLI read them there). Control thread.
+import type { CounterDelta, DataPlane } from "@lnsd/dataplane";
+import { parseIpv4 } from "@lnsd/wire";
+import type { Clock, TimerHandle } from "@lnsd/l2tp";
+import type { Logger } from "./log.js";
+import type { Subscriber } from "./sessions.js";
+
+/** What the session manager tells the data path. */
+export interface DataPath {
+  /** IPCP is open and the session has its address: forward its traffic. */
+  online(sub: Subscriber): void;
+  /** The session ends: stop forwarding (its last counters are added first). */
+  offline(sub: Subscriber): void;
+  /** Brings the session's counters up to date (before an accounting Stop). */
+  sync(sub: Subscriber): void;
+  /** The Ns for a data message the control thread sends on a sequenced session (RFC 2661 5.4). */
+  nextNs(sub: Subscriber): number | undefined;
+}
+
+const HARVEST_MS = 1000;
+
+export class WorkerDataPath implements DataPath {
+  private readonly slots = new Map<Subscriber, number>();
+  private readonly delta: CounterDelta = { rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, drops: 0 };
+  private timer: TimerHandle | undefined;
+  /** Sessions that could not be published (table full): they carry no traffic. */
+  unpublished = 0;
+
+  constructor(
+    readonly plane: DataPlane,
+    clock: Clock,
+    private readonly logger: Logger,
+  ) {
+    const tick = (): void => {
+      this.harvestAll();
+      this.timer = clock.setTimeout(tick, HARVEST_MS);
+    };
+    this.timer = clock.setTimeout(tick, HARVEST_MS);
+  }
+
+  get published(): number {
+    return this.slots.size;
+  }
+
+  online(sub: Subscriber): void {
+    if (sub.address === undefined) return;
+    const old = this.slots.get(sub);
+    if (old !== undefined) {
+      // IPCP again (renegotiation): publish afresh with what is current.
+      this.add(sub, old);
+      this.plane.table.unpublish(old);
+      this.slots.delete(sub);
+    }
+    const peerAddress = parseIpv4(sub.tunnel.address.address);
+    if (peerAddress === undefined) {
+      this.logger.log("warn", "dataplane-ipv6-lac", `session ${sub.tunnel.localId}/${sub.l2tp.localId}: the data plane forwards for IPv4 LACs only`);
+      return;
+    }
+    const slot = this.plane.table.publish({
+      localTunnelId: sub.tunnel.localId,
+      localSessionId: sub.l2tp.localId,
+      peerTunnelId: sub.tunnel.peerId,
+      peerSessionId: sub.l2tp.peerId,
+      peerAddress,
+      peerPort: sub.tunnel.address.port,
+      ipv4: sub.address,
+      routes: [],
+      sequencing: sub.l2tp.call.sequencingRequired === true,
+    });
+    if (slot < 0) {
+      this.unpublished++;
+      this.logger.log("error", "dataplane-full", `session ${sub.tunnel.localId}/${sub.l2tp.localId}: the session table is full (max_sessions): no traffic`);
+      return;
+    }
+    this.slots.set(sub, slot);
+  }
+
+  offline(sub: Subscriber): void {
+    const slot = this.slots.get(sub);
+    if (slot === undefined) return;
+    this.add(sub, slot);
+    this.slots.delete(sub);
+    this.plane.table.unpublish(slot);
+  }
+
+  sync(sub: Subscriber): void {
+    const slot = this.slots.get(sub);
+    if (slot !== undefined) this.add(sub, slot);
+  }
+
+  nextNs(sub: Subscriber): number | undefined {
+    const slot = this.slots.get(sub);
+    return slot === undefined ? undefined : this.plane.table.nextNs(slot);
+  }
+
+  harvestAll(): void {
+    for (const [sub, slot] of this.slots) this.add(sub, slot);
+  }
+
+  close(): void {
+    this.timer?.cancel();
+    this.timer = undefined;
+    this.harvestAll();
+  }
+
+  private add(sub: Subscriber, slot: number): void {
+    const d = this.delta;
+    this.plane.table.harvest(slot, d);
+    sub.rxPackets += d.rxPackets;
+    sub.rxOctets += d.rxBytes;
+    sub.txPackets += d.txPackets;
+    sub.txOctets += d.txBytes;
+  }
+}
