@@ -3,7 +3,7 @@
 // control thread's own sends), the shared session table, and the worker threads.
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import { formatIpv4, parseIpv4 } from "@lnsd/wire";
+import { formatIpv4, parseIpv4, parseIpv6 } from "@lnsd/wire";
 import { loadAddon } from "./native.js";
 import { allocateTables, G, SessionTableWriter, STAT_WORDS, WorkerStat, type WorkerStatName } from "./tables.js";
 import { configureTun, routeToTun } from "./tun.js";
@@ -47,6 +47,8 @@ export interface DataPlaneOptions extends DataPlaneSettings {
   readonly routes: readonly string[];
   /** The address ICMP errors come from. */
   readonly localAddress: string;
+  /** ipv6_prefix (l2tpns): the /64 that sessions' IPv6 addresses are in, routed to the device. */
+  readonly ipv6Prefix?: string;
   /** Sessions the table holds (max_sessions). */
   readonly maxSessions: number;
   readonly batch?: number;
@@ -121,7 +123,9 @@ export class DataPlane {
       }
       for (const fd of tun) native.setNonBlocking(fd);
       await configureTun(first.name, { mtu: o.mtu, ...(o.tunAddress === undefined ? {} : { address: o.tunAddress }) });
-      await routeToTun(first.name, o.routes);
+      const v6 = o.ipv6Prefix === undefined ? undefined : parseIpv6(o.ipv6Prefix);
+      if (o.ipv6Prefix !== undefined && v6 === undefined) throw new Error(`ipv6_prefix ${o.ipv6Prefix} is not an IPv6 address`);
+      await routeToTun(first.name, [...o.routes, ...(o.ipv6Prefix === undefined ? [] : [`${o.ipv6Prefix}/64`])]);
       // The UDP group: workers' sockets join first (indexes 0..n-1, which the steering program
       // picks from); the control thread's joins last and so never receives.
       const udp: number[] = [];
@@ -144,7 +148,14 @@ export class DataPlane {
       }
       const dp = new DataPlane(table, first.name, n, workers, { udp, tun, control, wake }, { address: o.bindAddress, port: native.udpLocalPort(control) }, onEvent);
       dp.update(o);
-      Atomics.store(table.views.globals, G.LOCAL_ADDRESS, (parseIpv4(o.localAddress) ?? 0) | 0);
+      const g = table.views.globals;
+      Atomics.store(g, G.LOCAL_ADDRESS, (parseIpv4(o.localAddress) ?? 0) | 0);
+      if (v6 !== undefined) {
+        const view = new DataView(v6.buffer, v6.byteOffset, 16);
+        Atomics.store(g, G.IPV6_PREFIX_HI, view.getInt32(0));
+        Atomics.store(g, G.IPV6_PREFIX_LO, view.getInt32(4));
+        Atomics.store(g, G.IPV6_ON, 1);
+      }
       await Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => {
         w.once("online", resolve);
         w.once("error", reject);

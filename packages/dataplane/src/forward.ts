@@ -15,6 +15,7 @@ const S_BIT = 0x0800;
 const O_BIT = 0x0200;
 const VERSION_MASK = 0x000f;
 const PPP_IPV4 = 0x0021;
+const PPP_IPV6 = 0x0057;
 
 /** What became of an upstream datagram. */
 export const Up = {
@@ -111,13 +112,36 @@ export function upstream(t: TableViews, statBase: number, buf: Uint8Array, offse
     protocol = (protocol << 8) | (buf[p + 1] ?? 0);
     p += 2;
   }
-  if (protocol !== PPP_IPV4 || (rFlags & RecordFlag.Ipv4) === 0) return Up.ToControl;
   const ipLength = end - p;
+  const g = t.globals;
+  if (protocol === PPP_IPV6 && (rFlags & RecordFlag.Ipv6) !== 0) {
+    // RFC 8200 3: version 6 and a whole fixed header.
+    if (ipLength < 40 || (buf[p] ?? 0) >> 4 !== 6) {
+      stat(t, statBase, WorkerStat.BAD_HEADER);
+      return Up.Dropped;
+    }
+    // Link-local sources (Router Solicitations, RFC 4861 6.3.7) and multicast destinations are
+    // the control thread's: it answers with Router Advertisements.
+    if ((buf[p + 8] === 0xfe && ((buf[p + 9] ?? 0) & 0xc0) === 0x80) || buf[p + 24] === 0xff) return Up.ToControl;
+    if (Atomics.load(g, G.NO_SPOOF) === 0 && !isSessionIpv6(g, buf, p + 8, rIpv4)) {
+      stat(t, statBase, WorkerStat.SPOOFED);
+      Atomics.add(cs, c + C.DROPS, 1);
+      return Up.Dropped;
+    }
+    const mss6 = Atomics.load(g, G.MSS);
+    // The IPv6 header is 20 bytes longer than IPv4's: the MSS that fits is 20 less.
+    if (mss6 > 20 && clampTcpMss(buf, mss6 - 20, p, end)) stat(t, statBase, WorkerStat.MSS_CLAMPED);
+    Atomics.add(cs, c + C.RX_PACKETS, 1);
+    Atomics.add(cs, c + C.RX_BYTES, ipLength);
+    upOut.offset = p;
+    upOut.length = ipLength;
+    return Up.ToTun;
+  }
+  if (protocol !== PPP_IPV4 || (rFlags & RecordFlag.Ipv4) === 0) return Up.ToControl;
   if (ipLength < 20 || (buf[p] ?? 0) >> 4 !== 4) {
     stat(t, statBase, WorkerStat.BAD_HEADER);
     return Up.Dropped;
   }
-  const g = t.globals;
   if (Atomics.load(g, G.NO_SPOOF) === 0) {
     const src = ((buf[p + 12] ?? 0) << 24) | ((buf[p + 13] ?? 0) << 16) | ((buf[p + 14] ?? 0) << 8) | (buf[p + 15] ?? 0);
     if (src !== rIpv4 && ((rFlags & RecordFlag.Routes) === 0 || lookupAddress(t, src) !== slot)) {
@@ -135,6 +159,15 @@ export function upstream(t: TableViews, statBase: number, buf: Uint8Array, offse
   return Up.ToTun;
 }
 
+function word(buf: Uint8Array, at: number): number {
+  return ((buf[at] ?? 0) << 24) | ((buf[at + 1] ?? 0) << 16) | ((buf[at + 2] ?? 0) << 8) | (buf[at + 3] ?? 0);
+}
+
+/** The address at buf[at] is ipv6_prefix + the session's IPv4 address + 32 zero bits (l2tpns's scheme). */
+function isSessionIpv6(g: Int32Array, buf: Uint8Array, at: number, ipv4: number): boolean {
+  return Atomics.load(g, G.IPV6_ON) !== 0 && word(buf, at) === Atomics.load(g, G.IPV6_PREFIX_HI) && word(buf, at + 4) === Atomics.load(g, G.IPV6_PREFIX_LO) && word(buf, at + 8) === ipv4 && word(buf, at + 12) === 0;
+}
+
 /** What became of a downstream packet. */
 export const Down = {
   /** A datagram at downOut, to send to the LAC. */
@@ -149,13 +182,27 @@ export const Down = {
  * it. tenth: the current tenth of a second (packet_limit's window). Returns a Down code.
  */
 export function downstream(t: TableViews, statBase: number, buf: Uint8Array, offset: number, length: number, tenth: number): number {
-  if (length < 20 || (buf[offset] ?? 0) >> 4 !== 4) {
-    // IPv6 and anything else reach the sessions with IPV6CP's data path (not yet): not ours.
+  const version = (buf[offset] ?? 0) >> 4;
+  const g = t.globals;
+  let slot: number;
+  let protocol: number;
+  if (version === 4 && length >= 20) {
+    slot = lookupAddress(t, word(buf, offset + 16));
+    protocol = PPP_IPV4;
+  } else if (version === 6 && length >= 40) {
+    // ipv6_prefix:IPv4:0 belongs to the session with that IPv4 address.
+    const dst = offset + 24;
+    if (buf[dst] === 0xff) {
+      stat(t, statBase, WorkerStat.MULTICAST);
+      return Down.Dropped;
+    }
+    if (Atomics.load(g, G.IPV6_ON) === 0 || word(buf, dst) !== Atomics.load(g, G.IPV6_PREFIX_HI) || word(buf, dst + 4) !== Atomics.load(g, G.IPV6_PREFIX_LO)) return Down.NoSession;
+    slot = lookupAddress(t, word(buf, dst + 8));
+    protocol = PPP_IPV6;
+  } else {
     stat(t, statBase, WorkerStat.BAD_HEADER);
     return Down.Dropped;
   }
-  const dst = ((buf[offset + 16] ?? 0) << 24) | ((buf[offset + 17] ?? 0) << 16) | ((buf[offset + 18] ?? 0) << 8) | (buf[offset + 19] ?? 0);
-  const slot = lookupAddress(t, dst);
   if (slot < 0) return Down.NoSession;
   const rs = t.records;
   const at = slot * RECORD_WORDS;
@@ -173,7 +220,7 @@ export function downstream(t: TableViews, statBase: number, buf: Uint8Array, off
     rFlags = Atomics.load(rs, at + R.FLAGS);
     if (Atomics.load(rs, at + R.VERSION) === v1) break;
   }
-  const g = t.globals;
+  if ((rFlags & (protocol === PPP_IPV4 ? RecordFlag.Ipv4 : RecordFlag.Ipv6)) === 0) return Down.NoSession;
   const cs = t.counters;
   const c = slot * COUNTER_WORDS;
   const limit = Atomics.load(g, G.PACKET_LIMIT);
@@ -189,14 +236,14 @@ export function downstream(t: TableViews, statBase: number, buf: Uint8Array, off
       return Down.Dropped;
     }
   }
-  const mss = Atomics.load(g, G.MSS);
+  const mss = Atomics.load(g, G.MSS) - (protocol === PPP_IPV6 ? 20 : 0);
   if (mss > 0 && clampTcpMss(buf, mss, offset, offset + length)) stat(t, statBase, WorkerStat.MSS_CLAMPED);
   // PPP header, then L2TP (RFC 2661 3.1): flags, Tunnel ID, Session ID [, Ns, Nr].
   let h = offset - 4;
   buf[h] = 0xff;
   buf[h + 1] = 0x03;
   buf[h + 2] = 0x00;
-  buf[h + 3] = PPP_IPV4;
+  buf[h + 3] = protocol;
   const sequenced = (rFlags & RecordFlag.Sequencing) !== 0 || Atomics.load(cs, c + C.PEER_SEQUENCES) !== 0;
   if (sequenced) {
     const ns = Atomics.add(cs, c + C.NS_DOWN, 1) & 0xffff;

@@ -41,6 +41,8 @@ export const RecordFlag = {
   Sequencing: 2,
   /** The session has Framed-Routes: an upstream source may be in one of them. */
   Routes: 4,
+  /** IPV6CP is open: IPv6 flows (addresses in ipv6_prefix, see G.IPV6_PREFIX_HI). */
+  Ipv6: 8,
 } as const;
 
 /** Counter words (Int32, updated with Atomics; packets and bytes wrap at 2^32). */
@@ -80,6 +82,14 @@ export const G = {
   /** Bit n set: some address index entry has prefix length n (n = 0..31); LENGTH_32 for /32. */
   LENGTHS: 6,
   LENGTH_32: 7,
+  /**
+   * l2tpns's ipv6_prefix: the first 64 bits of every session's IPv6 address (two words, network
+   * order as read big-endian); the next 32 bits are the session's IPv4 address, the last 32 zero.
+   * IPV6_ON is 0 when no prefix is set.
+   */
+  IPV6_ON: 8,
+  IPV6_PREFIX_HI: 9,
+  IPV6_PREFIX_LO: 10,
   /** Per-worker statistics start here (WorkerStat words each). */
   STATS: 16,
 } as const;
@@ -105,6 +115,8 @@ export const WorkerStat = {
   TRUNCATED: 15,
   BATCHES: 16,
   MSS_CLAMPED: 17,
+  /** IPv6 multicast the kernel sends on the device itself (MLD, router solicitations): dropped. */
+  MULTICAST: 18,
 } as const;
 export const STAT_WORDS = 24;
 export type WorkerStatName = keyof typeof WorkerStat;
@@ -243,6 +255,9 @@ export interface SessionRecord {
   /** Framed-Routes: routed to the session, and allowed as upstream sources. */
   readonly routes: readonly { readonly network: number; readonly prefixLength: number }[];
   readonly sequencing: boolean;
+  /** IPCP is open (IPv4 forwarded); IPV6CP is open (IPv6 forwarded). */
+  readonly ipv4Up: boolean;
+  readonly ipv6Up: boolean;
 }
 
 /** Counter values harvested from a slot (deltas since the last harvest). */
@@ -296,6 +311,15 @@ export class SessionTableWriter {
     this.insertAddress(rec.ipv4, 32, slot);
     for (const r of rec.routes) this.insertAddress(r.network, r.prefixLength, slot);
     return slot;
+  }
+
+  /** An NCP opened or closed: the record's flags change in place (same slot, same counters). */
+  setUp(slot: number, ipv4Up: boolean, ipv6Up: boolean): void {
+    const rec = this.published.get(slot);
+    if (rec === undefined) return;
+    const next = { ...rec, ipv4Up, ipv6Up };
+    this.published.set(slot, next);
+    this.writeRecord(slot, next);
   }
 
   /** The session is gone: its indexes first, then its record; the slot goes to the back of the free list. */
@@ -356,7 +380,7 @@ export class SessionTableWriter {
     Atomics.store(v, at + R.PEER_ADDRESS, rec.peerAddress | 0);
     Atomics.store(v, at + R.PEER_PORT, rec.peerPort);
     Atomics.store(v, at + R.PEER_IDS, ((rec.peerTunnelId << 16) | rec.peerSessionId) | 0);
-    Atomics.store(v, at + R.FLAGS, RecordFlag.Ipv4 | (rec.sequencing ? RecordFlag.Sequencing : 0) | (rec.routes.length > 0 ? RecordFlag.Routes : 0));
+    Atomics.store(v, at + R.FLAGS, (rec.ipv4Up ? RecordFlag.Ipv4 : 0) | (rec.ipv6Up ? RecordFlag.Ipv6 : 0) | (rec.sequencing ? RecordFlag.Sequencing : 0) | (rec.routes.length > 0 ? RecordFlag.Routes : 0));
     Atomics.store(v, at + R.IPV4, rec.ipv4 | 0);
     Atomics.store(v, at + R.STATE, RecordState.Online);
     Atomics.add(v, at + R.VERSION, 1);

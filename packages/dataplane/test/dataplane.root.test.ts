@@ -16,12 +16,13 @@ void t.test("DataPlane: forwarding both ways, ICMP unreachable, control hand-ove
   execFileSync("ip", ["-n", ns, "link", "set", "lo", "up"]);
   // The host unreachable about 198.51.100.9 is routed back through TUN to 198.51.100.5.
   execFileSync("ip", ["netns", "exec", ns, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1", "net.ipv4.conf.all.send_redirects=0"]);
+  execFileSync("ip", ["-n", ns, "addr", "add", "2001:db8:ffff::1/128", "dev", "lo"]);
   const out = execFileSync("ip", ["netns", "exec", ns, process.execPath, child], { encoding: "utf8", timeout: 20_000, env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } });
   const r = JSON.parse(out.trim()) as { got: { from: number; header: string; icmp: string }[]; control: string[]; stats: Record<string, number>; closeMs: number };
   const data = r.got.filter((g) => g.icmp !== "");
   t.ok(data.every((g) => g.from === 1701), "everything comes from port 1701");
-  t.ok(data.every((g) => g.header.startsWith("00020032005aff030021")), "L2TP data to the peer's tunnel 50 / session 90, PPP IPv4");
-  t.same(data.map((g) => g.icmp).sort(), ["0/0", "3/1"], "the echo reply, and host unreachable for the address with no session");
+  t.ok(data.every((g) => g.header.startsWith("00020032005aff0300")), "L2TP data to the peer's tunnel 50 / session 90");
+  t.same(data.map((g) => g.icmp).sort(), ["0/0", "3/1", "v6:129/0"], "the echo replies (IPv4, IPv6), and host unreachable for the address with no session");
   t.equal(r.got.filter((g) => g.icmp === "").length, 1, "the control thread's own send arrived");
   t.equal(r.control.length, 1, "the control message reached the control thread");
   t.match(r.control[0] ?? "", /^127\.0\.0\.1:\d+ c802000c0005/);

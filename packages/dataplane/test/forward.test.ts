@@ -1,7 +1,7 @@
 // The workers' per-packet work, without threads or devices: the shared table as the control
 // thread writes it, and upstream()/downstream() over packets built here.
 import t from "tap";
-import { buildIcmpEcho, clampTcpMss, encodeL2tpDataMessage, encodePppFrame, internetChecksum, writeIpv4Header } from "@lnsd/wire";
+import { buildIcmpEcho, clampTcpMss, encodeL2tpDataMessage, encodePppFrame, internetChecksum, parseIpv6, writeIpv4Header, writeIpv6Header } from "@lnsd/wire";
 import { allocateTables, C, COUNTER_WORDS, Down, downOut, downstream, G, HEADROOM, lookupAddress, lookupKey, sessionKey, SessionTableWriter, STAT_WORDS, Up, upOut, upstream, WorkerStat, type SessionRecord } from "../src/index.js";
 
 const LAC = 0x0a4d0101; // 10.77.1.1
@@ -13,7 +13,7 @@ function table(slots = 16): SessionTableWriter {
 }
 
 function record(over: Partial<SessionRecord> = {}): SessionRecord {
-  return { localTunnelId: 3, localSessionId: 7, peerTunnelId: 1001, peerSessionId: 2002, peerAddress: LAC, peerPort: 1701, ipv4: SUB, routes: [], sequencing: false, ...over };
+  return { localTunnelId: 3, localSessionId: 7, peerTunnelId: 1001, peerSessionId: 2002, peerAddress: LAC, peerPort: 1701, ipv4: SUB, routes: [], sequencing: false, ipv4Up: true, ipv6Up: false, ...over };
 }
 
 function ipv4(src: number, dst: number, payload = 28, protocol = 17): Buffer {
@@ -212,5 +212,52 @@ void t.test("ICMP echo through both directions keeps its checksum", (t) => {
   const ip = msg.subarray(upOut.offset, upOut.offset + upOut.length);
   t.equal(internetChecksum(ip, 0, 20), 0, "IP header checksum intact");
   t.equal(STAT_WORDS >= Object.keys(WorkerStat).length, true, "every statistic has a word");
+  t.end();
+});
+
+/** ipv6_prefix 2001:db8:1:2::/64 in the globals, as DataPlane.open sets it. */
+function withIpv6(w: SessionTableWriter): void {
+  const g = w.views.globals;
+  Atomics.store(g, G.IPV6_PREFIX_HI, 0x20010db8);
+  Atomics.store(g, G.IPV6_PREFIX_LO, 0x00010002);
+  Atomics.store(g, G.IPV6_ON, 1);
+}
+
+function ipv6(src: string, dst: string, payload = 16): Buffer {
+  const b = Buffer.alloc(40 + payload);
+  writeIpv6Header(b, 0, { src: parseIpv6(src) ?? new Uint8Array(16), dst: parseIpv6(dst) ?? new Uint8Array(16), nextHeader: 59, payloadLength: payload });
+  return b;
+}
+
+const SUB6 = "2001:db8:1:2:c633:6405::"; // ipv6_prefix + 198.51.100.5 + 0
+
+void t.test("IPv6 (l2tpns ipv6_prefix): upstream from the session's address, downstream to it", (t) => {
+  const w = table();
+  withIpv6(w);
+  const slot = w.publish(record({ ipv6Up: true }));
+  const send = (p: Buffer): number => {
+    const m = encodeL2tpDataMessage({ tunnelId: 3, sessionId: 7 }, encodePppFrame(0x0057, p));
+    return upstream(w.views, G.STATS, m, 0, m.length, LAC, 1701);
+  };
+  const up = ipv6(SUB6, "2001:db8:ffff::1");
+  t.equal(send(up), Up.ToTun);
+  t.equal(upOut.length, up.length);
+  t.equal(send(ipv6("2001:db8:1:2:c633:6406::", "2001:db8:ffff::1")), Up.Dropped, "another session's address");
+  t.equal(send(ipv6("2001:db8:1:3:c633:6405::", "2001:db8:ffff::1")), Up.Dropped, "outside ipv6_prefix");
+  t.equal(send(ipv6("fe80::1", "ff02::2")), Up.ToControl, "a Router Solicitation is the control thread's");
+  t.equal(send(Buffer.from(up.subarray(0, 30))), Up.Dropped, "shorter than a header");
+  const down = ipv6("2001:db8:ffff::1", SUB6, 100);
+  const buf = Buffer.alloc(HEADROOM + down.length);
+  down.copy(buf, HEADROOM);
+  t.equal(downstream(w.views, G.STATS, buf, HEADROOM, down.length, 0), Down.ToLac);
+  t.same(buf.subarray(downOut.offset, downOut.offset + downOut.length), encodeL2tpDataMessage({ tunnelId: 1001, sessionId: 2002 }, encodePppFrame(0x0057, down)));
+  t.equal(w.views.counters[slot * COUNTER_WORDS + C.TX_BYTES], down.length);
+  const stray = Buffer.alloc(HEADROOM + 56);
+  ipv6("2001:db8:ffff::1", "2001:db8:1:2:c633:6409::").copy(stray, HEADROOM);
+  t.equal(downstream(w.views, G.STATS, stray, HEADROOM, 56, 0), Down.NoSession, "no session has that IPv4 part");
+  w.setUp(slot, true, false);
+  down.copy(buf, HEADROOM);
+  t.equal(downstream(w.views, G.STATS, buf, HEADROOM, down.length, 0), Down.NoSession, "IPV6CP closed");
+  t.equal(send(up), Up.ToControl, "IPV6CP closed: upstream IPv6 is the control thread's");
   t.end();
 });

@@ -8,6 +8,7 @@ import type { AddressPool } from "./pool.js";
 import type { DataPath } from "./data-path.js";
 import { SessionManager, type Authenticator, type SessionEvents } from "./sessions.js";
 import type { Level, Logger } from "./log.js";
+import { ipv6PrefixBytes } from "./router-advert.js";
 
 /** What the daemon takes from the startup-config (l2tpns names in comments). */
 export interface DaemonSettings {
@@ -30,6 +31,8 @@ export interface DaemonSettings {
   /** allow_duplicate_users, guest_account. */
   readonly allowDuplicateUsers: boolean;
   readonly guestAccount?: string;
+  /** ipv6_prefix: the first 64 bits of sessions' IPv6 addresses (8 bytes); unset ("::"): no IPv6. */
+  readonly ipv6Prefix?: Uint8Array;
 }
 
 /** What the daemon is given besides its settings: the address pool and how to check logins. */
@@ -61,7 +64,13 @@ export function daemonSettingsFrom(s: StartupSettings, hostnameOverride?: string
     ppp: pppConfigFrom(s, hostname),
     allowDuplicateUsers: s.allow_duplicate_users,
     ...(s.guest_account === "" ? {} : { guestAccount: s.guest_account }),
+    ...ipv6PrefixSetting(s.ipv6_prefix),
   };
+}
+
+function ipv6PrefixSetting(prefix: string): { ipv6Prefix?: Uint8Array } {
+  const bytes = ipv6PrefixBytes(prefix);
+  return bytes === undefined ? {} : { ipv6Prefix: bytes };
 }
 
 const NONE = "0.0.0.0";
@@ -139,7 +148,7 @@ export class Daemon {
         },
       },
     });
-    const sessions = new SessionManager({ node, clock: systemClock, logger, pool: parts.pool, auth: parts.auth, ppp: settings.ppp, allowDuplicateUsers: settings.allowDuplicateUsers, ...(settings.guestAccount === undefined ? {} : { guestAccount: settings.guestAccount }), ...(parts.dataPlane === undefined ? {} : { dataPath: parts.dataPlane.path }), ...(parts.events === undefined ? {} : { events: parts.events }) });
+    const sessions = new SessionManager({ node, clock: systemClock, logger, pool: parts.pool, auth: parts.auth, ppp: settings.ppp, allowDuplicateUsers: settings.allowDuplicateUsers, ...(settings.guestAccount === undefined ? {} : { guestAccount: settings.guestAccount }), ...(settings.ipv6Prefix === undefined ? {} : { ipv6Prefix: settings.ipv6Prefix }), ...(parts.dataPlane === undefined ? {} : { dataPath: parts.dataPlane.path }), ...(parts.events === undefined ? {} : { events: parts.events }) });
     ref.sessions = sessions;
     logger.log("info", "start", `lnsd listening for L2TP on ${endpoint.local.address}:${endpoint.local.port}`);
     return new Daemon(node, sessions, logger);

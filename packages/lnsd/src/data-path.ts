@@ -12,6 +12,8 @@ import type { Subscriber } from "./sessions.js";
 export interface DataPath {
   /** IPCP is open and the session has its address: forward its traffic. */
   online(sub: Subscriber): void;
+  /** An NCP opened or closed later (IPV6CP after IPCP, a renegotiation): what is forwarded follows. */
+  update(sub: Subscriber): void;
   /** The session ends: stop forwarding (its last counters are added first). */
   offline(sub: Subscriber): void;
   /** Brings the session's counters up to date (before an accounting Stop). */
@@ -69,6 +71,8 @@ export class WorkerDataPath implements DataPath {
       ipv4: sub.address,
       routes: [],
       sequencing: sub.l2tp.call.sequencingRequired === true,
+      ipv4Up: sub.up?.address !== undefined,
+      ipv6Up: sub.up?.ipv6 !== undefined,
     });
     if (slot < 0) {
       this.unpublished++;
@@ -76,6 +80,12 @@ export class WorkerDataPath implements DataPath {
       return;
     }
     this.slots.set(sub, slot);
+  }
+
+  update(sub: Subscriber): void {
+    const slot = this.slots.get(sub);
+    if (slot === undefined) this.online(sub);
+    else this.plane.table.setUp(slot, sub.up?.address !== undefined, sub.up?.ipv6 !== undefined);
   }
 
   offline(sub: Subscriber): void {

@@ -3,12 +3,13 @@
 // Idle-Timeout, and the end of a session in both layers (CDN with the RFC 3145 PPP cause).
 // Control thread.
 import { randomBytes } from "node:crypto";
-import { CdnResultCode, encodeL2tpDataMessage, formatIpv4, L2tpErrorCode, parseIpv4, type L2tpDataHeader } from "@lnsd/wire";
+import { CdnResultCode, encodeL2tpDataMessage, encodePppFrame, formatIpv4, L2tpErrorCode, parseIpv4, type L2tpDataHeader } from "@lnsd/wire";
 import type { Clock, L2tpNode, Session, TimerHandle, Tunnel } from "@lnsd/l2tp";
-import { PppServerSession, type AuthRequest, type AuthResult, type DisconnectCause, type DisconnectReason, type PppServerConfig, type PppServerUpInfo } from "@lnsd/ppp";
+import { PppServerSession, type NcpChange, type AuthRequest, type AuthResult, type DisconnectCause, type DisconnectReason, type PppServerConfig, type PppServerUpInfo } from "@lnsd/ppp";
 import type { DataPath } from "./data-path.js";
 import type { Logger } from "./log.js";
 import type { AddressPool } from "./pool.js";
+import { buildRouterAdvertisement, interfaceIdFor, isRouterSolicitation } from "./router-advert.js";
 
 /** What the call and the session tell an authenticator (RADIUS sends them; chap-secrets ignores them). */
 export interface AuthContext {
@@ -92,7 +93,13 @@ export interface SessionManagerOptions {
   readonly allowDuplicateUsers?: boolean;
   /** guest_account: a username that may always have several sessions. */
   readonly guestAccount?: string;
+  /** ipv6_prefix (8 bytes): sessions' IPv6 addresses are this, their IPv4 address, then zeros. */
+  readonly ipv6Prefix?: Uint8Array;
 }
+
+const PPP_IPV6 = 0x0057;
+/** When the second and third unsolicited Router Advertisements follow the first. */
+const INITIAL_ADVERTISEMENTS_MS = [1000, 4000];
 
 /** Timers of one session: Session-Timeout and the Idle-Timeout check. */
 interface SessionTimers {
@@ -157,6 +164,7 @@ export class SessionManager {
       events: {
         up: (info) => { if (ref.sub !== undefined) this.pppUp(ref.sub, info); },
         down: (cause) => { if (ref.sub !== undefined) this.pppDown(ref.sub, cause); },
+        ncp: (change) => { if (ref.sub !== undefined) this.ncpChange(ref.sub, change); },
         data: (protocol, payload) => { if (ref.sub !== undefined) this.upstream(ref.sub, protocol, payload); },
       },
     });
@@ -329,6 +337,8 @@ export class SessionManager {
     return {
       ok: true,
       address: formatIpv4(sub.address),
+      // l2tpns: the subscriber's IPv6 interface identifier is its IPv4 address and 32 zero bits.
+      ...(this.o.ipv6Prefix === undefined ? {} : { ipv6InterfaceId: interfaceIdFor(sub.address) }),
       ...(r.primaryDns === undefined ? {} : { primaryDns: r.primaryDns }),
       ...(r.secondaryDns === undefined ? {} : { secondaryDns: r.secondaryDns }),
     };
@@ -346,7 +356,38 @@ export class SessionManager {
     this.armSessionTimeout(sub);
     this.armIdleTimeout(sub);
     this.o.dataPath?.online(sub);
+    this.startRouterAdvertisements(sub);
     this.o.events?.online(sub);
+  }
+
+  /** IPV6CP (or IPCP) opened or closed after the session came up: forwarding follows. */
+  private ncpChange(sub: Subscriber, change: NcpChange): void {
+    if (this.subscribers.get(sub.l2tp) !== sub || sub.upAt === undefined) return;
+    sub.up = change.info;
+    this.o.dataPath?.update(sub);
+    if (change.protocol === "ipv6cp" && change.up) this.startRouterAdvertisements(sub);
+  }
+
+  /**
+   * RFC 4861 6.2.4: the first advertisements go out at once and soon after, since the subscriber's
+   * IPV6CP may open a moment after ours and a frame before that is discarded (RFC 1661 3.6).
+   */
+  private startRouterAdvertisements(sub: Subscriber): void {
+    if (this.o.ipv6Prefix === undefined || sub.up?.ipv6 === undefined) return;
+    this.sendRouterAdvertisement(sub);
+    for (const ms of INITIAL_ADVERTISEMENTS_MS) {
+      this.o.clock.setTimeout(() => {
+        if (this.subscribers.get(sub.l2tp) === sub) this.sendRouterAdvertisement(sub);
+      }, ms);
+    }
+  }
+
+  /** RFC 4861 6.2.4: the prefix, as soon as IPV6CP is open and whenever the subscriber asks. */
+  private sendRouterAdvertisement(sub: Subscriber): void {
+    const prefix = this.o.ipv6Prefix;
+    const v6 = sub.up?.ipv6;
+    if (prefix === undefined || v6 === undefined) return;
+    this.sendFrame(sub, encodePppFrame(PPP_IPV6, buildRouterAdvertisement(v6.localInterfaceId, prefix, sub.up?.mru ?? 1500)));
   }
 
   private pppDown(sub: Subscriber, cause: DisconnectCause): void {
@@ -371,6 +412,11 @@ export class SessionManager {
    * data path is not there yet (IPv6). Dropped, and counted as the session's.
    */
   private upstream(sub: Subscriber, protocol: number, payload: Uint8Array): void {
+    // RFC 4861 6.2.6: a Router Solicitation is answered with an advertisement.
+    if (protocol === PPP_IPV6 && isRouterSolicitation(payload)) {
+      this.sendRouterAdvertisement(sub);
+      return;
+    }
     this.controlPathDrops++;
     this.o.logger.log("debug", "control-path-data", `session ${sub.tunnel.localId}/${sub.l2tp.localId}: dropped a ${payload.length}-byte frame of protocol 0x${protocol.toString(16).padStart(4, "0")} that reached the control thread`);
   }

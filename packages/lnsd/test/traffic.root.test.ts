@@ -19,8 +19,10 @@ void t.test("subscribers ping through their sessions and the TUN device", { skip
   execFileSync("ip", ["netns", "add", ns]);
   t.teardown(() => { execFileSync("ip", ["netns", "del", ns]); });
   execFileSync("ip", ["-n", ns, "link", "set", "lo", "up"]);
+  // The IPv6 echo requests go to an address of the namespace's own; replies route to the TUN device.
+  execFileSync("ip", ["-n", ns, "addr", "add", "2001:db8:ffff::1/128", "dev", "lo"]);
   const dir = mkdtempSync(join(tmpdir(), "lnsd-traffic-"));
-  writeFileSync(join(dir, "startup-config"), `set debug 3\nset data_workers 2\nset bind_address 127.0.0.1\nset tundevicename lnsdtr0\nset iftun_address 192.0.2.1\nset radius_authtypes "chap"\n`);
+  writeFileSync(join(dir, "startup-config"), `set debug 3\nset data_workers 2\nset bind_address 127.0.0.1\nset tundevicename lnsdtr0\nset iftun_address 192.0.2.1\nset radius_authtypes "chap"\nset ipv6_prefix 2001:db8:1:2::\n`);
   writeFileSync(join(dir, "ip_pool"), "198.51.100.0/28\n");
   writeFileSync(join(dir, "chap-secrets"), `* * traffic *\n`);
   const lnsd = spawn("ip", ["netns", "exec", ns, process.execPath, entry, "-c", join(dir, "startup-config")], { stdio: ["ignore", "pipe", "pipe"], env });
@@ -34,14 +36,22 @@ void t.test("subscribers ping through their sessions and the TUN device", { skip
   });
   for (let i = 0; i < 100 && !out.includes("listening for L2TP"); i++) await new Promise((r) => setTimeout(r, 50));
   t.match(out, /lnsdtr0 up, mtu 1462, address 192\.0\.2\.1\/32, routes 198\.51\.100\.0\/28; 2 data workers on L2TP 127\.0\.0\.1:1701/);
-  const result = JSON.parse(execFileSync("ip", ["netns", "exec", ns, process.execPath, child, "127.0.0.1", "192.0.2.1", "5"], { encoding: "utf8", timeout: 40_000, env }).trim()) as {
+  const result = JSON.parse(execFileSync("ip", ["netns", "exec", ns, process.execPath, child, "127.0.0.1", "192.0.2.1", "5", "2001:db8:ffff::1"], { encoding: "utf8", timeout: 40_000, env }).trim()) as {
     onlineInTime: boolean;
     online: number;
-    sessions: { address: string; replies: string[] }[];
+    sessions: { address: string; replies: string[]; prefix: string; address6: string; replies6: string[] }[];
   };
   t.ok(result.onlineInTime, "5 subscribers online");
   t.equal(result.sessions.length, 5);
-  for (const s of result.sessions) t.same(s.replies, [`192.0.2.1>${s.address}`], `${s.address}: its own reply, once`);
+  for (const s of result.sessions) {
+    t.same(s.replies, [`192.0.2.1>${s.address}`], `${s.address}: its own reply, once`);
+    // l2tpns's scheme: ipv6_prefix, then the IPv4 address, then zeros (c633:64xx is 198.51.100.xx).
+    const [, , c, d] = s.address.split(".").map(Number);
+    const v4 = `c633:${(((c ?? 0) << 8) | (d ?? 0)).toString(16)}`;
+    t.equal(s.prefix, "2001:db8:1:2::/64", `${s.address}: the Router Advertisement gave ipv6_prefix`);
+    t.equal(s.address6, `2001:db8:1:2:${v4}::`, `${s.address}: its IPv6 address`);
+    t.same(s.replies6, [`2001:db8:ffff::1>2001:db8:1:2:${v4}::`], `${s.address}: its own IPv6 reply, once`);
+  }
   lnsd.kill("SIGQUIT");
   await exited;
 });

@@ -16,6 +16,8 @@ export interface PppLoginOptions {
   readonly onPacket?: (call: LacCall, protocol: number, payload: Uint8Array) => void;
   /** Called when a call's IPCP comes up (after stats.online has it). */
   readonly onUp?: (call: LacCall, info: PppClientUpInfo) => void;
+  /** Run IPV6CP too (an LNS with ipv6_prefix); stats.online's info then has the identifiers. */
+  readonly ipv6?: boolean;
 }
 
 export interface PppLoginStats {
@@ -42,9 +44,21 @@ export function pppLogins(opts: PppLoginOptions): PppLogins {
         clock: opts.clock ?? systemClock,
         random: randomBytes,
         send: (frame) => { call.sendFrame(frame); },
-        config: { username, password: opts.password, authProtocols: opts.authProtocols ?? ["chap", "pap"] },
+        config: { username, password: opts.password, authProtocols: opts.authProtocols ?? ["chap", "pap"], ipv6: opts.ipv6 === true },
         events: {
-          up: (info) => { stats.online.set(call, info); opts.onUp?.(call, info); },
+          // Online once IPCP is up (with IPV6CP, either NCP may open first: the address is
+          // 0.0.0.0 until IPCP has one).
+          up: (info) => {
+            if (info.address === "0.0.0.0") return;
+            stats.online.set(call, info);
+            opts.onUp?.(call, info);
+          },
+          ncp: (protocol, up, info) => {
+            if (!up) return;
+            const was = stats.online.has(call);
+            if (was || protocol === "ipcp") stats.online.set(call, info);
+            if (!was && protocol === "ipcp") opts.onUp?.(call, info);
+          },
           down: (cause) => {
             stats.online.delete(call);
             if (cause.by !== "lower-layer") stats.failures.set(cause.reason, (stats.failures.get(cause.reason) ?? 0) + 1);
