@@ -111,6 +111,22 @@ export const STARTUP_VARIABLES = [
     name: "dump_speed", section: "Process and logging", kind: "bool", default: false, status: LATER, origin: "l2tpns",
     description: "Log the current throughput every second (the CLI's uptime command shows it too).",
   },
+  {
+    name: "nsctl_address", section: "Process and logging", kind: "ipv4", default: "0.0.0.0", status: USED, origin: "lnsd",
+    description: "Address the nsctl control port listens on; 0.0.0.0 (every address, as l2tpns) or e.g. 127.0.0.1 to keep it local.",
+  },
+  {
+    name: "nsctl_port", section: "Process and logging", kind: "port", default: 1702, status: USED, origin: "lnsd",
+    description: "UDP port of the nsctl control protocol (l2tpns: always 1702); 0 turns the control port off.",
+  },
+  {
+    name: "metrics_address", section: "Process and logging", kind: "ipv4", default: "127.0.0.1", status: USED, origin: "lnsd",
+    description: "Address of the Prometheus /metrics HTTP listener; loopback unless opened on purpose (0.0.0.0 for every address).",
+  },
+  {
+    name: "metrics_port", section: "Process and logging", kind: "port", default: 0, status: USED, origin: "lnsd",
+    description: "TCP port of the Prometheus /metrics HTTP listener; 0 (the default) serves no metrics.",
+  },
 
   // L2TP
   {
@@ -294,6 +310,10 @@ export const STARTUP_VARIABLES = [
     description: "Run without a tun interface: sessions come up but carry no IP traffic (control-plane tests, or a node that only relays).",
   },
   {
+    name: "data_workers", section: "Data path", kind: "int", default: 0, min: 0, max: 64, status: USED, origin: "lnsd",
+    description: "Data worker threads forwarding subscriber traffic, each with its own queue of the tun interface and its own socket on port 1701; 0 means one per CPU core.",
+  },
+  {
     name: "iftun_address", section: "Data path", kind: "ipv4", default: "0.0.0.0", status: USED, origin: "l2tpns",
     description: "Address of the tun interface when it must differ from bind_address (1.1.1.1 if neither is set).",
   },
@@ -306,15 +326,15 @@ export const STARTUP_VARIABLES = [
     description: "Packets read from each socket per wake-up before looking at the others.",
   },
   {
-    name: "icmp_rate", section: "Data path", kind: "int", default: 0, unit: "per second", status: LATER, origin: "l2tpns",
+    name: "icmp_rate", section: "Data path", kind: "int", default: 0, unit: "per second", status: USED, origin: "l2tpns",
     description: "Most ICMP host-unreachable messages sent per second.",
   },
   {
-    name: "packet_limit", section: "Data path", kind: "int", default: 0, unit: "packets per 0.1 s", status: LATER, origin: "l2tpns",
+    name: "packet_limit", section: "Data path", kind: "int", default: 0, unit: "packets per 0.1 s", status: USED, origin: "l2tpns",
     description: "Most downstream packets forwarded per session per tenth of a second, the rest dropped (a DoS guard); 0 means no limit.",
   },
   {
-    name: "disable_no_spoof", section: "Data path", kind: "bool", default: false, status: LATER, origin: "l2tpns",
+    name: "disable_no_spoof", section: "Data path", kind: "bool", default: false, status: USED, origin: "l2tpns",
     description: "Turn off the check that drops upstream packets whose source address is not the session's.",
   },
 

@@ -14,7 +14,8 @@ import {
 // page gives none, from `show running-config` of Debian's l2tpns 2.4.1 started with an empty config.
 const EXPECTED_DEFAULTS: Readonly<Record<string, SettingValue>> = {
   debug: 0, log_file: "", pid_file: "", random_device: "/dev/urandom", hostname: "", scheduler_fifo: false,
-  lock_pages: false, dump_speed: false, bind_address: "0.0.0.0", bind_multi_address: [], multi_hostname: "",
+  lock_pages: false, dump_speed: false, nsctl_address: "0.0.0.0", nsctl_port: 1702, metrics_address: "127.0.0.1", metrics_port: 0,
+  bind_address: "0.0.0.0", bind_multi_address: [], multi_hostname: "",
   l2tp_secret: "", l2tp_require_auth: false, l2tp_mtu: 1500, disable_sending_hello: false,
   auth_tunnel_change_addr_src: false, max_tunnels: 65534, max_sessions: 250000, max_sessions_in_setup: 5000,
   ppp_restart_time: 3, ppp_max_configure: 10, ppp_max_failure: 5, ppp_keepalive: true, echo_timeout: 10,
@@ -24,7 +25,7 @@ const EXPECTED_DEFAULTS: Readonly<Record<string, SettingValue>> = {
   radius_bind_min: 0, radius_bind_max: 0, local_secrets_file: "chap-secrets", disable_tun: false, allow_duplicate_users: false,
   guest_account: "", kill_timedout_sessions: true,
   throttle_speed: 0, throttle_buckets: 6000, no_throttle_local_IP: false, accounting_dir: "", account_all_origin: false,
-  tundevicename: "tun0", iftun_address: "0.0.0.0", send_garp: true, multi_read_count: 10, icmp_rate: 0, packet_limit: 0,
+  tundevicename: "tun0", data_workers: 0, iftun_address: "0.0.0.0", send_garp: true, multi_read_count: 10, icmp_rate: 0, packet_limit: 0,
   disable_no_spoof: false, cluster_address: "239.192.13.13", cluster_port: 32792, cluster_interface: "eth0",
   cluster_mcast_ttl: 1, cluster_hb_interval: 5, cluster_hb_timeout: 150, cluster_master_min_adv: 1,
   nexthop_address: "0.0.0.0", nexthop6_address: "::", ipv6_prefix: "::", primary_ipv6_dns: "::", secondary_ipv6_dns: "::",
@@ -37,7 +38,7 @@ const EXPECTED_DEFAULTS: Readonly<Record<string, SettingValue>> = {
 const USED = [
   "hostname", "bind_address", "l2tp_secret", "disable_sending_hello", "debug", "log_file",
   "l2tp_require_auth", "max_tunnels", "max_sessions", "max_sessions_in_setup", "local_secrets_file",
-  "tundevicename", "disable_tun", "iftun_address",
+  "tundevicename", "disable_tun", "iftun_address", "data_workers", "icmp_rate", "packet_limit", "disable_no_spoof",
   // The PPP layer and the address it hands out.
   "l2tp_mtu", "ppp_restart_time", "ppp_max_configure", "ppp_max_failure", "ppp_keepalive", "echo_timeout", "idle_echo_timeout",
   "peer_address", "primary_dns", "secondary_dns", "radius_authtypes", "ipv6_prefix", "pid_file",
@@ -45,8 +46,10 @@ const USED = [
   "primary_radius", "primary_radius_port", "secondary_radius", "secondary_radius_port", "radius_secret",
   "radius_accounting", "radius_interim", "radius_dae_port", "radius_bind_min", "radius_bind_max",
   "allow_duplicate_users", "guest_account",
+  // Operating: the nsctl control port and the Prometheus metrics listener.
+  "nsctl_address", "nsctl_port", "metrics_address", "metrics_port",
 ];
-const LNSD_EXTENSIONS = ["l2tp_require_auth", "max_tunnels", "max_sessions", "max_sessions_in_setup", "local_secrets_file", "disable_tun"];
+const LNSD_EXTENSIONS = ["l2tp_require_auth", "max_tunnels", "max_sessions", "max_sessions_in_setup", "local_secrets_file", "disable_tun", "data_workers", "nsctl_address", "nsctl_port", "metrics_address", "metrics_port"];
 
 function sampleString(format: StringFormat | undefined): [string, SettingValue] {
   switch (format) {

@@ -49,7 +49,15 @@ export interface PppCommonConfig {
   readonly echoOnlyWhenIdle: boolean;
   /** Authentication must complete within this (default Max-Configure Restart periods: 30 s). */
   readonly authTimeoutMs: number;
+  /**
+   * Told of each LCP Echo-Request's fate (line quality: metrics). A callback rather than data,
+   * so that whoever builds the config can observe every session's keepalive without a hook per link.
+   */
+  readonly onEcho?: (sample: EchoSample) => void;
 }
+
+/** An Echo-Reply to one of our Echo-Requests, with its round trip; or a request that got none. */
+export type EchoSample = { readonly kind: "reply"; readonly rttMs: number } | { readonly kind: "lost" };
 
 export type AuthProtocolName = "pap" | "chap";
 

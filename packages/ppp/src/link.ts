@@ -36,6 +36,22 @@ export interface PppLinkOptions {
   log?(level: LogLevel, reason: string, message: string): void;
 }
 
+/** The LCP Echo keepalive as a line-quality probe (a FireBrick-style per-line view). */
+export interface EchoStats {
+  /** Echo-Requests sent. */
+  sent: number;
+  /** Echo-Replies that matched one of ours. */
+  replies: number;
+  /** Requests with no reply by the time the next one went out. */
+  lost: number;
+  /** Round trip of the latest matched reply, ms; undefined before the first. */
+  lastRttMs: number | undefined;
+  /** Fate of the latest 32 requests, newest in bit 0: 1 = lost. */
+  recentLost: number;
+  /** How many of those 32 bits are meaningful (up to 32). */
+  recentCount: number;
+}
+
 /** A snapshot for `show session` and tests. */
 export interface PppLinkStatus {
   readonly phase: PppPhase;
@@ -83,6 +99,10 @@ export abstract class PppLink {
   private lastRxMs = 0;
   private echoTimer: TimerHandle | undefined;
   private lcpPacketsReceived = 0;
+  /** Line quality from the keepalive; metrics read it at scrape time. */
+  readonly echoStats: EchoStats = { sent: 0, replies: 0, lost: 0, lastRttMs: undefined, recentLost: 0, recentCount: 0 };
+  /** Our Echo-Requests still unanswered: Identifier to the time sent. */
+  private readonly echoOutstanding = new Map<number, number>();
 
   protected constructor(
     protected readonly common: PppCommonConfig,
@@ -562,8 +582,14 @@ export abstract class PppLink {
       this.scheduleEcho(interval - silentMs);
       return;
     }
+    // The previous request is still unanswered a whole interval later: lost.
+    for (let i = 0; i < this.echoOutstanding.size; i++) this.echoOutcome(undefined);
+    this.echoOutstanding.clear();
     this.count("echo-request-sent");
-    this.lcp.send({ kind: "EchoReq", identifier: this.lcp.takeIdentifier(), magic: this.lcpPolicy.magicInUse, data: new Uint8Array(0) });
+    const identifier = this.lcp.takeIdentifier();
+    this.echoStats.sent++;
+    this.echoOutstanding.set(identifier, now);
+    this.lcp.send({ kind: "EchoReq", identifier, magic: this.lcpPolicy.magicInUse, data: new Uint8Array(0) });
     const untilDrop = idleLimit > 0 ? idleLimit - silentMs : interval;
     this.scheduleEcho(Math.min(interval, untilDrop));
   }
@@ -572,9 +598,35 @@ export abstract class PppLink {
     const ours = this.lcpPolicy.magicInUse;
     // RFC 1661 5.8 / 6.4: our own Magic-Number coming back suggests a looped link.
     if (ours !== 0 && p.magic === ours) this.count("echo-own-magic");
-    if (p.kind === "EchoReply") this.count("echo-reply-received");
-    else if (p.kind === "EchoReq") this.count("echo-request-received");
+    if (p.kind === "EchoReply") {
+      this.count("echo-reply-received");
+      const sentAt = this.echoOutstanding.get(p.identifier);
+      if (sentAt !== undefined) {
+        this.echoOutstanding.delete(p.identifier);
+        this.echoOutcome(this.link.clock.now() - sentAt);
+      }
+    } else if (p.kind === "EchoReq") this.count("echo-request-received");
     else this.count("discard-request-received");
+  }
+
+  /** One request's fate: a round trip in ms, or undefined for lost. */
+  private echoOutcome(rttMs: number | undefined): void {
+    const st = this.echoStats;
+    st.recentLost = ((st.recentLost << 1) | (rttMs === undefined ? 1 : 0)) >>> 0;
+    st.recentCount = Math.min(32, st.recentCount + 1);
+    if (rttMs === undefined) st.lost++;
+    else {
+      st.replies++;
+      st.lastRttMs = rttMs;
+    }
+    const observe = this.common.onEcho;
+    if (observe === undefined) return;
+    try {
+      observe(rttMs === undefined ? { kind: "lost" } : { kind: "reply", rttMs });
+    } catch (e) {
+      this.count("echo-callback-threw");
+      this.log("error", "echo-callback-threw", `echo observer: ${e instanceof Error ? e.message : String(e)}`);
+    }
   }
 
   /** The MRU the peer can receive (what we may send). */

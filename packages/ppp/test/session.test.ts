@@ -18,6 +18,7 @@ import {
   type AuthResult,
   type DisconnectCause,
   type PppProxyInfo,
+  type EchoSample,
 } from "../src/index.js";
 import { Rig, describe, fakeAuthenticate, frame, pairsSeen, seededRandom } from "./harness.js";
 
@@ -356,6 +357,27 @@ void t.test("LCP Echo: answered; sent on a silent link; the session drops after 
   const terms = r.frames.filter((f) => f.from === "server" && describe(f.frame).startsWith("LCP TermReq"));
   t.ok((terms[0]?.atMs ?? 0) - silentFrom >= 240_000 && (terms[0]?.atMs ?? 0) - silentFrom < 241_000, "dropped after idle_echo_timeout");
   t.ok(r.frames.filter((f) => f.from === "server" && f.atMs > silentFrom && describe(f.frame).startsWith("LCP EchoReq")).length >= 20, "an Echo every 10 s meanwhile");
+  t.end();
+});
+
+void t.test("LCP Echo as a line-quality probe: round trips and losses, in echoStats and to onEcho", async (t) => {
+  const samples: EchoSample[] = [];
+  const r = track(new Rig({ latencyMs: 20, server: { onEcho: (s) => samples.push(s) } }).start());
+  await r.run(1000);
+  await r.run(31_000, 500);
+  t.equal(r.server.echoStats.sent, 3);
+  t.equal(r.server.echoStats.replies, 3);
+  t.equal(r.server.echoStats.lastRttMs, 40, "two 20 ms legs");
+  t.same(samples, [{ kind: "reply", rttMs: 40 }, { kind: "reply", rttMs: 40 }, { kind: "reply", rttMs: 40 }]);
+  // The peer stops answering for two intervals: each unanswered request is lost when the next goes out.
+  r.lose = (c) => c.from === "client";
+  await r.run(20_000, 500);
+  r.lose = () => false;
+  await r.run(10_000, 500);
+  t.ok(r.server.echoStats.lost >= 2, `lost ${r.server.echoStats.lost}`);
+  t.equal(samples.filter((x) => x.kind === "lost").length, r.server.echoStats.lost);
+  t.equal(r.server.echoStats.recentCount, r.server.echoStats.replies + r.server.echoStats.lost);
+  t.ok((r.server.echoStats.recentLost & 0b110) !== 0, "the losses are among the recent ones");
   t.end();
 });
 

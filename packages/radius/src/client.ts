@@ -70,7 +70,9 @@ export type RadiusClientEvent =
   | { readonly kind: "server-dead"; readonly server: string; readonly forMs: number }
   | { readonly kind: "server-alive"; readonly server: string }
   | { readonly kind: "gave-up"; readonly request: "auth" | "acct"; readonly detail: string }
-  | { readonly kind: "socket-error"; readonly detail: string };
+  | { readonly kind: "socket-error"; readonly detail: string }
+  /** A valid answer: the time since the datagram it answers was (last) sent (metrics). */
+  | { readonly kind: "round-trip"; readonly request: "auth" | "acct"; readonly server: string; readonly rttMs: number };
 
 export type AuthResult =
   | { readonly kind: "accept" | "reject" | "challenge"; readonly reply: AuthReply; readonly server: string }
@@ -157,6 +159,8 @@ interface Pending {
   current: Endpoint | undefined;
   triesOnCurrent: number;
   firstSentToCurrentAt: number;
+  /** When the datagram last went out (a retransmit restarts the round trip). */
+  lastSentAt: number;
   sends: number;
   readonly exhausted: Set<Endpoint>;
   readonly sentTo: Set<string>;
@@ -332,6 +336,7 @@ export class RadiusClient implements RadiusAccounting {
       current: undefined,
       triesOnCurrent: 0,
       firstSentToCurrentAt: 0,
+      lastSentAt: 0,
       sends: 0,
       exhausted: new Set(),
       sentTo: new Set(),
@@ -456,6 +461,7 @@ export class RadiusClient implements RadiusAccounting {
     if (e === undefined || s === undefined) return;
     const now = this.clock.now();
     if (p.triesOnCurrent === 0) p.firstSentToCurrentAt = now;
+    p.lastSentAt = now;
     p.triesOnCurrent++;
     if (p.sends > 0) this.counters.retransmits++;
     p.sends++;
@@ -669,6 +675,7 @@ export class RadiusClient implements RadiusAccounting {
       this.drop(check, from, `${codeName(pkt.code)} id ${pkt.identifier}`);
       return;
     }
+    this.onEvent({ kind: "round-trip", request: p.kind, server: fromKey, rttMs: this.clock.now() - p.lastSentAt });
     for (const e of this.endpointsByKey.get(fromKey) ?? []) {
       e.lastReplyAt = this.clock.now();
       e.replies++;

@@ -124,6 +124,9 @@ void t.test("PAP: accepted, reply parsed, request carries the NAS and call attri
   t.equal(l.client.counters.accessAccepts, 1);
   t.equal(l.client.counters.accessRejects, 1);
   t.equal(l.client.stats().inFlight, 0);
+  const trips = l.events.filter((e) => e.kind === "round-trip");
+  t.equal(trips.length, 2, "a round-trip event per answer");
+  t.ok(trips.every((e) => e.request === "auth" && e.server === "127.0.0.1:1812" && e.rttMs >= 0 && e.rttMs < 100));
 });
 
 void t.test("CHAP: CHAP-Password and CHAP-Challenge", async (t) => {
@@ -212,6 +215,8 @@ void t.test("failover: a silent primary is marked dead, the secondary answers, t
   t.equal(l.primary.received.length, 2, "two tries on the primary");
   t.ok(l.events.some((e) => e.kind === "server-dead" && e.server === "127.0.0.1:1812"));
   t.equal(l.client.counters.failovers, 1);
+  const trip = l.events.find((e) => e.kind === "round-trip");
+  t.ok(trip?.kind === "round-trip" && trip.server === "127.0.0.2:1812" && trip.rttMs < 100, "the round trip counts from the send that was answered");
   // While dead, requests go straight to the secondary.
   const r2 = await settle(l.clock, l.client.authenticate(pap("b")));
   t.equal(r2.kind === "accept" && r2.server, "127.0.0.2:1812");
