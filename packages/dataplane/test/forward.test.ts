@@ -261,3 +261,22 @@ void t.test("IPv6 (l2tpns ipv6_prefix): upstream from the session's address, dow
   t.equal(send(up), Up.ToControl, "IPV6CP closed: upstream IPv6 is the control thread's");
   t.end();
 });
+
+void t.test("250,000 sessions (max_sessions' default) fit, each found by key and by address", (t) => {
+  const n = 250_000;
+  const w = table(n);
+  let published = 0;
+  for (let i = 0; i < n; i++) {
+    // Up to 65,535 sessions per tunnel: spread over tunnels as a big LNS sees them.
+    if (w.publish(record({ localTunnelId: 1 + Math.floor(i / 60_000), localSessionId: 1 + (i % 60_000), ipv4: 0x0a000000 + i })) >= 0) published++;
+  }
+  t.equal(published, n);
+  t.equal(w.publish(record({ localTunnelId: 9, localSessionId: 9, ipv4: 0x0b000000 })), -1, "one more does not fit");
+  let found = 0;
+  for (let i = 0; i < n; i++) {
+    const slot = lookupKey(w.views, sessionKey(1 + Math.floor(i / 60_000), 1 + (i % 60_000)));
+    if (slot >= 0 && lookupAddress(w.views, 0x0a000000 + i) === slot) found++;
+  }
+  t.equal(found, n);
+  t.end();
+});
