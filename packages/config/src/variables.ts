@@ -446,7 +446,7 @@ export const STARTUP_VARIABLES = [
 
   // CLI
   {
-    name: "cli_bind_address", section: "CLI", kind: "ipv4", default: "0.0.0.0", status: LATER, origin: "l2tpns",
+    name: "cli_bind_address", section: "CLI", kind: "ipv4", default: "0.0.0.0", status: USED, origin: "l2tpns",
     description: "Address the telnet CLI (port 23) listens on; 0.0.0.0 means all.",
   },
 ] as const satisfies readonly VariableSpec[];

@@ -4,18 +4,24 @@
 import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { hostname as osHostname } from "node:os";
+import { CliServer } from "@lnsd/cli";
 import { formatConfigError, poolRangesFor, readIpPoolFile, readStartupConfigFile, type IpPoolRange, type StartupConfig, type StartupSettings } from "@lnsd/config";
+import { ControlServer, NSCTL_REQ_CONTROL, NSCTL_REQ_HELP, NSCTL_RES_OK, nsctlTypeName, type ControlServerEvent } from "@lnsd/control";
+import { loadAddon } from "@lnsd/dataplane";
 import { systemClock } from "@lnsd/l2tp";
 import { mruForL2tpMtu } from "@lnsd/ppp";
 import { DaeServer, RadiusClient, radiusServersFromSettings, type DaeEvent, type NasIdentity, type RadiusClientEvent } from "@lnsd/radius";
+import { DataPlane, type DataPlaneSettings } from "@lnsd/dataplane";
+import { formatIpv4 } from "@lnsd/wire";
 import {
-  TunBridge,
   AddressPool,
+  ipv6PrefixBytes,
+  L2TP_PORT,
+  WorkerDataPath,
   configFilesFor,
   Daemon,
   daemonSettingsFrom,
   daeHandlerFor,
-  fileSink,
   LocalAuthenticator,
   LocalSecrets,
   localSecretsPath,
@@ -25,17 +31,77 @@ import {
   RadiusAuthenticator,
   RadiusSessionAccounting,
   readChapSecretsFile,
-  stderrSink,
   USAGE,
   usesLocalSecrets,
+  LnsdMetrics,
+  LnsdCliBackend,
+  lnsdControlBackend,
+  serveMetrics,
+  sinkForLogFile,
   type Authenticator,
+  type DaemonSettings,
   type LogSink,
+  type SessionEvents,
   type Subscriber,
 } from "../index.js";
 
+/** syslog(3)'s datagrams to /dev/log go through the dataplane addon (Node has no unix datagram sockets). */
+function unixDgramSender(): ((path: string, data: Uint8Array) => void) | undefined {
+  try {
+    const addon = loadAddon();
+    return (path, data) => { addon.unixDgramSend(path, data); };
+  } catch {
+    return undefined;
+  }
+}
+
 function sinkFor(logFile: string): LogSink {
-  // syslog:FACILITY is accepted by the parser; until syslog lands, such lines go to stderr.
-  return logFile === "" || logFile.startsWith("syslog:") ? stderrSink : fileSink(logFile);
+  // syslog:FACILITY without the addon: the lines go to stderr.
+  return sinkForLogFile(logFile, logFile.startsWith("syslog:") ? unixDgramSender() : undefined);
+}
+
+/** The control port's events as rate-limited log lines (one reason per kind of drop). */
+function logControlEvent(logger: Logger, e: ControlServerEvent): void {
+  switch (e.kind) {
+    case "drop":
+      logger.log("warn", `nsctl-drop-${e.reason}`, `nsctl: dropped a datagram from ${e.from.address}:${e.from.port}: ${e.reason} (${e.detail})${e.answered ? ", answered with an error" : ""}`);
+      return;
+    case "request": {
+      const { type, args } = e.request;
+      const command = type === NSCTL_REQ_CONTROL ? args.join(" ") : [nsctlTypeName(type), ...args].join(" ");
+      const outcome = e.response.code === NSCTL_RES_OK ? "ok" : `error: ${e.response.lines.join("; ")}`;
+      logger.log(type === NSCTL_REQ_HELP ? "debug" : "info", "nsctl-request", `nsctl from ${e.from.address}: ${command}: ${outcome}`);
+      return;
+    }
+    case "backend-error":
+      logger.log("error", "nsctl-backend", `nsctl: request from ${e.from.address} failed: ${e.detail}`);
+      return;
+    case "socket-error":
+      logger.log("error", "nsctl-socket", `nsctl socket: ${e.detail}`);
+      return;
+    default: {
+      const never: never = e;
+      return never;
+    }
+  }
+}
+
+/** nsctl on nsctl_address:nsctl_port (l2tpns: every address, 1702); nsctl_port 0 turns it off. */
+async function startControl(settings: StartupSettings, logger: Logger): Promise<ControlServer | undefined> {
+  if (settings.nsctl_port === 0) return undefined;
+  try {
+    const control = await ControlServer.create({ bindAddress: settings.nsctl_address, port: settings.nsctl_port, backend: lnsdControlBackend(), onEvent: (e) => { logControlEvent(logger, e); } });
+    logger.log("info", "nsctl", `nsctl control port on ${control.local.address}:${control.local.port}`);
+    return control;
+  } catch (e) {
+    logger.log("error", "nsctl", `no nsctl control port on ${settings.nsctl_address}:${settings.nsctl_port}: ${e instanceof Error ? e.message : String(e)}`);
+    return undefined;
+  }
+}
+
+/** The daemon's settings with the metrics' LCP Echo observer in the PPP config. */
+function observed(settings: DaemonSettings, metrics: LnsdMetrics | undefined): DaemonSettings {
+  return metrics === undefined ? settings : { ...settings, ppp: { ...settings.ppp, onEcho: (sample) => { metrics.observeEcho(sample); } } };
 }
 
 async function loadConfig(path: string): Promise<{ ok: true; config: StartupConfig; warnings: string[] } | { ok: false; errors: string[] }> {
@@ -75,15 +141,37 @@ async function loadAuth(startupConfig: string, settings: StartupSettings, hostna
   return { ok: true, auth: new LocalAuthenticator(new LocalSecrets(r.value, hostname)) };
 }
 
-/** The TUN device; lnsd still runs (sessions without traffic) when it cannot be had. */
-async function openBridge(settings: StartupSettings, ranges: readonly IpPoolRange[], logger: Logger): Promise<TunBridge | undefined> {
+/** What the data workers apply, from the startup-config (SIGHUP changes it in place). */
+function dataPlaneSettingsFrom(settings: StartupSettings): DataPlaneSettings {
+  // The TCP MSS that fits the PPP MRU the L2TP MTU leaves (IPv4 and TCP headers, 40 bytes).
+  return { mss: mruForL2tpMtu(settings.l2tp_mtu) - 40, icmpRate: settings.icmp_rate, packetLimit: settings.packet_limit, noSpoof: settings.disable_no_spoof };
+}
+
+/**
+ * The TUN device and the data workers that forward through it; lnsd still runs (sessions without
+ * traffic) when they cannot be had (no /dev/net/tun, no CAP_NET_ADMIN).
+ */
+async function openDataPlane(settings: StartupSettings, ranges: readonly IpPoolRange[], logger: Logger): Promise<DataPlane | undefined> {
   // iftun_address, else bind_address (as l2tpns), but never a loopback address: that is lo's.
   const usable = (a: string): boolean => a !== "0.0.0.0" && !a.startsWith("127.");
   const address = usable(settings.iftun_address) ? settings.iftun_address : usable(settings.bind_address) ? settings.bind_address : undefined;
   try {
-    return await TunBridge.open({ name: settings.tundevicename, mtu: mruForL2tpMtu(settings.l2tp_mtu), ...(address === undefined ? {} : { address }), routes: ranges }, logger);
+    return await DataPlane.open({
+      ...dataPlaneSettingsFrom(settings),
+      bindAddress: settings.bind_address,
+      port: L2TP_PORT,
+      workers: settings.data_workers,
+      tunName: settings.tundevicename,
+      mtu: mruForL2tpMtu(settings.l2tp_mtu),
+      ...(address === undefined ? {} : { tunAddress: `${address}/32` }),
+      routes: ranges.map((r) => `${formatIpv4(r.network)}/${r.prefixLength}`),
+      localAddress: address ?? "0.0.0.0",
+      ...(ipv6PrefixBytes(settings.ipv6_prefix) === undefined ? {} : { ipv6Prefix: settings.ipv6_prefix }),
+      maxSessions: settings.max_sessions,
+      onEvent: (level, reason, message) => { logger.log(level, reason, message); },
+    });
   } catch (e) {
-    logger.log("error", "tun", `no TUN device (${e instanceof Error ? e.message : String(e)}): sessions will carry no traffic`);
+    logger.log("error", "tun", `no data plane (${e instanceof Error ? e.message : String(e)}): sessions will carry no traffic`);
     return undefined;
   }
 }
@@ -114,6 +202,9 @@ function logRadiusEvent(logger: Logger, e: RadiusClientEvent): void {
     case "socket-error":
       logger.log("error", "radius-socket", `RADIUS socket: ${e.detail}`);
       return;
+    case "round-trip":
+      // Not a log line: the metrics' RADIUS round-trip histogram.
+      return;
     default: {
       const never: never = e;
       return never;
@@ -143,7 +234,7 @@ function logDaeEvent(logger: Logger, e: DaeEvent): void {
 }
 
 /** The RADIUS client, authenticator and accounting from primary_radius and the settings after it. */
-async function startRadius(settings: StartupSettings, hostname: string, logger: Logger): Promise<Radius> {
+async function startRadius(settings: StartupSettings, hostname: string, logger: Logger, metrics: LnsdMetrics | undefined): Promise<Radius> {
   const servers = radiusServersFromSettings({
     primary: settings.primary_radius,
     secondary: settings.secondary_radius,
@@ -161,7 +252,10 @@ async function startRadius(settings: StartupSettings, hostname: string, logger: 
     ...(bound ? { bindAddress: settings.bind_address } : {}),
     ...(settings.radius_bind_min > 0 ? { bindPortMin: settings.radius_bind_min } : {}),
     ...(settings.radius_bind_max > 0 ? { bindPortMax: settings.radius_bind_max } : {}),
-    onEvent: (e) => { logRadiusEvent(logger, e); },
+    onEvent: (e) => {
+      metrics?.radiusEvent(e);
+      logRadiusEvent(logger, e);
+    },
   });
   const accounting = settings.radius_accounting ? new RadiusSessionAccounting(client, { clock: systemClock, logger, interimSec: settings.radius_interim }) : undefined;
   logger.log("info", "radius", `RADIUS servers ${servers.map((s) => `${s.address}:${s.authPort}`).join(", ")}; accounting ${accounting === undefined ? "off" : "on"}`);
@@ -209,14 +303,18 @@ async function main(argv: readonly string[]): Promise<number> {
     return 1;
   }
   const settings = loaded.config.settings;
-  const logger = new Logger(sinkFor(settings.log_file), Math.min(5, settings.debug + opts.verbosity));
+  let logFile = settings.log_file;
+  const logger = new Logger(sinkFor(logFile), Math.min(5, settings.debug + opts.verbosity));
+  // Prometheus metrics (metrics_port, lnsd extension): made first, so that RADIUS and PPP can feed them.
+  const metrics = settings.metrics_port === 0 ? undefined : new LnsdMetrics();
+  if (metrics !== undefined) metrics.observeLogger(logger);
   for (const w of loaded.warnings) logger.log("warn", "config", w);
   const poolRanges = await loadPool(files.ipPool, settings);
   const hostname = opts.hostname ?? (settings.hostname === "" ? osHostname() : settings.hostname);
   let radius: Radius | undefined;
   if (!usesLocalSecrets(settings)) {
     try {
-      radius = await startRadius(settings, hostname, logger);
+      radius = await startRadius(settings, hostname, logger, metrics);
     } catch (e) {
       console.error(`lnsd: RADIUS: ${e instanceof Error ? e.message : String(e)}`);
       return 1;
@@ -229,17 +327,54 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const pool = new AddressPool(poolRanges.ranges);
   let daemon: Daemon;
-  let running = daemonSettingsFrom(settings, opts.hostname);
+  let dataPlane: DataPlane | undefined;
+  let running = observed(daemonSettingsFrom(settings, opts.hostname), metrics);
+  // Session ends reach accounting and the metrics' traffic totals.
+  const accounting = radius?.accounting;
+  const events: SessionEvents | undefined =
+    metrics === undefined
+      ? accounting
+      : {
+          online: (sub) => { accounting?.online(sub); },
+          offline: (sub, cause) => {
+            accounting?.offline(sub, cause);
+            metrics.sessionEnded(sub);
+          },
+        };
   try {
-    // The TUN device carries the subscribers' traffic (disable_tun: control plane only).
-    const tun = settings.disable_tun ? undefined : await openBridge(settings, poolRanges.ranges, logger);
-    daemon = await Daemon.start(running, logger, { pool, auth: auth.auth, ...(tun === undefined ? {} : { sink: tun }), ...(radius?.accounting === undefined ? {} : { events: radius.accounting }) });
-    tun?.attach(daemon.sessions);
+    // The TUN device and the data workers carry the subscribers' traffic (disable_tun: control plane only).
+    dataPlane = settings.disable_tun ? undefined : await openDataPlane(settings, poolRanges.ranges, logger);
+    const dataPath = dataPlane === undefined ? undefined : new WorkerDataPath(dataPlane, systemClock, logger);
+    daemon = await Daemon.start(running, logger, { pool, auth: auth.auth, ...(dataPlane === undefined || dataPath === undefined ? {} : { dataPlane: { endpoint: dataPlane.endpoint, path: dataPath } }), ...(events === undefined ? {} : { events }) });
   } catch (e) {
     console.error(`lnsd: cannot start: ${e instanceof Error ? e.message : String(e)}`);
     return 1;
   }
   const dae = radius === undefined ? undefined : await startDae(settings, radius, daemon, logger);
+  const control = await startControl(settings, logger);
+  // The operator's telnet CLI (port 23 on cli_bind_address), once the daemon runs; without it lnsd carries on.
+  const cliBackend = new LnsdCliBackend({ daemon, pool, logger, config: loaded.config, startupConfigPath: files.startupConfig, usersPath: files.users, radius: radius !== undefined, ...(opts.hostname === undefined ? {} : { hostnameOverride: opts.hostname }), ...(dataPlane === undefined ? {} : { dataplane: () => dataPlane.stats() }) });
+  const cli = await CliServer.listen({ backend: cliBackend, address: settings.cli_bind_address, log: (level, message) => { logger.log(level, "cli", message); } }).then(
+    (server) => { logger.log("info", "cli", `CLI on telnet ${server.local.address}:${server.local.port}`); return server; },
+    (e: unknown) => { logger.log("error", "cli", `no CLI on ${settings.cli_bind_address}:23: ${e instanceof Error ? e.message : String(e)}`); return undefined; },
+  );
+  if (metrics !== undefined) {
+    const client = radius?.client;
+    metrics.attach({
+      sessions: () => daemon.sessions.all(),
+      l2tp: () => daemon.l2tp,
+      ...(client === undefined ? {} : { radius: () => client.stats() }),
+      ...(control === undefined ? {} : { control: () => control.counters }),
+      ...(dataPlane === undefined ? {} : { dataplane: () => dataPlane.stats() }),
+      ...(cli === undefined ? {} : { cliSessions: () => cli.clientCount }),
+    });
+    try {
+      const http = await serveMetrics(metrics, settings.metrics_address, settings.metrics_port);
+      logger.log("info", "metrics", `Prometheus metrics on http://${http.address}:${http.port}/metrics`);
+    } catch (e) {
+      logger.log("error", "metrics", `no metrics listener on ${settings.metrics_address}:${settings.metrics_port}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
   // RFC 2866 5.1: Accounting-On as the NAS starts (not waited for: logins need not wait).
   void radius?.accounting?.accountingOn();
   if (settings.pid_file !== "") {
@@ -251,6 +386,8 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 
   process.on("SIGHUP", () => {
+    // logrotate: the log file is opened again first, whatever becomes of the reload.
+    logger.setSink(sinkFor(logFile));
     void loadConfig(files.startupConfig).then(async (r) => {
       if (!r.ok) {
         for (const e of r.errors) logger.log("error", "reload", `reload refused, running config kept: ${e}`);
@@ -266,21 +403,31 @@ async function main(argv: readonly string[]): Promise<number> {
       logger.log("info", "reload", `ip_pool: ${JSON.stringify(moved)}`);
       if (auth.auth instanceof LocalAuthenticator && secrets.auth instanceof LocalAuthenticator) auth.auth.adopt(secrets.auth);
       else if (auth.auth instanceof LocalAuthenticator !== secrets.auth instanceof LocalAuthenticator) logger.log("warn", "reload", "switching between RADIUS and local chap-secrets needs a restart");
-      logger.setSink(sinkFor(r.config.settings.log_file));
+      if (r.config.settings.log_file !== logFile) {
+        logFile = r.config.settings.log_file;
+        logger.setSink(sinkFor(logFile));
+      }
+      for (const v of ["nsctl_address", "nsctl_port", "metrics_address", "metrics_port"] as const) {
+        if (r.config.settings[v] !== settings[v]) logger.log("warn", "reload", `${v} changed: takes effect when lnsd is restarted`);
+      }
       logger.debugLevel = Math.min(5, r.config.settings.debug + opts.verbosity);
-      const next = daemonSettingsFrom(r.config.settings, opts.hostname);
+      const next = observed(daemonSettingsFrom(r.config.settings, opts.hostname), metrics);
       daemon.reload(next, running);
+      dataPlane?.update(dataPlaneSettingsFrom(r.config.settings));
       running = next;
+      cliBackend.adoptConfig(r.config);
       logger.log("info", "reload", `reloaded ${files.startupConfig}`);
     });
   });
   const stopKeeping = (): void => {
+    void cli?.close();
     daemon.stopKeepingSessions();
     process.exit(0);
   };
   process.on("SIGTERM", stopKeeping);
   process.on("SIGINT", stopKeeping);
   process.on("SIGQUIT", () => {
+    void cli?.close();
     void daemon.stopTearingDown().then(async () => {
       // Every session's Stop went out as its tunnel closed: Accounting-Off once they are answered.
       dae?.close();
