@@ -4,7 +4,8 @@
 #   2. starts lnsd with the default config (etc/startup-config: L2TP on 127.0.0.1:1701);
 #   3. has the test LAC open 5 tunnels of 50 sessions that log in over PPP (CHAP), get addresses
 #      and ping through their tunnels (as root: TUN device and data workers in the demo's namespace);
-#   4. clears everything down with SIGQUIT and shows lnsd's log.
+#   4. shows the sessions from lnsd's telnet CLI (a real telnet client, driven by expect);
+#   5. clears everything down with SIGQUIT and shows lnsd's log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
@@ -49,10 +50,27 @@ echo "== 3. The test LAC: 5 tunnels x 50 sessions to 127.0.0.1:1701 (tunnel secr
 echo "      each logging in over PPP as demo1 (etc/chap-secrets) and getting an address from etc/ip_pool"
 secret=$(sed -nE 's/^set l2tp_secret "?([^"]*)"?/\1/p' etc/startup-config)
 echo "      then every session pings lnsd's tun address (192.0.2.1) through its tunnel and the data workers"
-"${in_ns[@]}" node packages/testkit/dist/src/bin/lac.js --lns 127.0.0.1:1701 --tunnels 5 --sessions 50 --secret "$secret" --user demo1 --password demo1pass --ping 192.0.2.1 --hold 1
+lac_out=$(mktemp /tmp/lnsd-demo-lac.XXXXXX)
+"${in_ns[@]}" node packages/testkit/dist/src/bin/lac.js --lns 127.0.0.1:1701 --tunnels 5 --sessions 50 --secret "$secret" --user demo1 --password demo1pass --ping 192.0.2.1 --hold 6 >"$lac_out" 2>&1 &
+lac_pid=$!
+for _ in $(seq 1 100); do
+  grep -q "holding the calls" "$lac_out" && break
+  kill -0 "$lac_pid" 2>/dev/null || break
+  sleep 0.1
+done
+cat "$lac_out"
 
 echo
-echo "== 4. The LAC cleared its calls (CDN) and tunnels (StopCCN); SIGQUIT stops lnsd, tearing down anything left"
+echo "== 4. The CLI (telnet 127.0.0.1 23, libcli-style), while the sessions are up: show tunnels, show session, show counters"
+# The workers' counters reach the sessions every second: let the pings' bytes show.
+sleep 1.5
+"${in_ns[@]}" expect -f scripts/demo-cli.exp | tr -d '\r' | awk '/show session/ { n = 1 } /show counters/ { n = 0 } n > 0 && n++ == 12 { print "   ... (250 sessions in all)" } n == 0 || n <= 12 { print }'
+wait "$lac_pid" || true
+sed -n '/holding the calls/,$p' "$lac_out" | tail -n +2
+rm -f "$lac_out"
+
+echo
+echo "== 5. The LAC cleared its calls (CDN) and tunnels (StopCCN); SIGQUIT stops lnsd, tearing down anything left"
 kill -QUIT "$lnsd_pid"
 wait "$lnsd_pid" || true
 cleanup
