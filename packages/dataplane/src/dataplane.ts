@@ -5,6 +5,7 @@ import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { formatIpv4, parseIpv4, parseIpv6 } from "@lnsd/wire";
 import { loadAddon } from "./native.js";
+import { FilterWriter, type FilterList } from "./filters.js";
 import { allocateTables, G, SessionTableWriter, STAT_WORDS, WorkerStat, type WorkerStatName } from "./tables.js";
 import { configureTun, routeToTun } from "./tun.js";
 import type { ControlDatagram, WorkerInit } from "./worker.js";
@@ -65,6 +66,9 @@ export class DataPlane {
   private stopping = false;
   private handler: (packet: Buffer, from: PeerAddress) => void = () => undefined;
   readonly endpoint: ControlEndpoint;
+  /** The access lists the workers apply (ip access-list; sessions name them by index). */
+  readonly filters: FilterWriter;
+  private gardenList: string | undefined;
   private readonly exited: Promise<void>[];
 
   private constructor(
@@ -77,6 +81,7 @@ export class DataPlane {
     private readonly onEvent: NonNullable<DataPlaneOptions["onEvent"]>,
   ) {
     const native = loadAddon();
+    this.filters = new FilterWriter(table.buffers.filters);
     this.exited = workers.map((w, i) => new Promise<void>((resolve) => {
       w.on("message", (m: ControlDatagram) => {
         if (this.stopping) return;
@@ -175,6 +180,23 @@ export class DataPlane {
     Atomics.store(g, G.PACKET_LIMIT, s.packetLimit);
     Atomics.store(g, G.ICMP_RATE, s.icmpRate > 0 ? Math.max(1, Math.floor(s.icmpRate / this.workerCount)) : 0);
     Atomics.store(g, G.NO_SPOOF, s.noSpoof ? 1 : 0);
+  }
+
+  /**
+   * New access lists (start, SIGHUP, the CLI's config mode); an error (too many) keeps the lists in
+   * force. The garden's list is looked up again by name.
+   */
+  loadFilters(lists: readonly FilterList[]): string | undefined {
+    const problem = this.filters.load(lists);
+    if (problem === undefined) this.setGarden(this.gardenList);
+    return problem;
+  }
+
+  /** The access list that gardened sessions are held to; undefined (or a missing list): they pass nothing. */
+  setGarden(listName: string | undefined): void {
+    this.gardenList = listName;
+    const i = listName === undefined ? -1 : this.filters.indexOf(listName);
+    Atomics.store(this.table.views.globals, G.GARDEN_LIST, i + 1);
   }
 
   /** The workers' statistics, summed (each wraps at 2^32). */

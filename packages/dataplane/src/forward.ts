@@ -4,7 +4,8 @@
 // wrapped in PPP and L2TP in the headroom in front of it. Nothing here allocates, logs or awaits:
 // what it cannot handle it reports to the caller by a return code.
 import { clampTcpMss } from "@lnsd/wire";
-import { C, COUNTER_WORDS, G, lookupAddress, lookupKey, R, RECORD_WORDS, RecordFlag, RecordState, WorkerStat, type TableViews } from "./tables.js";
+import { filterPermits } from "./filters.js";
+import { C, COUNTER_WORDS, G, lookupAddress, lookupKey, PolicyFlag, R, RECORD_WORDS, RecordFlag, RecordState, WorkerStat, type TableViews } from "./tables.js";
 
 /** Bytes kept free in front of every packet read from TUN: L2TP (up to 10) + PPP (4). */
 export const HEADROOM = 16;
@@ -27,11 +28,81 @@ export const Up = {
   Dropped: 2,
 } as const;
 
-/** Where the last upstream IP packet is (set by upstream()). */
-export const upOut = { offset: 0, length: 0 };
+/**
+ * Where the last upstream IP packet is (set by upstream()), and where a copy of it goes when the
+ * session is intercepted (snoopPort 0: not).
+ */
+export const upOut = { offset: 0, length: 0, snoopAddress: 0, snoopPort: 0 };
 
-/** Where the last downstream datagram is and where it goes (set by downstream()). */
-export const downOut = { offset: 0, length: 0, address: 0, port: 0 };
+/** Where the last downstream datagram is and where it goes, and its IP packet's copy (set by downstream()). */
+export const downOut = { offset: 0, length: 0, address: 0, port: 0, ipOffset: 0, ipLength: 0, snoopAddress: 0, snoopPort: 0 };
+
+/** A session's policy words, read under the record's seqlock (module scope: no allocation). */
+const pol = { rate: 0, snoopAddress: 0, snoopPort: 0, filter: 0, flags: 0 };
+
+function readPolicy(rs: Int32Array, at: number, up: boolean): void {
+  pol.rate = Atomics.load(rs, at + (up ? R.RATE_UP : R.RATE_DOWN));
+  pol.snoopAddress = Atomics.load(rs, at + R.SNOOP_ADDRESS);
+  pol.snoopPort = Atomics.load(rs, at + R.SNOOP_PORT);
+  pol.filter = Atomics.load(rs, at + (up ? R.FILTER_UP : R.FILTER_DOWN));
+  pol.flags = Atomics.load(rs, at + R.POLICY);
+}
+
+/**
+ * The session's access list, the walled garden and its throttle, in that order, for the IP packet
+ * at buf[ip, ip + ipLength) (the policy read into `pol`). False: dropped, and counted.
+ */
+function policyPasses(t: TableViews, statBase: number, c: number, buf: Uint8Array, ip: number, ipLength: number, ipv4: boolean, up: boolean, nowMs: number): boolean {
+  const cs = t.counters;
+  // Access lists and the garden are IPv4 (as l2tpns's); a gardened session gets no IPv6.
+  if (pol.filter !== 0 && ipv4 && !filterPermits(t.filters, pol.filter - 1, buf, ip, ipLength)) {
+    stat(t, statBase, WorkerStat.FILTERED);
+    Atomics.add(cs, c + C.DROPS, 1);
+    return false;
+  }
+  if ((pol.flags & PolicyFlag.Garden) !== 0) {
+    const garden = Atomics.load(t.globals, G.GARDEN_LIST);
+    if (!ipv4 || garden === 0 || !filterPermits(t.filters, garden - 1, buf, ip, ipLength)) {
+      stat(t, statBase, WorkerStat.GARDENED);
+      Atomics.add(cs, c + C.DROPS, 1);
+      return false;
+    }
+  }
+  if (pol.rate > 0 && !takeTokens(cs, c + (up ? C.UP_TOKENS : C.DOWN_TOKENS), pol.rate, ipLength, nowMs)) {
+    stat(t, statBase, WorkerStat.THROTTLED);
+    Atomics.add(cs, c + C.DROPS, 1);
+    return false;
+  }
+  return true;
+}
+
+/** Bucket depth: this much of the rate, so that TCP keeps its pace (and at least a few full packets). */
+const BURST_MS = 100;
+const MIN_BURST_BYTES = 8 * 1500;
+
+/**
+ * A token bucket (tokens at word `at`, its last fill in ms at `at + 1`) at `kbps`: takes `bytes`
+ * when they are there. Two workers may race on one session's bucket; the rate is then a little
+ * loose, never stuck.
+ */
+function takeTokens(cs: Int32Array, at: number, kbps: number, bytes: number, nowMs: number): boolean {
+  const now = nowMs & 0x7fffffff;
+  const bytesPerMs = kbps / 8;
+  const depth = Math.max(MIN_BURST_BYTES, bytesPerMs * BURST_MS);
+  const stamp = Atomics.load(cs, at + 1);
+  let tokens = Atomics.load(cs, at);
+  const elapsed = (now - stamp) & 0x7fffffff;
+  if (elapsed > 0) {
+    tokens = Math.min(depth, tokens + (elapsed > 60_000 ? depth : elapsed * bytesPerMs)) | 0;
+    Atomics.store(cs, at + 1, now);
+  }
+  if (tokens < bytes) {
+    Atomics.store(cs, at, tokens);
+    return false;
+  }
+  Atomics.store(cs, at, tokens - bytes);
+  return true;
+}
 
 function stat(t: TableViews, statBase: number, which: number): void {
   Atomics.add(t.globals, statBase + which, 1);
@@ -41,7 +112,7 @@ function stat(t: TableViews, statBase: number, which: number): void {
  * One upstream datagram at buf[offset, offset + length) from address:port. Returns an Up code.
  * statBase: this worker's statistics in globals.
  */
-export function upstream(t: TableViews, statBase: number, buf: Uint8Array, offset: number, length: number, address: number, port: number): number {
+export function upstream(t: TableViews, statBase: number, buf: Uint8Array, offset: number, length: number, address: number, port: number, nowMs = 0): number {
   if (length < 6) return Up.ToControl;
   const flags = ((buf[offset] ?? 0) << 8) | (buf[offset + 1] ?? 0);
   // Control messages and anything not version 2 are the control thread's (RFC 2661 3.1, 4.3).
@@ -83,6 +154,7 @@ export function upstream(t: TableViews, statBase: number, buf: Uint8Array, offse
     const peerOk = Atomics.load(rs, at + R.PEER_ADDRESS) === (address | 0) && Atomics.load(rs, at + R.PEER_PORT) === port;
     rFlags = Atomics.load(rs, at + R.FLAGS);
     rIpv4 = Atomics.load(rs, at + R.IPV4);
+    readPolicy(rs, at, true);
     if (Atomics.load(rs, at + R.VERSION) !== v1) continue;
     // RFC 2661 8.1 as the control plane has it: data only from the tunnel's peer.
     if (!peerOk) {
@@ -128,6 +200,7 @@ export function upstream(t: TableViews, statBase: number, buf: Uint8Array, offse
       Atomics.add(cs, c + C.DROPS, 1);
       return Up.Dropped;
     }
+    if (!policyPasses(t, statBase, c, buf, p, ipLength, false, true, nowMs)) return Up.Dropped;
     const mss6 = Atomics.load(g, G.MSS);
     // The IPv6 header is 20 bytes longer than IPv4's: the MSS that fits is 20 less.
     if (mss6 > 20 && clampTcpMss(buf, mss6 - 20, p, end)) stat(t, statBase, WorkerStat.MSS_CLAMPED);
@@ -135,6 +208,8 @@ export function upstream(t: TableViews, statBase: number, buf: Uint8Array, offse
     Atomics.add(cs, c + C.RX_BYTES, ipLength);
     upOut.offset = p;
     upOut.length = ipLength;
+    upOut.snoopAddress = pol.snoopAddress >>> 0;
+    upOut.snoopPort = pol.snoopPort;
     return Up.ToTun;
   }
   if (protocol !== PPP_IPV4 || (rFlags & RecordFlag.Ipv4) === 0) return Up.ToControl;
@@ -150,12 +225,15 @@ export function upstream(t: TableViews, statBase: number, buf: Uint8Array, offse
       return Up.Dropped;
     }
   }
+  if (!policyPasses(t, statBase, c, buf, p, ipLength, true, true, nowMs)) return Up.Dropped;
   const mss = Atomics.load(g, G.MSS);
   if (mss > 0 && clampTcpMss(buf, mss, p, end)) stat(t, statBase, WorkerStat.MSS_CLAMPED);
   Atomics.add(cs, c + C.RX_PACKETS, 1);
   Atomics.add(cs, c + C.RX_BYTES, ipLength);
   upOut.offset = p;
   upOut.length = ipLength;
+  upOut.snoopAddress = pol.snoopAddress >>> 0;
+  upOut.snoopPort = pol.snoopPort;
   return Up.ToTun;
 }
 
@@ -181,7 +259,7 @@ export const Down = {
  * One IP packet read from TUN at buf[offset, offset + length), with HEADROOM bytes free before
  * it. tenth: the current tenth of a second (packet_limit's window). Returns a Down code.
  */
-export function downstream(t: TableViews, statBase: number, buf: Uint8Array, offset: number, length: number, tenth: number): number {
+export function downstream(t: TableViews, statBase: number, buf: Uint8Array, offset: number, length: number, tenth: number, nowMs = tenth * 100): number {
   const version = (buf[offset] ?? 0) >> 4;
   const g = t.globals;
   let slot: number;
@@ -218,6 +296,7 @@ export function downstream(t: TableViews, statBase: number, buf: Uint8Array, off
     peerPort = Atomics.load(rs, at + R.PEER_PORT);
     peerIds = Atomics.load(rs, at + R.PEER_IDS);
     rFlags = Atomics.load(rs, at + R.FLAGS);
+    readPolicy(rs, at, false);
     if (Atomics.load(rs, at + R.VERSION) === v1) break;
   }
   if ((rFlags & (protocol === PPP_IPV4 ? RecordFlag.Ipv4 : RecordFlag.Ipv6)) === 0) return Down.NoSession;
@@ -236,6 +315,7 @@ export function downstream(t: TableViews, statBase: number, buf: Uint8Array, off
       return Down.Dropped;
     }
   }
+  if (!policyPasses(t, statBase, c, buf, offset, length, protocol === PPP_IPV4, false, nowMs)) return Down.Dropped;
   const mss = Atomics.load(g, G.MSS) - (protocol === PPP_IPV6 ? 20 : 0);
   if (mss > 0 && clampTcpMss(buf, mss, offset, offset + length)) stat(t, statBase, WorkerStat.MSS_CLAMPED);
   // PPP header, then L2TP (RFC 2661 3.1): flags, Tunnel ID, Session ID [, Ns, Nr].
@@ -266,5 +346,9 @@ export function downstream(t: TableViews, statBase: number, buf: Uint8Array, off
   downOut.length = offset + length - h;
   downOut.address = peerAddress >>> 0;
   downOut.port = peerPort;
+  downOut.ipOffset = offset;
+  downOut.ipLength = length;
+  downOut.snoopAddress = pol.snoopAddress >>> 0;
+  downOut.snoopPort = pol.snoopPort;
   return Down.ToLac;
 }

@@ -3,6 +3,7 @@
 export * from "./tun.js";
 export * from "./native.js";
 export * from "./tables.js";
+export * from "./filters.js";
 export * from "./forward.js";
 export * from "./dataplane.js";
 export type { ControlDatagram, WorkerInit } from "./worker.js";

@@ -12,6 +12,7 @@
 //   own address (/32) and its Framed-Routes; longest prefix first over the lengths in use.
 // Workers validate what an index gives them against the record itself (its key, its address),
 // so an index entry changing under them never sends a packet to the wrong session.
+import { allocateFilters, viewFilters, type FilterBuffers, type FilterViews } from "./filters.js";
 
 /** Record words (Int32). */
 export const R = {
@@ -29,8 +30,24 @@ export const R = {
   FLAGS: 6,
   /** The session's IPv4 address (host order). */
   IPV4: 7,
+  /** Throttling (token buckets), kbit/s each way; 0: none. Up is from the subscriber. */
+  RATE_UP: 8,
+  RATE_DOWN: 9,
+  /** Interception: where copies of the session's packets go (host-order IPv4, UDP port; 0: none). */
+  SNOOP_ADDRESS: 10,
+  SNOOP_PORT: 11,
+  /** Access lists applied each way: the list's index + 1; 0: none. */
+  FILTER_UP: 12,
+  FILTER_DOWN: 13,
+  /** PolicyFlag bits. */
+  POLICY: 14,
 } as const;
-export const RECORD_WORDS = 8;
+export const RECORD_WORDS = 16;
+
+export const PolicyFlag = {
+  /** Walled garden: traffic passes only where G.GARDEN_LIST permits. */
+  Garden: 1,
+} as const;
 
 export const RecordState = { Free: 0, Online: 1 } as const;
 
@@ -60,10 +77,15 @@ export const C = {
   /** packet_limit: the tenth of a second being counted, and the packets in it. */
   LIMIT_TENTH: 7,
   LIMIT_COUNT: 8,
-  /** Packets of this session dropped (spoofed source, packet_limit, out of sequence). */
+  /** Packets of this session dropped (spoofed source, packet_limit, out of sequence, policy). */
   DROPS: 9,
+  /** Token buckets each way: bytes available, and when last filled (ms, 31 bits). */
+  UP_TOKENS: 10,
+  UP_STAMP: 11,
+  DOWN_TOKENS: 12,
+  DOWN_STAMP: 13,
 } as const;
-export const COUNTER_WORDS = 10;
+export const COUNTER_WORDS = 16;
 
 /** Shared settings and flags (Int32). */
 export const G = {
@@ -90,6 +112,8 @@ export const G = {
   IPV6_ON: 8,
   IPV6_PREFIX_HI: 9,
   IPV6_PREFIX_LO: 10,
+  /** The access list gardened sessions are held to (its index + 1); 0: they pass nothing. */
+  GARDEN_LIST: 11,
   /** Per-worker statistics start here (WorkerStat words each). */
   STATS: 16,
 } as const;
@@ -117,12 +141,19 @@ export const WorkerStat = {
   MSS_CLAMPED: 17,
   /** IPv6 multicast the kernel sends on the device itself (MLD, router solicitations): dropped. */
   MULTICAST: 18,
+  /** Denied by the session's access list, held in the walled garden, over the throttle rate. */
+  FILTERED: 19,
+  GARDENED: 20,
+  THROTTLED: 21,
+  /** Copies sent to an interception target. */
+  SNOOPED: 22,
 } as const;
 export const STAT_WORDS = 24;
 export type WorkerStatName = keyof typeof WorkerStat;
 
 /** The buffers behind a table, as passed to workers (workerData). */
 export interface TableBuffers {
+  readonly filters: FilterBuffers;
   readonly slots: number;
   readonly records: SharedArrayBuffer;
   readonly counters: SharedArrayBuffer;
@@ -143,6 +174,7 @@ export interface TableViews {
   readonly addressIndex: Int32Array;
   readonly addressMask: number;
   readonly globals: Int32Array;
+  readonly filters: FilterViews;
 }
 
 function pow2AtLeast(n: number): number {
@@ -162,6 +194,7 @@ export function allocateTables(slots: number, workers: number): TableBuffers {
     keyIndex: new SharedArrayBuffer(keyCap * 2 * 4),
     addressIndex: new SharedArrayBuffer(addressCap * 3 * 4),
     globals: new SharedArrayBuffer((G.STATS + workers * STAT_WORDS) * 4),
+    filters: allocateFilters(),
   };
 }
 
@@ -177,6 +210,7 @@ export function viewTables(b: TableBuffers): TableViews {
     addressIndex,
     addressMask: addressIndex.length / 3 - 1,
     globals: new Int32Array(b.globals),
+    filters: viewFilters(b.filters),
   };
 }
 
@@ -258,6 +292,19 @@ export interface SessionRecord {
   /** IPCP is open (IPv4 forwarded); IPV6CP is open (IPv6 forwarded). */
   readonly ipv4Up: boolean;
   readonly ipv6Up: boolean;
+  readonly policy?: RecordPolicy;
+}
+
+/** Throttling, interception, filters and the walled garden of one session. */
+export interface RecordPolicy {
+  /** kbit/s; 0 or undefined: not throttled. */
+  readonly rateUp?: number;
+  readonly rateDown?: number;
+  readonly snoop?: { readonly address: number; readonly port: number };
+  /** Access-list indexes (FilterWriter.indexOf); -1 or undefined: none. */
+  readonly filterUp?: number;
+  readonly filterDown?: number;
+  readonly garden?: boolean;
 }
 
 /** Counter values harvested from a slot (deltas since the last harvest). */
@@ -311,6 +358,19 @@ export class SessionTableWriter {
     this.insertAddress(rec.ipv4, 32, slot);
     for (const r of rec.routes) this.insertAddress(r.network, r.prefixLength, slot);
     return slot;
+  }
+
+  /** Throttling, interception, filters or the garden changed: in place, same slot and counters. */
+  setPolicy(slot: number, policy: RecordPolicy): void {
+    const rec = this.published.get(slot);
+    if (rec === undefined) return;
+    const next = { ...rec, policy };
+    this.published.set(slot, next);
+    this.writeRecord(slot, next);
+  }
+
+  policyOf(slot: number): RecordPolicy | undefined {
+    return this.published.get(slot)?.policy;
   }
 
   /** An NCP opened or closed: the record's flags change in place (same slot, same counters). */
@@ -382,6 +442,14 @@ export class SessionTableWriter {
     Atomics.store(v, at + R.PEER_IDS, ((rec.peerTunnelId << 16) | rec.peerSessionId) | 0);
     Atomics.store(v, at + R.FLAGS, (rec.ipv4Up ? RecordFlag.Ipv4 : 0) | (rec.ipv6Up ? RecordFlag.Ipv6 : 0) | (rec.sequencing ? RecordFlag.Sequencing : 0) | (rec.routes.length > 0 ? RecordFlag.Routes : 0));
     Atomics.store(v, at + R.IPV4, rec.ipv4 | 0);
+    const p = rec.policy;
+    Atomics.store(v, at + R.RATE_UP, Math.max(0, Math.floor(p?.rateUp ?? 0)));
+    Atomics.store(v, at + R.RATE_DOWN, Math.max(0, Math.floor(p?.rateDown ?? 0)));
+    Atomics.store(v, at + R.SNOOP_ADDRESS, (p?.snoop?.address ?? 0) | 0);
+    Atomics.store(v, at + R.SNOOP_PORT, p?.snoop?.port ?? 0);
+    Atomics.store(v, at + R.FILTER_UP, (p?.filterUp ?? -1) + 1);
+    Atomics.store(v, at + R.FILTER_DOWN, (p?.filterDown ?? -1) + 1);
+    Atomics.store(v, at + R.POLICY, p?.garden === true ? PolicyFlag.Garden : 0);
     Atomics.store(v, at + R.STATE, RecordState.Online);
     Atomics.add(v, at + R.VERSION, 1);
   }

@@ -45,6 +45,15 @@ function run(init: WorkerInit, port: NonNullable<typeof parentPort>): void {
   const sendOffsets = new Int32Array(batch);
   const sendLens = new Int32Array(batch);
   const sendAddrs = new Uint32Array(batch * 2);
+  // Interception: copies of intercepted sessions' IP packets, raw in UDP (as l2tpns's snoop).
+  const snoopOffsets = new Int32Array(batch);
+  const snoopLens = new Int32Array(batch);
+  const snoopAddrs = new Uint32Array(batch * 2);
+  const snoop = (buf: Uint8Array, count: number): void => {
+    if (count === 0) return;
+    const sent = native.udpSend(init.udpFd, buf, snoopOffsets, snoopLens, snoopAddrs, count);
+    Atomics.add(g, statBase + WorkerStat.SNOOPED, sent);
+  };
   let controlTokens = init.controlRate;
   let icmpTokens = 0;
   let lastSecond = 0;
@@ -92,6 +101,7 @@ function run(init: WorkerInit, port: NonNullable<typeof parentPort>): void {
         Atomics.add(g, statBase + WorkerStat.BATCHES, 1);
         Atomics.add(g, statBase + WorkerStat.UDP_IN, n);
         let w = 0;
+        let k = 0;
         for (let i = 0; i < n; i++) {
           const len = upLens[i] ?? -1;
           const off = i * SLOT;
@@ -101,11 +111,18 @@ function run(init: WorkerInit, port: NonNullable<typeof parentPort>): void {
           }
           const address = upAddrs[2 * i] ?? 0;
           const p = upAddrs[2 * i + 1] ?? 0;
-          const r = upstream(t, statBase, upBuf, off, len, address, p);
+          const r = upstream(t, statBase, upBuf, off, len, address, p, now);
           if (r === Up.ToTun) {
             tunOffsets[w] = upOut.offset;
             tunLens[w] = upOut.length;
             w++;
+            if (upOut.snoopPort !== 0) {
+              snoopOffsets[k] = upOut.offset;
+              snoopLens[k] = upOut.length;
+              snoopAddrs[2 * k] = upOut.snoopAddress;
+              snoopAddrs[2 * k + 1] = upOut.snoopPort;
+              k++;
+            }
           } else if (r === Up.ToControl) {
             toControl(off, len, address, p);
           }
@@ -115,6 +132,7 @@ function run(init: WorkerInit, port: NonNullable<typeof parentPort>): void {
           Atomics.add(g, statBase + WorkerStat.TUN_OUT, written);
           if (written < w) Atomics.add(g, statBase + WorkerStat.TUN_WRITE_FAILED, w - written);
         }
+        snoop(upBuf, k);
         if (n < batch) break;
       }
     }
@@ -125,16 +143,24 @@ function run(init: WorkerInit, port: NonNullable<typeof parentPort>): void {
         if (n <= 0) break;
         Atomics.add(g, statBase + WorkerStat.TUN_IN, n);
         let s = 0;
+        let k = 0;
         for (let i = 0; i < n; i++) {
           const off = i * SLOT + HEADROOM;
           const len = downLens[i] ?? 0;
-          const r = downstream(t, statBase, downBuf, off, len, tenth);
+          const r = downstream(t, statBase, downBuf, off, len, tenth, now);
           if (r === Down.ToLac) {
             sendOffsets[s] = downOut.offset;
             sendLens[s] = downOut.length;
             sendAddrs[2 * s] = downOut.address;
             sendAddrs[2 * s + 1] = downOut.port;
             s++;
+            if (downOut.snoopPort !== 0) {
+              snoopOffsets[k] = downOut.ipOffset;
+              snoopLens[k] = downOut.ipLength;
+              snoopAddrs[2 * k] = downOut.snoopAddress;
+              snoopAddrs[2 * k + 1] = downOut.snoopPort;
+              k++;
+            }
           } else if (r === Down.NoSession) {
             Atomics.add(g, statBase + WorkerStat.NO_SESSION, 1);
             sendIcmp(off, len);
@@ -145,6 +171,7 @@ function run(init: WorkerInit, port: NonNullable<typeof parentPort>): void {
           Atomics.add(g, statBase + WorkerStat.UDP_OUT, sent);
           if (sent < s) Atomics.add(g, statBase + WorkerStat.SEND_FAILED, s - sent);
         }
+        snoop(downBuf, k);
         if (n < batch) break;
       }
     }

@@ -2,7 +2,7 @@
 // thread writes it, and upstream()/downstream() over packets built here.
 import t from "tap";
 import { buildIcmpEcho, clampTcpMss, encodeL2tpDataMessage, encodePppFrame, internetChecksum, parseIpv6, writeIpv4Header, writeIpv6Header } from "@lnsd/wire";
-import { allocateTables, C, COUNTER_WORDS, Down, downOut, downstream, G, HEADROOM, lookupAddress, lookupKey, sessionKey, SessionTableWriter, STAT_WORDS, Up, upOut, upstream, WorkerStat, type SessionRecord } from "../src/index.js";
+import { allocateTables, C, COUNTER_WORDS, Down, downOut, downstream, FilterWriter, G, HEADROOM, lookupAddress, lookupKey, sessionKey, SessionTableWriter, STAT_WORDS, Up, upOut, upstream, WorkerStat, type SessionRecord } from "../src/index.js";
 
 const LAC = 0x0a4d0101; // 10.77.1.1
 const SUB = 0xc6336405; // 198.51.100.5
@@ -278,5 +278,119 @@ void t.test("250,000 sessions (max_sessions' default) fit, each found by key and
     if (slot >= 0 && lookupAddress(w.views, 0x0a000000 + i) === slot) found++;
   }
   t.equal(found, n);
+  t.end();
+});
+
+/** A TCP segment from src:sport to dst:dport with the given flags (FIN 1, SYN 2, RST 4, ACK 16). */
+function tcp(src: number, dst: number, sport: number, dport: number, flags: number, fragmentOffset = 0): Buffer {
+  const b = Buffer.alloc(40);
+  writeIpv4Header(b, 0, { src, dst, protocol: 6, totalLength: 40, ttl: 64 });
+  b.writeUInt16BE(fragmentOffset, 6);
+  b.writeUInt16BE(sport, 20);
+  b.writeUInt16BE(dport, 22);
+  b[32] = 0x50;
+  b[33] = flags;
+  return b;
+}
+
+const up = (w: SessionTableWriter, ip: Uint8Array, nowMs = 0): number => {
+  const m = l2tpData(3, 7, ip);
+  return upstream(w.views, G.STATS, m, 0, m.length, LAC, 1701, nowMs);
+};
+const down = (w: SessionTableWriter, ip: Uint8Array, nowMs = 0): number => {
+  const buf = Buffer.alloc(HEADROOM + ip.length);
+  Buffer.from(ip).copy(buf, HEADROOM);
+  return downstream(w.views, G.STATS, buf, HEADROOM, ip.length, Math.floor(nowMs / 100), nowMs);
+};
+
+void t.test("access lists: ports, TCP flags, established, fragments, implicit deny, hit counts", (t) => {
+  const w = table();
+  const f = new FilterWriter(w.buffers.filters);
+  const WEB = 0xcb007150; // 203.0.113.80
+  t.equal(f.load([
+    {
+      name: "web-only",
+      rules: [
+        { permit: true, protocol: 6, source: { address: 0, mask: 0 }, destination: { address: WEB, mask: -1 }, destinationPort: { op: "eq", port: 80 } },
+        { permit: true, protocol: 17, source: { address: 0, mask: 0 }, destination: { address: 0, mask: 0 }, destinationPort: { op: "range", from: 53, to: 53 } },
+        { permit: false, protocol: 6, source: { address: 0, mask: 0 }, destination: { address: 0, mask: 0 }, tcp: { kind: "match-all", set: 0x02, clear: 0x10 } },
+        { permit: true, protocol: 6, source: { address: 0, mask: 0 }, destination: { address: 0, mask: 0 }, tcp: { kind: "established" } },
+        { permit: true, protocol: 0, source: { address: 0, mask: 0 }, destination: { address: 0, mask: 0 }, fragments: true },
+      ],
+    },
+  ]), undefined);
+  const slot = w.publish(record({ policy: { filterUp: f.indexOf("web-only") } }));
+  t.equal(up(w, tcp(SUB, WEB, 40000, 80, 0x02)), Up.ToTun, "SYN to the web server, port 80");
+  t.equal(up(w, tcp(SUB, WEB, 40000, 81, 0x02)), Up.Dropped, "SYN to port 81: a SYN without ACK is denied");
+  t.equal(up(w, tcp(SUB, INET, 40000, 22, 0x10)), Up.ToTun, "an ACK: established");
+  t.equal(up(w, tcp(SUB, INET, 40000, 22, 0x04)), Up.ToTun, "an RST: established");
+  t.equal(up(w, ipv4(SUB, INET, 28, 17)), Up.Dropped, "UDP to port 0: implicit deny");
+  const dns = ipv4(SUB, INET, 28, 17);
+  dns.writeUInt16BE(53, 22);
+  t.equal(up(w, dns), Up.ToTun, "UDP to port 53");
+  t.equal(up(w, tcp(SUB, INET, 0, 0, 0, 100)), Up.ToTun, "a non-initial fragment");
+  t.equal(down(w, ipv4(INET, SUB, 28, 17)), Down.ToLac, "downstream has no list");
+  t.same(f.hits("web-only"), [1, 1, 1, 2, 1]);
+  t.equal(stat(w, WorkerStat.FILTERED), 2);
+  // A list that goes away in a reload denies everything for the sessions still naming it.
+  t.equal(f.load([]), undefined);
+  t.equal(up(w, tcp(SUB, WEB, 40000, 80, 0x02)), Up.Dropped);
+  t.equal(w.views.counters[slot * COUNTER_WORDS + C.DROPS], 3);
+  t.end();
+});
+
+void t.test("walled garden: a gardened session reaches only what the garden list permits, both ways", (t) => {
+  const w = table();
+  const f = new FilterWriter(w.buffers.filters);
+  const GARDEN = 0xcb007101;
+  f.load([{ name: "garden", rules: [{ permit: true, protocol: 0, source: { address: 0, mask: 0 }, destination: { address: GARDEN, mask: -1 } }, { permit: true, protocol: 0, source: { address: GARDEN, mask: -1 }, destination: { address: 0, mask: 0 } }] }]);
+  const slot = w.publish(record({ policy: { garden: true } }));
+  t.equal(up(w, ipv4(SUB, GARDEN)), Up.Dropped, "no garden list set: nothing passes");
+  Atomics.store(w.views.globals, G.GARDEN_LIST, f.indexOf("garden") + 1);
+  t.equal(up(w, ipv4(SUB, GARDEN)), Up.ToTun, "to the garden");
+  t.equal(up(w, ipv4(SUB, INET)), Up.Dropped, "elsewhere");
+  t.equal(down(w, ipv4(GARDEN, SUB)), Down.ToLac, "from the garden");
+  t.equal(down(w, ipv4(INET, SUB)), Down.Dropped, "from elsewhere");
+  w.setPolicy(slot, {});
+  t.equal(up(w, ipv4(SUB, INET)), Up.ToTun, "ungardened: everywhere");
+  t.equal(stat(w, WorkerStat.GARDENED), 3);
+  t.end();
+});
+
+void t.test("throttling: a token bucket per direction at the session's rate", (t) => {
+  const w = table();
+  w.publish(record({ policy: { rateUp: 800, rateDown: 80 } }));
+  // 800 kbit/s is 100 bytes per ms; the bucket holds 100 ms of it (10,000 bytes), at least 12,000.
+  const ip = ipv4(SUB, INET, 980); // 1,000 bytes
+  let passed = 0;
+  for (let i = 0; i < 20; i++) if (up(w, ip, 1_000_000) === Up.ToTun) passed++;
+  t.equal(passed, 12, "a full bucket's worth at once");
+  t.equal(up(w, ip, 1_000_005), Up.Dropped, "5 ms later: 500 bytes, not enough");
+  t.equal(up(w, ip, 1_000_010), Up.ToTun, "10 ms later: 1,000 bytes");
+  // One second of 1,000-byte packets every ms: 100 pass (the rate), give or take the first.
+  let second = 0;
+  for (let ms = 1_000_011; ms < 1_001_011; ms++) if (up(w, ip, ms) === Up.ToTun) second++;
+  t.ok(second >= 99 && second <= 101, `${second} packets of 1,000 bytes in a second at 800 kbit/s`);
+  const d = ipv4(INET, SUB, 980);
+  let downPassed = 0;
+  for (let i = 0; i < 20; i++) if (down(w, d, 1_000_000) === Down.ToLac) downPassed++;
+  t.equal(downPassed, 12, "downstream has its own bucket (at least 12,000 bytes deep)");
+  t.ok(stat(w, WorkerStat.THROTTLED) > 0);
+  t.end();
+});
+
+void t.test("interception: the packet's copy goes to the snoop target, each way", (t) => {
+  const w = table();
+  w.publish(record({ policy: { snoop: { address: 0x0a4d0303, port: 9999 } } }));
+  const ip = ipv4(SUB, INET);
+  t.equal(up(w, ip), Up.ToTun);
+  t.same([upOut.snoopAddress, upOut.snoopPort], [0x0a4d0303, 9999]);
+  const d = ipv4(INET, SUB);
+  t.equal(down(w, d), Down.ToLac);
+  t.same([downOut.snoopAddress, downOut.snoopPort, downOut.ipLength], [0x0a4d0303, 9999, d.length]);
+  const plain = table();
+  plain.publish(record());
+  up(plain, ip);
+  t.equal(upOut.snoopPort, 0, "not intercepted");
   t.end();
 });
