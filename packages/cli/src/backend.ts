@@ -119,6 +119,15 @@ export interface CliUptime {
 }
 
 /** The outcome of an action: a line to show on success, or an error line. */
+export interface CliThrottleRow {
+  readonly id: number;
+  readonly tunnelId: number;
+  readonly username: string;
+  /** kbit/s: in from the subscriber, out to it. */
+  readonly rateIn: number;
+  readonly rateOut: number;
+}
+
 export type CliResult = { readonly ok: true; readonly message?: string } | { readonly ok: false; readonly error: string };
 
 /** Limits that `?` shows as ranges, e.g. <1-59999>. */
@@ -175,6 +184,10 @@ export interface CliBackend {
   unthrottle?(username: string): CliResult;
   filter?(username: string, direction: "in" | "out", list: string): CliResult;
   unfilter?(username: string): CliResult;
+  /** `show throttle`: the throttled sessions. */
+  throttled?(): Iterable<CliThrottleRow>;
+  /** `show access-list`: packets each rule of a list matched (the data plane's counts). */
+  accessListHits?(name: string): readonly number[];
   cluster?(): readonly string[];
   bgp?(): readonly string[];
 }

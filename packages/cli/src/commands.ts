@@ -187,6 +187,14 @@ function* showIpCache(b: CliBackend): Iterable<string> {
   yield `${n} entries in cache`;
 }
 
+function* throttleLines(b: CliBackend): Iterable<string> {
+  yield "  SID  TID Username                         Rate In    Out   TBFI   TBFO";
+  // lnsd's token buckets live in the session table: TBFI/TBFO are the session's own.
+  for (const r of b.throttled?.() ?? []) {
+    yield `${String(r.id).padStart(5)} ${String(r.tunnelId).padStart(4)} ${r.username.padEnd(32)} ${String(r.rateIn).padStart(7)} ${String(r.rateOut).padStart(6)} ${String(r.rateIn > 0 ? r.id : 0).padStart(6)} ${String(r.rateOut > 0 ? r.id : 0).padStart(6)}`;
+  }
+}
+
 function* showAccessList(b: CliBackend, args: readonly string[]): Iterable<string> {
   if (args.length === 0) {
     yield "Specify a filter name";
@@ -196,7 +204,14 @@ function* showAccessList(b: CliBackend, args: readonly string[]): Iterable<strin
   for (const name of args) {
     const list = lists.find((l) => l.name === name);
     if (list === undefined) yield `Access-list ${name} not defined`;
-    else yield* accessListLines(list);
+    else {
+      // Cisco's and l2tpns's way: a rule that matched says how often.
+      const hits = b.accessListHits?.(name) ?? [];
+      yield* accessListLines(list).map((line, i) => {
+        const n = i === 0 ? 0 : hits[i - 1] ?? 0;
+        return n > 0 ? `${line} (${n} match${n === 1 ? "" : "es"})` : line;
+      });
+    }
   }
 }
 
@@ -270,7 +285,7 @@ export function l2tpnsCommands(o: TreeOptions = {}): CommandSpec[] {
         run: () => ["  TBF#   Sid  Rate Credit Queued |  ByteIn  PackIn ByteSent PackSent PackDrop PackDelay", "0 tbf entries used, 0 total"],
       }),
       cmd("throttle", "List all throttled sessions and associated TBFs", {
-        run: () => ["  SID  TID Username                         Rate In    Out   TBFI   TBFO"],
+        run: (ctx) => throttleLines(ctx.backend),
       }),
       cmd("tunnels", "Show a list of tunnels or details for a single tunnel", {
         run: (ctx, args) => showTunnels(ctx.backend, args),

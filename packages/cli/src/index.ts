@@ -10,6 +10,7 @@ export type {
   CliRadiusRequest,
   CliResult,
   CliSession as CliSessionRow,
+  CliThrottleRow,
   CliTunnel,
   CliUptime,
 } from "./backend.js";

@@ -280,7 +280,7 @@ export const STARTUP_VARIABLES = [
 
   // Throttling and accounting
   {
-    name: "throttle_speed", section: "Throttling and accounting", kind: "int", default: 0, max: 4294967295, unit: "kbit/s", status: LATER, origin: "l2tpns",
+    name: "throttle_speed", section: "Throttling and accounting", kind: "int", default: 0, max: 4294967295, unit: "kbit/s", status: USED, origin: "l2tpns",
     description: "Default rate for throttled sessions; 0 turns throttling off. Changing it affects new sessions only.",
   },
   {

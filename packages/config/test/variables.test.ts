@@ -47,7 +47,7 @@ const USED = [
   "radius_accounting", "radius_interim", "radius_dae_port", "radius_bind_min", "radius_bind_max",
   "allow_duplicate_users", "guest_account",
   // Operating: the nsctl control port and the Prometheus metrics listener.
-  "nsctl_address", "nsctl_port", "metrics_address", "metrics_port", "cli_bind_address",
+  "nsctl_address", "nsctl_port", "metrics_address", "metrics_port", "cli_bind_address", "throttle_speed",
 ];
 const LNSD_EXTENSIONS = ["l2tp_require_auth", "max_tunnels", "max_sessions", "max_sessions_in_setup", "local_secrets_file", "disable_tun", "data_workers", "nsctl_address", "nsctl_port", "metrics_address", "metrics_port"];
 

@@ -165,18 +165,21 @@ export class FilterWriter {
   readonly views: FilterViews;
   private names: readonly string[] = [];
   private lists: readonly FilterList[] = [];
+  private present = new Set<string>();
 
   constructor(readonly buffers: FilterBuffers) {
     this.views = viewFilters(buffers);
   }
 
-  /** The index of a list by name (what a session's record holds), or -1. */
+  /** The index of a list by name (what a session's record holds), or -1 when no such list is loaded. */
   indexOf(name: string): number {
-    return this.names.indexOf(name);
+    const i = this.names.indexOf(name);
+    return i >= 0 && this.present.has(name) ? i : -1;
   }
 
+  /** The lists loaded now. */
   get listNames(): readonly string[] {
-    return this.names;
+    return this.names.filter((n) => this.present.has(n));
   }
 
   /**
@@ -185,8 +188,9 @@ export class FilterWriter {
    * keep their filters across a reload.
    */
   load(lists: readonly FilterList[]): string | undefined {
-    const names = [...this.names.filter((n) => lists.some((l) => l.name === n)), ...lists.map((l) => l.name).filter((n) => !this.names.includes(n))];
-    // A name that went away keeps no index: a session filtered by it now denies everything.
+    // Indexes are never reused: a list that went away keeps its index with no rules, so a session
+    // still filtered by it denies everything rather than meeting another list.
+    const names = [...this.names, ...lists.map((l) => l.name).filter((n) => !this.names.includes(n))];
     const ordered = names.map((n) => lists.find((l) => l.name === n));
     const rules = ordered.reduce((a, l) => a + (l?.rules.length ?? 0), 0);
     if (ordered.length > MAX_LISTS) return `${ordered.length} access lists: at most ${MAX_LISTS}`;
@@ -208,6 +212,7 @@ export class FilterWriter {
     Atomics.store(header, BANK, bank);
     this.names = names;
     this.lists = ordered.map((l, i) => l ?? { name: names[i] ?? "", rules: [] });
+    this.present = new Set(lists.map((l) => l.name));
     return undefined;
   }
 
@@ -225,7 +230,7 @@ export class FilterWriter {
   }
 
   list(name: string): FilterList | undefined {
-    return this.lists.find((l) => l.name === name);
+    return this.present.has(name) ? this.lists.find((l) => l.name === name) : undefined;
   }
 }
 

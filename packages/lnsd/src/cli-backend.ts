@@ -16,13 +16,13 @@ import {
   type StartupConfig,
   type UsersFile,
 } from "@lnsd/config";
-import type { CliBackend, CliPoolEntry, CliResult, CliSessionRow, CliTunnel } from "@lnsd/cli";
+import type { CliBackend, CliPoolEntry, CliResult, CliSessionRow, CliThrottleRow, CliTunnel } from "@lnsd/cli";
 import type { Tunnel, TunnelState } from "@lnsd/l2tp";
-import { formatIpv4, StopCcnResultCode } from "@lnsd/wire";
+import { formatIpv4, parseIpv4, StopCcnResultCode } from "@lnsd/wire";
 import type { Daemon } from "./daemon.js";
 import type { Logger } from "./log.js";
 import type { AddressPool } from "./pool.js";
-import type { Subscriber } from "./sessions.js";
+import type { PolicyChange, Subscriber } from "./sessions.js";
 
 export interface LnsdCliOptions {
   readonly daemon: Daemon;
@@ -43,6 +43,8 @@ export interface LnsdCliOptions {
   readonly shutdown?: () => void;
   /** The data workers' statistics (packets moved and dropped), for `show counters`. */
   readonly dataplane?: () => Readonly<Record<string, number>>;
+  /** The data plane's access lists: which are loaded, and their rules' hits. */
+  readonly filters?: { indexOf(name: string): number; hits(name: string): number[] };
 }
 
 /** NAS-Port values stay below 2^31 (sessions.ts); L2TP Tunnel IDs are 16 bits. */
@@ -128,9 +130,9 @@ export class LnsdCliBackend implements CliBackend {
       tunnelId: sub.tunnel.localId,
       username: sub.username ?? "",
       address: sub.address === undefined ? undefined : formatIpv4(sub.address),
-      intercepted: false,
-      throttled: false,
-      walledGarden: false,
+      intercepted: sub.snoop !== undefined,
+      throttled: sub.throttle !== undefined,
+      walledGarden: sub.garden === true,
       ipv6: sub.up?.ipv6 !== undefined,
       openedSeconds: Math.max(0, Math.floor((nowMs - sub.startedAt) / 1000)),
       idleSeconds: this.idleSeconds(sub, nowMs),
@@ -280,6 +282,56 @@ export class LnsdCliBackend implements CliBackend {
     this.baseline = new Map(this.o.daemon.l2tp.counters);
     for (const [name, v] of Object.entries(this.o.dataplane?.() ?? {})) this.baseline.set(`data:${name}`, v);
     this.lastReset = new Date();
+  }
+
+  /** Throttle, snoop, filter: every session of the user. */
+  private policy(username: string, change: PolicyChange, done: string): CliResult {
+    if (this.o.filters === undefined) return { ok: false, error: "The data plane is not running (no tun device)" };
+    const subs = this.o.daemon.sessions.byUsername(username);
+    if (subs.length === 0) return { ok: false, error: `User ${username} is not connected` };
+    for (const s of subs) this.o.daemon.sessions.setPolicy(s, change);
+    this.o.logger.log("info", "cli-policy", `CLI: ${done} ${username}`);
+    return { ok: true, message: `${done} ${username}` };
+  }
+
+  throttle(username: string, rateKbps?: number): CliResult {
+    // l2tpns: without a rate, throttle_speed.
+    const rate = rateKbps ?? this.config.settings.throttle_speed;
+    if (!Number.isInteger(rate) || rate <= 0) return { ok: false, error: "Specify a rate in kbit/s (throttle_speed is 0)" };
+    return this.policy(username, { throttle: { up: rate, down: rate } }, `Throttling to ${rate} kbit/s:`);
+  }
+
+  unthrottle(username: string): CliResult {
+    return this.policy(username, { throttle: null }, "Not throttling");
+  }
+
+  snoop(username: string, address: string, port: number): CliResult {
+    const a = parseIpv4(address);
+    if (a === undefined || !Number.isInteger(port) || port < 1 || port > 65535) return { ok: false, error: "Specify a snoop address and a port (1-65535)" };
+    return this.policy(username, { snoop: { address: a, port } }, `Snooping to ${address}:${port}:`);
+  }
+
+  unsnoop(username: string): CliResult {
+    return this.policy(username, { snoop: null }, "Not snooping");
+  }
+
+  filter(username: string, direction: "in" | "out", list: string): CliResult {
+    if ((this.o.filters?.indexOf(list) ?? -1) < 0) return { ok: false, error: `Access-list ${list} not defined` };
+    return this.policy(username, direction === "in" ? { filterIn: list } : { filterOut: list }, `Filtering ${direction} with ${list}:`);
+  }
+
+  unfilter(username: string): CliResult {
+    return this.policy(username, { filterIn: null, filterOut: null }, "Not filtering");
+  }
+
+  *throttled(): Iterable<CliThrottleRow> {
+    for (const s of this.o.daemon.sessions.all()) {
+      if (s.throttle !== undefined) yield { id: s.nasPort, tunnelId: s.tunnel.localId, username: s.username ?? "", rateIn: s.throttle.up, rateOut: s.throttle.down };
+    }
+  }
+
+  accessListHits(name: string): readonly number[] {
+    return this.o.filters?.hits(name) ?? [];
   }
 
   dropUser(username: string): CliResult {

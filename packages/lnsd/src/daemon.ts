@@ -33,6 +33,8 @@ export interface DaemonSettings {
   readonly guestAccount?: string;
   /** ipv6_prefix: the first 64 bits of sessions' IPv6 addresses (8 bytes); unset ("::"): no IPv6. */
   readonly ipv6Prefix?: Uint8Array;
+  /** throttle_speed: kbit/s each way for every session; 0: none. */
+  readonly throttleSpeed: number;
 }
 
 /** What the daemon is given besides its settings: the address pool and how to check logins. */
@@ -65,6 +67,7 @@ export function daemonSettingsFrom(s: StartupSettings, hostnameOverride?: string
     allowDuplicateUsers: s.allow_duplicate_users,
     ...(s.guest_account === "" ? {} : { guestAccount: s.guest_account }),
     ...ipv6PrefixSetting(s.ipv6_prefix),
+    throttleSpeed: s.throttle_speed,
   };
 }
 
@@ -148,7 +151,7 @@ export class Daemon {
         },
       },
     });
-    const sessions = new SessionManager({ node, clock: systemClock, logger, pool: parts.pool, auth: parts.auth, ppp: settings.ppp, allowDuplicateUsers: settings.allowDuplicateUsers, ...(settings.guestAccount === undefined ? {} : { guestAccount: settings.guestAccount }), ...(settings.ipv6Prefix === undefined ? {} : { ipv6Prefix: settings.ipv6Prefix }), ...(parts.dataPlane === undefined ? {} : { dataPath: parts.dataPlane.path }), ...(parts.events === undefined ? {} : { events: parts.events }) });
+    const sessions = new SessionManager({ node, clock: systemClock, logger, pool: parts.pool, auth: parts.auth, ppp: settings.ppp, allowDuplicateUsers: settings.allowDuplicateUsers, ...(settings.guestAccount === undefined ? {} : { guestAccount: settings.guestAccount }), ...(settings.ipv6Prefix === undefined ? {} : { ipv6Prefix: settings.ipv6Prefix }), throttleSpeed: settings.throttleSpeed, ...(parts.dataPlane === undefined ? {} : { dataPath: parts.dataPlane.path }), ...(parts.events === undefined ? {} : { events: parts.events }) });
     ref.sessions = sessions;
     logger.log("info", "start", `lnsd listening for L2TP on ${endpoint.local.address}:${endpoint.local.port}`);
     return new Daemon(node, sessions, logger);
@@ -160,6 +163,7 @@ export class Daemon {
    */
   reload(settings: DaemonSettings, previous: DaemonSettings): void {
     this.l2tp.reconfigure(l2tpConfigFrom(settings));
+    this.sessions.throttleSpeed = settings.throttleSpeed;
     if (settings.bindAddress !== previous.bindAddress) {
       this.logger.log("warn", "reload", `bind_address changed to ${settings.bindAddress}: lnsd keeps ${previous.bindAddress} until restarted`);
     }

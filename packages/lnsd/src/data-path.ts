@@ -2,7 +2,7 @@
 // in the shared table (the workers forward its packets from then on), one that ends is withdrawn,
 // and the workers' per-session counters are added into the Subscriber every second (accounting,
 // Idle-Timeout and the CLI read them there). Control thread.
-import type { CounterDelta, DataPlane } from "@lnsd/dataplane";
+import type { CounterDelta, DataPlane, RecordPolicy } from "@lnsd/dataplane";
 import { parseIpv4 } from "@lnsd/wire";
 import type { Clock, TimerHandle } from "@lnsd/l2tp";
 import type { Logger } from "./log.js";
@@ -16,6 +16,8 @@ export interface DataPath {
   update(sub: Subscriber): void;
   /** The session ends: stop forwarding (its last counters are added first). */
   offline(sub: Subscriber): void;
+  /** The session's throttle, interception, filters or garden changed. */
+  setPolicy(sub: Subscriber): void;
   /** Brings the session's counters up to date (before an accounting Stop). */
   sync(sub: Subscriber): void;
   /** The Ns for a data message the control thread sends on a sequenced session (RFC 2661 5.4). */
@@ -73,6 +75,7 @@ export class WorkerDataPath implements DataPath {
       sequencing: sub.l2tp.call.sequencingRequired === true,
       ipv4Up: sub.up?.address !== undefined,
       ipv6Up: sub.up?.ipv6 !== undefined,
+      policy: this.policyOf(sub),
     });
     if (slot < 0) {
       this.unpublished++;
@@ -86,6 +89,30 @@ export class WorkerDataPath implements DataPath {
     const slot = this.slots.get(sub);
     if (slot === undefined) this.online(sub);
     else this.plane.table.setUp(slot, sub.up?.address !== undefined, sub.up?.ipv6 !== undefined);
+  }
+
+  setPolicy(sub: Subscriber): void {
+    const slot = this.slots.get(sub);
+    if (slot !== undefined) this.plane.table.setPolicy(slot, this.policyOf(sub));
+  }
+
+  /** The session's policy as the workers read it; a filter naming no loaded list is left out (and said). */
+  private policyOf(sub: Subscriber): RecordPolicy {
+    const list = (name: string | undefined, dir: string): number | undefined => {
+      if (name === undefined) return undefined;
+      const i = this.plane.filters.indexOf(name);
+      if (i < 0) this.logger.log("warn", "filter-unknown", `session ${sub.tunnel.localId}/${sub.l2tp.localId}: no access-list ${name} for its ${dir} filter: not filtered`);
+      return i < 0 ? undefined : i;
+    };
+    const filterUp = list(sub.filterIn, "in");
+    const filterDown = list(sub.filterOut, "out");
+    return {
+      ...(sub.throttle === undefined ? {} : { rateUp: sub.throttle.up, rateDown: sub.throttle.down }),
+      ...(sub.snoop === undefined ? {} : { snoop: sub.snoop }),
+      ...(filterUp === undefined ? {} : { filterUp }),
+      ...(filterDown === undefined ? {} : { filterDown }),
+      ...(sub.garden === true ? { garden: true } : {}),
+    };
   }
 
   offline(sub: Subscriber): void {
