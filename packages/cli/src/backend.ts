@@ -176,8 +176,9 @@ export interface CliBackend {
 
   // Features that land later: absent means "not running".
   plugins?(): readonly string[];
-  loadPlugin?(name: string): CliResult;
-  removePlugin?(name: string): CliResult;
+  /** Loading a plugin imports a module: the answer may come later. */
+  loadPlugin?(name: string): CliResult | Promise<CliResult>;
+  removePlugin?(name: string): CliResult | Promise<CliResult>;
   snoop?(username: string, address: string, port: number): CliResult;
   unsnoop?(username: string): CliResult;
   throttle?(username: string, rateKbps?: number): CliResult;

@@ -229,6 +229,11 @@ function* bySession(what: (u: string) => CliResult | undefined, feature: string,
   else yield* result(r);
 }
 
+/** A backend answer that may still be on its way. */
+async function* later(r: CliResult | Promise<CliResult>): AsyncIterable<string> {
+  yield* result(await r);
+}
+
 async function* writeMemory(b: CliBackend): AsyncIterable<string> {
   const r = await b.writeMemory();
   yield* result(r);
@@ -449,7 +454,7 @@ export function l2tpnsCommands(o: TreeOptions = {}): CommandSpec[] {
           run: (ctx, args) => {
             if (args[0] === undefined) return ["Specify a plugin to load"];
             const r = ctx.backend.loadPlugin?.(args[0]);
-            return r === undefined ? notRunning("Plugin support") : result(r);
+            return r === undefined ? notRunning("Plugin support") : later(r);
           },
           args: sequence([[{ word: "PLUGIN", help: "Name of plugin to load" }]], 1),
         }),
@@ -463,7 +468,7 @@ export function l2tpnsCommands(o: TreeOptions = {}): CommandSpec[] {
           run: (ctx, args) => {
             if (args[0] === undefined) return ["Specify a plugin to remove"];
             const r = ctx.backend.removePlugin?.(args[0]);
-            return r === undefined ? notRunning("Plugin support") : result(r);
+            return r === undefined ? notRunning("Plugin support") : later(r);
           },
           args: sequence([[{ word: "PLUGIN", help: "Name of plugin to unload" }]], 1),
         }),

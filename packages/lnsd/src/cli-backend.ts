@@ -43,6 +43,8 @@ export interface LnsdCliOptions {
   readonly shutdown?: () => void;
   /** The data workers' statistics (packets moved and dropped), for `show counters`. */
   readonly dataplane?: () => Readonly<Record<string, number>>;
+  /** The plugin host: show plugins, load plugin, remove plugin. */
+  readonly plugins?: { names(): readonly string[]; load(name: string): Promise<{ readonly ok: true } | { readonly ok: false; readonly error: string }>; remove(name: string): Promise<{ readonly ok: true } | { readonly ok: false; readonly error: string }> };
   /** The data plane's access lists: which are loaded, and their rules' hits. */
   readonly filters?: { indexOf(name: string): number; hits(name: string): number[] };
 }
@@ -322,6 +324,25 @@ export class LnsdCliBackend implements CliBackend {
 
   unfilter(username: string): CliResult {
     return this.policy(username, { filterIn: null, filterOut: null }, "Not filtering");
+  }
+
+  plugins(): readonly string[] {
+    return this.o.plugins?.names() ?? [];
+  }
+
+  async loadPlugin(name: string): Promise<CliResult> {
+    const host = this.o.plugins;
+    if (host === undefined) return { ok: false, error: "Plugin support is not running" };
+    const r = await host.load(name);
+    this.o.logger.log("info", "cli-plugin", `CLI: load plugin ${name}: ${r.ok ? "loaded" : r.error}`);
+    return r.ok ? { ok: true, message: `Loaded plugin ${name}` } : { ok: false, error: r.error };
+  }
+
+  async removePlugin(name: string): Promise<CliResult> {
+    const host = this.o.plugins;
+    if (host === undefined) return { ok: false, error: "Plugin support is not running" };
+    const r = await host.remove(name);
+    return r.ok ? { ok: true, message: `Removed plugin ${name}` } : { ok: false, error: r.error };
   }
 
   *throttled(): Iterable<CliThrottleRow> {

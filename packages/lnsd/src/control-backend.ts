@@ -1,9 +1,12 @@
-// The nsctl backend of lnsd: what the control port's built-ins and control requests reach. Until
-// the plugin host lands, load_plugin / unload_plugin fail as l2tpns fails them, saying why, and
-// every other command is one no plugin handles. Runs on the control thread.
+// The nsctl backend of lnsd: what the control port's built-ins and control requests reach: the
+// plugin host (plugins.ts). Without one, load_plugin / unload_plugin fail as l2tpns fails them,
+// saying why, and every other command is one no plugin handles. Runs on the control thread.
 import { err, NSCTL_TEXT, type ControlBackend, type ControlResponse } from "@lnsd/control";
+import { pluginNameProblem } from "@lnsd/plugin-api";
 
-/** What the plugin host will provide (issue 7); absent in this build. */
+export { pluginNameProblem };
+
+/** What the plugin host provides (plugins.ts: LnsdPlugins). */
 export interface PluginHostControl {
   load(name: string): ControlResponse | Promise<ControlResponse>;
   unload(name: string): ControlResponse | Promise<ControlResponse>;
@@ -15,15 +18,6 @@ export interface PluginHostControl {
 
 /** l2tpns's texts for a plugin it cannot load or unload, with lnsd's reason after them. */
 export const NO_PLUGIN_HOST = "the plugin host is not available in this lnsd build";
-
-/**
- * A plugin name as nsctl gives it, checked before anything looks for a file by it: a bare name
- * (l2tpns builds PLUGINDIR/NAME.so from it, so "../x" would leave the directory).
- */
-export function pluginNameProblem(name: string): string | undefined {
-  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/.test(name) || name.includes("..")) return `'${name}' is not a plugin name`;
-  return undefined;
-}
 
 export function lnsdControlBackend(host?: PluginHostControl): ControlBackend {
   return {

@@ -53,6 +53,21 @@ export interface SessionEvents {
   offline(sub: Subscriber, cause: DisconnectCause): void;
 }
 
+/**
+ * The plugin hooks around a session's life (plugins.ts adapts the plugin host to this), so that
+ * the session manager does not know the host.
+ */
+export interface SessionPlugins {
+  /** pre_auth: the request as the plugins left it (stripdomain renames the user), or a refusal. */
+  preAuth(sub: Subscriber, req: AuthRequest): Promise<{ readonly ok: true; readonly req: AuthRequest } | { readonly ok: false; readonly message: string }>;
+  /** post_auth, then radius_response for each Cisco-AVPair: the answer as the plugins left it. */
+  postAuth(sub: Subscriber, req: AuthRequest, answer: AuthAnswer): Promise<AuthAnswer>;
+  /** new_session: PPP is up. */
+  newSession(sub: Subscriber): void;
+  /** kill_session: a session that was up is ending. */
+  killSession(sub: Subscriber): void;
+}
+
 export interface Subscriber {
   readonly tunnel: Tunnel;
   readonly l2tp: Session;
@@ -74,6 +89,37 @@ export interface Subscriber {
   txPackets: number;
   rxOctets: number;
   txOctets: number;
+  /** Throttling in kbit/s each way (up: from the subscriber, l2tpns's "in"); unset: none. */
+  throttle?: { readonly up: number; readonly down: number };
+  /** Interception: copies of every packet to this IPv4 address (as a number) and UDP port. */
+  snoop?: { readonly address: number; readonly port: number };
+  /** Access lists by name: "in" for traffic from the subscriber, "out" for traffic to it. */
+  filterIn?: string;
+  filterOut?: string;
+  /** Walled garden (the garden plugin): traffic only where the garden's list permits. */
+  garden?: boolean;
+}
+
+/** What the CLI, nsctl, plugins and CoA may change of a session's treatment in the data plane. */
+export interface PolicyChange {
+  readonly throttle?: { readonly up: number; readonly down: number } | null;
+  readonly snoop?: { readonly address: number; readonly port: number } | null;
+  readonly filterIn?: string | null;
+  readonly filterOut?: string | null;
+  readonly garden?: boolean;
+}
+
+/**
+ * RADIUS Filter-Id (RFC 2865 5.11) as l2tpns reads it: "NAME.in" filters traffic from the
+ * subscriber, "NAME.out" traffic to it; a value with neither suffix names the "in" list.
+ */
+export function filtersFromFilterIds(ids: readonly string[]): { filterIn?: string; filterOut?: string } {
+  const out: { filterIn?: string; filterOut?: string } = {};
+  for (const id of ids) {
+    if (id.endsWith(".out")) out.filterOut = id.slice(0, -4);
+    else out.filterIn = id.endsWith(".in") ? id.slice(0, -3) : id;
+  }
+  return out;
 }
 
 export interface SessionManagerOptions {
@@ -93,8 +139,12 @@ export interface SessionManagerOptions {
   readonly allowDuplicateUsers?: boolean;
   /** guest_account: a username that may always have several sessions. */
   readonly guestAccount?: string;
+  /** throttle_speed: every session is throttled to this many kbit/s each way (0: not). */
+  readonly throttleSpeed?: number;
   /** ipv6_prefix (8 bytes): sessions' IPv6 addresses are this, their IPv4 address, then zeros. */
   readonly ipv6Prefix?: Uint8Array;
+  /** The plugins' hooks (issue 7); usePlugins() sets them on a running manager. */
+  readonly plugins?: SessionPlugins;
 }
 
 const PPP_IPV6 = 0x0057;
@@ -130,14 +180,24 @@ export class SessionManager {
   private acctSerial = 0;
   /** Acct-Session-Id prefix: the start time, so that ids differ across restarts. */
   private readonly acctPrefix: string;
+  private plugins: SessionPlugins | undefined;
+  /** throttle_speed, for sessions that come up from now on (a reload changes it; l2tpns: the same). */
+  throttleSpeed: number;
 
   constructor(private readonly o: SessionManagerOptions) {
+    this.plugins = o.plugins;
+    this.throttleSpeed = o.throttleSpeed ?? 0;
     this.random = o.random ?? randomBytes;
     this.acctPrefix = Math.floor((o.wallClockMs ?? Date.now)() / 1000).toString(16).padStart(8, "0").toUpperCase();
   }
 
   get count(): number {
     return this.subscribers.size;
+  }
+
+  /** The plugin host comes after the manager (it needs the manager to find sessions). */
+  usePlugins(plugins: SessionPlugins | undefined): void {
+    this.plugins = plugins;
   }
 
   /** Sessions whose PPP reached the network phase with an address. */
@@ -217,6 +277,31 @@ export class SessionManager {
     if (sub.upAt === undefined || this.subscribers.get(sub.l2tp) !== sub) return;
     if ("sessionTimeoutSec" in changes) this.armSessionTimeout(sub);
     if ("idleTimeoutSec" in changes) this.armIdleTimeout(sub);
+    // RFC 5176 CoA with Filter-Id: the session's access lists follow.
+    if (changes.filterIds !== undefined) {
+      const f = filtersFromFilterIds(changes.filterIds);
+      this.setPolicy(sub, { filterIn: f.filterIn ?? null, filterOut: f.filterOut ?? null });
+    }
+  }
+
+  /** Throttling, interception, filters, garden: recorded on the session and applied by the data plane at once. */
+  setPolicy(sub: Subscriber, change: PolicyChange): void {
+    // undefined: unchanged; null: removed.
+    if (change.throttle === null) delete sub.throttle;
+    else if (change.throttle !== undefined) sub.throttle = change.throttle;
+    if (change.snoop === null) delete sub.snoop;
+    else if (change.snoop !== undefined) sub.snoop = change.snoop;
+    if (change.filterIn === null) delete sub.filterIn;
+    else if (change.filterIn !== undefined) sub.filterIn = change.filterIn;
+    if (change.filterOut === null) delete sub.filterOut;
+    else if (change.filterOut !== undefined) sub.filterOut = change.filterOut;
+    if (change.garden !== undefined) sub.garden = change.garden;
+    this.o.dataPath?.setPolicy(sub);
+  }
+
+  /** Sessions of a user (CLI and plugins name sessions by user). */
+  byUsername(username: string): readonly Subscriber[] {
+    return [...(this.byUser.get(username) ?? [])].filter((s) => this.subscribers.get(s.l2tp) === s);
   }
 
   /**
@@ -302,10 +387,14 @@ export class SessionManager {
     this.o.node.sendData(tunnel, encodeL2tpDataMessage({ tunnelId: tunnel.peerId, sessionId: l2tp.peerId, ...(ns === undefined ? {} : { ns }) }, frame));
   }
 
-  private async authenticate(sub: Subscriber, req: AuthRequest): Promise<AuthResult> {
+  private async authenticate(sub: Subscriber, given: AuthRequest): Promise<AuthResult> {
+    // Plugins' pre_auth may rename the user or refuse the login (l2tpns: continue_auth).
+    const pre = this.plugins === undefined ? { ok: true as const, req: given } : await this.plugins.preAuth(sub, given);
+    if (!pre.ok) return { ok: false, message: pre.message };
+    const req = pre.req;
     sub.username = req.username;
     const call = sub.l2tp.call;
-    const r = await this.o.auth.authenticate(req, {
+    const answer = await this.o.auth.authenticate(req, {
       ...(call.callingNumber === undefined ? {} : { callingNumber: call.callingNumber }),
       ...(call.calledNumber === undefined ? {} : { calledNumber: call.calledNumber }),
       ...(call.txConnectSpeed === undefined ? {} : { txConnectSpeed: call.txConnectSpeed }),
@@ -313,9 +402,14 @@ export class SessionManager {
       nasPort: sub.nasPort,
       acctSessionId: sub.acctSessionId,
     });
+    // post_auth may turn the answer round (the garden plugin lets a refused user in).
+    const r = this.plugins === undefined ? answer : await this.plugins.postAuth(sub, req, answer);
     if (!r.ok) return r.error === true ? { ok: false, message: r.message, error: true } : { ok: false, message: r.message };
     if (this.subscribers.get(sub.l2tp) !== sub) return { ok: false, message: "session gone" };
     sub.policy = r.policy ?? NO_POLICY;
+    const filters = filtersFromFilterIds(sub.policy.filterIds);
+    if (filters.filterIn !== undefined) sub.filterIn = filters.filterIn;
+    if (filters.filterOut !== undefined) sub.filterOut = filters.filterOut;
     this.endDuplicates(sub, req.username);
     const a = this.o.pool.allocate(req.username, r.address);
     if (!a.ok) {
@@ -355,9 +449,11 @@ export class SessionManager {
     this.o.logger.log("info", "session-online", `session ${sub.tunnel.localId}/${sub.l2tp.localId} ${info.username} online, address ${sub.address === undefined ? "-" : formatIpv4(sub.address)} (${info.authProtocol})`);
     this.armSessionTimeout(sub);
     this.armIdleTimeout(sub);
+    if (sub.throttle === undefined && this.throttleSpeed > 0) sub.throttle = { up: this.throttleSpeed, down: this.throttleSpeed };
     this.o.dataPath?.online(sub);
     this.startRouterAdvertisements(sub);
     this.o.events?.online(sub);
+    this.plugins?.newSession(sub);
   }
 
   /** IPV6CP (or IPCP) opened or closed after the session came up: forwarding follows. */
@@ -444,6 +540,7 @@ export class SessionManager {
 
   private forget(sub: Subscriber): void {
     if (this.subscribers.get(sub.l2tp) !== sub) return;
+    if (sub.upAt !== undefined) this.plugins?.killSession(sub);
     this.subscribers.delete(sub.l2tp);
     if (sub.username !== undefined) {
       const mine = this.byUser.get(sub.username);

@@ -15,6 +15,7 @@ import { DataPlane, type DataPlaneSettings } from "@lnsd/dataplane";
 import { formatIpv4 } from "@lnsd/wire";
 import {
   AddressPool,
+  filterListsFrom,
   ipv6PrefixBytes,
   L2TP_PORT,
   WorkerDataPath,
@@ -36,11 +37,13 @@ import {
   LnsdMetrics,
   LnsdCliBackend,
   lnsdControlBackend,
+  LnsdPlugins,
   serveMetrics,
   sinkForLogFile,
   type Authenticator,
   type DaemonSettings,
   type LogSink,
+  type PluginHostControl,
   type SessionEvents,
   type Subscriber,
 } from "../index.js";
@@ -87,10 +90,10 @@ function logControlEvent(logger: Logger, e: ControlServerEvent): void {
 }
 
 /** nsctl on nsctl_address:nsctl_port (l2tpns: every address, 1702); nsctl_port 0 turns it off. */
-async function startControl(settings: StartupSettings, logger: Logger): Promise<ControlServer | undefined> {
+async function startControl(settings: StartupSettings, logger: Logger, plugins?: PluginHostControl): Promise<ControlServer | undefined> {
   if (settings.nsctl_port === 0) return undefined;
   try {
-    const control = await ControlServer.create({ bindAddress: settings.nsctl_address, port: settings.nsctl_port, backend: lnsdControlBackend(), onEvent: (e) => { logControlEvent(logger, e); } });
+    const control = await ControlServer.create({ bindAddress: settings.nsctl_address, port: settings.nsctl_port, backend: lnsdControlBackend(plugins), onEvent: (e) => { logControlEvent(logger, e); } });
     logger.log("info", "nsctl", `nsctl control port on ${control.local.address}:${control.local.port}`);
     return control;
   } catch (e) {
@@ -344,6 +347,8 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     // The TUN device and the data workers carry the subscribers' traffic (disable_tun: control plane only).
     dataPlane = settings.disable_tun ? undefined : await openDataPlane(settings, poolRanges.ranges, logger);
+    const problem = dataPlane?.loadFilters(filterListsFrom(loaded.config.accessLists));
+    if (problem !== undefined) logger.log("error", "access-list", `access lists not loaded: ${problem}`);
     const dataPath = dataPlane === undefined ? undefined : new WorkerDataPath(dataPlane, systemClock, logger);
     daemon = await Daemon.start(running, logger, { pool, auth: auth.auth, ...(dataPlane === undefined || dataPath === undefined ? {} : { dataPlane: { endpoint: dataPlane.endpoint, path: dataPath } }), ...(events === undefined ? {} : { events }) });
   } catch (e) {
@@ -351,9 +356,15 @@ async function main(argv: readonly string[]): Promise<number> {
     return 1;
   }
   const dae = radius === undefined ? undefined : await startDae(settings, radius, daemon, logger);
-  const control = await startControl(settings, logger);
+  // Plugins (issue 7): the startup-config's `load plugin` lines, in order; then nsctl can reach them.
+  const plugins = new LnsdPlugins({ sessions: daemon.sessions, logger, settings });
+  daemon.sessions.usePlugins(plugins.sessionHooks);
+  logger.log("debug", "plugin-dir", `plugins from ${plugins.pluginDirs.join(", ")}`);
+  await plugins.loadConfigured(loaded.config.plugins);
+  plugins.startTimer();
+  const control = await startControl(settings, logger, plugins);
   // The operator's telnet CLI (port 23 on cli_bind_address), once the daemon runs; without it lnsd carries on.
-  const cliBackend = new LnsdCliBackend({ daemon, pool, logger, config: loaded.config, startupConfigPath: files.startupConfig, usersPath: files.users, radius: radius !== undefined, ...(opts.hostname === undefined ? {} : { hostnameOverride: opts.hostname }), ...(dataPlane === undefined ? {} : { dataplane: () => dataPlane.stats() }) });
+  const cliBackend = new LnsdCliBackend({ daemon, pool, logger, config: loaded.config, startupConfigPath: files.startupConfig, usersPath: files.users, radius: radius !== undefined, ...(opts.hostname === undefined ? {} : { hostnameOverride: opts.hostname }), plugins: plugins.cli, ...(dataPlane === undefined ? {} : { dataplane: () => dataPlane.stats(), filters: dataPlane.filters }) });
   const cli = await CliServer.listen({ backend: cliBackend, address: settings.cli_bind_address, log: (level, message) => { logger.log(level, "cli", message); } }).then(
     (server) => { logger.log("info", "cli", `CLI on telnet ${server.local.address}:${server.local.port}`); return server; },
     (e: unknown) => { logger.log("error", "cli", `no CLI on ${settings.cli_bind_address}:23: ${e instanceof Error ? e.message : String(e)}`); return undefined; },
@@ -413,7 +424,11 @@ async function main(argv: readonly string[]): Promise<number> {
       logger.debugLevel = Math.min(5, r.config.settings.debug + opts.verbosity);
       const next = observed(daemonSettingsFrom(r.config.settings, opts.hostname), metrics);
       daemon.reload(next, running);
+      plugins.reconfigure(r.config.settings);
+      await plugins.loadConfigured(r.config.plugins);
       dataPlane?.update(dataPlaneSettingsFrom(r.config.settings));
+      const filtersProblem = dataPlane?.loadFilters(filterListsFrom(r.config.accessLists));
+      if (filtersProblem !== undefined) logger.log("error", "reload", `access lists kept as they were: ${filtersProblem}`);
       running = next;
       cliBackend.adoptConfig(r.config);
       logger.log("info", "reload", `reloaded ${files.startupConfig}`);
