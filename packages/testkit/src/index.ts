@@ -6,3 +6,5 @@ export * from "./lac.js";
 export * from "./args.js";
 export * from "./capture.js";
 export * from "./ppp.js";
+export * from "./traffic.js";
+export * from "./traffic-io.js";

@@ -61,6 +61,8 @@ export interface LacSimulatorOptions {
   readonly bindAddress?: string;
   /** Local port; by default an ephemeral one. */
   readonly bindPort?: number;
+  /** A socket to use instead of opening one (bindAddress and bindPort then do not apply). */
+  readonly endpoint?: UdpEndpoint;
   /** Loss, duplication, reordering and delay between the LAC node and its socket, both ways. */
   readonly impairment?: Partial<Impairment>;
   /** Seed of the impairment's decisions (a run's pattern of losses can be repeated). */
@@ -192,7 +194,7 @@ export class LacSimulator {
     if (this.nodeOrUndefined !== undefined || this.closed) throw new Error("LacSimulator: start() once only");
     const { lns, impairment, seed } = this.opts;
     const bind = this.opts.bindAddress ?? (lns.address.includes(":") ? "::" : "0.0.0.0");
-    const udp: UdpEndpoint = await openUdpEndpoint(bind, this.opts.bindPort ?? 0);
+    const udp: UdpEndpoint = this.opts.endpoint ?? (await openUdpEndpoint(bind, this.opts.bindPort ?? 0));
     let endpoint = udp;
     if (impairment !== undefined) {
       this.impaired = new ImpairedEndpoint(udp, impairment, seed === undefined ? Math.random : seededRandom(seed));
