@@ -83,9 +83,11 @@ export class DataPlane {
     const native = loadAddon();
     this.filters = new FilterWriter(table.buffers.filters);
     this.exited = workers.map((w, i) => new Promise<void>((resolve) => {
-      w.on("message", (m: ControlDatagram) => {
-        if (this.stopping) return;
-        this.handler(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.length), { address: formatIpv4(m.address), port: m.port });
+      w.on("message", (batch: readonly ControlDatagram[]) => {
+        for (const m of batch) {
+          if (this.stopping) return;
+          this.handler(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.length), { address: formatIpv4(m.address), port: m.port });
+        }
       });
       w.on("error", (e) => { this.onEvent("error", "dataplane-worker", `data worker ${i}: ${e.message}`); });
       w.on("exit", (code) => {

@@ -5,7 +5,7 @@
 // what it cannot handle it reports to the caller by a return code.
 import { clampTcpMss } from "@lnsd/wire";
 import { filterPermits } from "./filters.js";
-import { C, COUNTER_WORDS, G, lookupAddress, lookupKey, PolicyFlag, R, RECORD_WORDS, RecordFlag, RecordState, WorkerStat, type TableViews } from "./tables.js";
+import { C, COUNTER_WORDS, G, lookupAddress, lookupKey, PolicyFlag, R, RECORD_WORDS, RecordFlag, RecordState, T, TRAFFIC_WORDS, WorkerStat, type TableViews } from "./tables.js";
 
 /** Bytes kept free in front of every packet read from TUN: L2TP (up to 10) + PPP (4). */
 export const HEADROOM = 16;
@@ -41,11 +41,11 @@ export const downOut = { offset: 0, length: 0, address: 0, port: 0, ipOffset: 0,
 const pol = { rate: 0, snoopAddress: 0, snoopPort: 0, filter: 0, flags: 0 };
 
 function readPolicy(rs: Int32Array, at: number, up: boolean): void {
-  pol.rate = Atomics.load(rs, at + (up ? R.RATE_UP : R.RATE_DOWN));
-  pol.snoopAddress = Atomics.load(rs, at + R.SNOOP_ADDRESS);
-  pol.snoopPort = Atomics.load(rs, at + R.SNOOP_PORT);
-  pol.filter = Atomics.load(rs, at + (up ? R.FILTER_UP : R.FILTER_DOWN));
-  pol.flags = Atomics.load(rs, at + R.POLICY);
+  pol.rate = rs[at + (up ? R.RATE_UP : R.RATE_DOWN)] ?? 0;
+  pol.snoopAddress = rs[at + R.SNOOP_ADDRESS] ?? 0;
+  pol.snoopPort = rs[at + R.SNOOP_PORT] ?? 0;
+  pol.filter = rs[at + (up ? R.FILTER_UP : R.FILTER_DOWN)] ?? 0;
+  pol.flags = rs[at + R.POLICY] ?? 0;
 }
 
 /**
@@ -61,7 +61,7 @@ function policyPasses(t: TableViews, statBase: number, c: number, buf: Uint8Arra
     return false;
   }
   if ((pol.flags & PolicyFlag.Garden) !== 0) {
-    const garden = Atomics.load(t.globals, G.GARDEN_LIST);
+    const garden = t.globals[G.GARDEN_LIST] ?? 0;
     if (!ipv4 || garden === 0 || !filterPermits(t.filters, garden - 1, buf, ip, ipLength)) {
       stat(t, statBase, WorkerStat.GARDENED);
       Atomics.add(cs, c + C.DROPS, 1);
@@ -104,8 +104,18 @@ function takeTokens(cs: Int32Array, at: number, kbps: number, bytes: number, now
   return true;
 }
 
+/** Per-worker statistics: this worker alone writes its words, so a plain add will do. */
 function stat(t: TableViews, statBase: number, which: number): void {
-  Atomics.add(t.globals, statBase + which, 1);
+  const g = t.globals;
+  g[statBase + which] = ((g[statBase + which] ?? 0) + 1) | 0;
+}
+
+/** This worker's traffic words of a slot (single writer: plain adds, no lock on the hot path). */
+function count(t: TableViews, slot: number, packetsWord: number, bytes: number): void {
+  const tr = t.traffic;
+  const at = t.trafficBase + slot * TRAFFIC_WORDS + packetsWord;
+  tr[at] = ((tr[at] ?? 0) + 1) | 0;
+  tr[at + 1] = ((tr[at + 1] ?? 0) + bytes) | 0;
 }
 
 /**
@@ -150,10 +160,11 @@ export function upstream(t: TableViews, statBase: number, buf: Uint8Array, offse
   for (;;) {
     const v1 = Atomics.load(rs, at + R.VERSION);
     if ((v1 & 1) !== 0) continue;
-    if (Atomics.load(rs, at + R.STATE) !== RecordState.Online || Atomics.load(rs, at + R.KEY) !== key) return Up.ToControl;
-    const peerOk = Atomics.load(rs, at + R.PEER_ADDRESS) === (address | 0) && Atomics.load(rs, at + R.PEER_PORT) === port;
-    rFlags = Atomics.load(rs, at + R.FLAGS);
-    rIpv4 = Atomics.load(rs, at + R.IPV4);
+    // Between the two version reads (Atomics, ordered), the fields are read plainly.
+    if (rs[at + R.STATE] !== RecordState.Online || rs[at + R.KEY] !== key) return Up.ToControl;
+    const peerOk = rs[at + R.PEER_ADDRESS] === (address | 0) && rs[at + R.PEER_PORT] === port;
+    rFlags = rs[at + R.FLAGS] ?? 0;
+    rIpv4 = rs[at + R.IPV4] ?? 0;
     readPolicy(rs, at, true);
     if (Atomics.load(rs, at + R.VERSION) !== v1) continue;
     // RFC 2661 8.1 as the control plane has it: data only from the tunnel's peer.
@@ -167,7 +178,7 @@ export function upstream(t: TableViews, statBase: number, buf: Uint8Array, offse
   const c = slot * COUNTER_WORDS;
   if (ns >= 0) {
     // RFC 2661 5.4: drop what arrives behind the sequence; remember that the LAC sequences.
-    Atomics.store(cs, c + C.PEER_SEQUENCES, 1);
+    if (Atomics.load(cs, c + C.PEER_SEQUENCES) === 0) Atomics.store(cs, c + C.PEER_SEQUENCES, 1);
     const expected = Atomics.load(cs, c + C.NS_UP);
     if (((ns - expected) & 0xffff) >= 0x8000) {
       stat(t, statBase, WorkerStat.OUT_OF_SEQUENCE);
@@ -195,17 +206,16 @@ export function upstream(t: TableViews, statBase: number, buf: Uint8Array, offse
     // Link-local sources (Router Solicitations, RFC 4861 6.3.7) and multicast destinations are
     // the control thread's: it answers with Router Advertisements.
     if ((buf[p + 8] === 0xfe && ((buf[p + 9] ?? 0) & 0xc0) === 0x80) || buf[p + 24] === 0xff) return Up.ToControl;
-    if (Atomics.load(g, G.NO_SPOOF) === 0 && !isSessionIpv6(g, buf, p + 8, rIpv4)) {
+    if (g[G.NO_SPOOF] === 0 && !isSessionIpv6(g, buf, p + 8, rIpv4)) {
       stat(t, statBase, WorkerStat.SPOOFED);
       Atomics.add(cs, c + C.DROPS, 1);
       return Up.Dropped;
     }
     if (!policyPasses(t, statBase, c, buf, p, ipLength, false, true, nowMs)) return Up.Dropped;
-    const mss6 = Atomics.load(g, G.MSS);
+    const mss6 = g[G.MSS] ?? 0;
     // The IPv6 header is 20 bytes longer than IPv4's: the MSS that fits is 20 less.
     if (mss6 > 20 && clampTcpMss(buf, mss6 - 20, p, end)) stat(t, statBase, WorkerStat.MSS_CLAMPED);
-    Atomics.add(cs, c + C.RX_PACKETS, 1);
-    Atomics.add(cs, c + C.RX_BYTES, ipLength);
+    count(t, slot, T.RX_PACKETS, ipLength);
     upOut.offset = p;
     upOut.length = ipLength;
     upOut.snoopAddress = pol.snoopAddress >>> 0;
@@ -217,7 +227,7 @@ export function upstream(t: TableViews, statBase: number, buf: Uint8Array, offse
     stat(t, statBase, WorkerStat.BAD_HEADER);
     return Up.Dropped;
   }
-  if (Atomics.load(g, G.NO_SPOOF) === 0) {
+  if (g[G.NO_SPOOF] === 0) {
     const src = ((buf[p + 12] ?? 0) << 24) | ((buf[p + 13] ?? 0) << 16) | ((buf[p + 14] ?? 0) << 8) | (buf[p + 15] ?? 0);
     if (src !== rIpv4 && ((rFlags & RecordFlag.Routes) === 0 || lookupAddress(t, src) !== slot)) {
       stat(t, statBase, WorkerStat.SPOOFED);
@@ -226,10 +236,9 @@ export function upstream(t: TableViews, statBase: number, buf: Uint8Array, offse
     }
   }
   if (!policyPasses(t, statBase, c, buf, p, ipLength, true, true, nowMs)) return Up.Dropped;
-  const mss = Atomics.load(g, G.MSS);
+  const mss = g[G.MSS] ?? 0;
   if (mss > 0 && clampTcpMss(buf, mss, p, end)) stat(t, statBase, WorkerStat.MSS_CLAMPED);
-  Atomics.add(cs, c + C.RX_PACKETS, 1);
-  Atomics.add(cs, c + C.RX_BYTES, ipLength);
+  count(t, slot, T.RX_PACKETS, ipLength);
   upOut.offset = p;
   upOut.length = ipLength;
   upOut.snoopAddress = pol.snoopAddress >>> 0;
@@ -243,7 +252,7 @@ function word(buf: Uint8Array, at: number): number {
 
 /** The address at buf[at] is ipv6_prefix + the session's IPv4 address + 32 zero bits (l2tpns's scheme). */
 function isSessionIpv6(g: Int32Array, buf: Uint8Array, at: number, ipv4: number): boolean {
-  return Atomics.load(g, G.IPV6_ON) !== 0 && word(buf, at) === Atomics.load(g, G.IPV6_PREFIX_HI) && word(buf, at + 4) === Atomics.load(g, G.IPV6_PREFIX_LO) && word(buf, at + 8) === ipv4 && word(buf, at + 12) === 0;
+  return g[G.IPV6_ON] !== 0 && word(buf, at) === g[G.IPV6_PREFIX_HI] && word(buf, at + 4) === g[G.IPV6_PREFIX_LO] && word(buf, at + 8) === ipv4 && word(buf, at + 12) === 0;
 }
 
 /** What became of a downstream packet. */
@@ -274,7 +283,7 @@ export function downstream(t: TableViews, statBase: number, buf: Uint8Array, off
       stat(t, statBase, WorkerStat.MULTICAST);
       return Down.Dropped;
     }
-    if (Atomics.load(g, G.IPV6_ON) === 0 || word(buf, dst) !== Atomics.load(g, G.IPV6_PREFIX_HI) || word(buf, dst + 4) !== Atomics.load(g, G.IPV6_PREFIX_LO)) return Down.NoSession;
+    if (g[G.IPV6_ON] === 0 || word(buf, dst) !== g[G.IPV6_PREFIX_HI] || word(buf, dst + 4) !== g[G.IPV6_PREFIX_LO]) return Down.NoSession;
     slot = lookupAddress(t, word(buf, dst + 8));
     protocol = PPP_IPV6;
   } else {
@@ -291,18 +300,18 @@ export function downstream(t: TableViews, statBase: number, buf: Uint8Array, off
   for (;;) {
     const v1 = Atomics.load(rs, at + R.VERSION);
     if ((v1 & 1) !== 0) continue;
-    if (Atomics.load(rs, at + R.STATE) !== RecordState.Online) return Down.NoSession;
-    peerAddress = Atomics.load(rs, at + R.PEER_ADDRESS);
-    peerPort = Atomics.load(rs, at + R.PEER_PORT);
-    peerIds = Atomics.load(rs, at + R.PEER_IDS);
-    rFlags = Atomics.load(rs, at + R.FLAGS);
+    if (rs[at + R.STATE] !== RecordState.Online) return Down.NoSession;
+    peerAddress = rs[at + R.PEER_ADDRESS] ?? 0;
+    peerPort = rs[at + R.PEER_PORT] ?? 0;
+    peerIds = rs[at + R.PEER_IDS] ?? 0;
+    rFlags = rs[at + R.FLAGS] ?? 0;
     readPolicy(rs, at, false);
     if (Atomics.load(rs, at + R.VERSION) === v1) break;
   }
   if ((rFlags & (protocol === PPP_IPV4 ? RecordFlag.Ipv4 : RecordFlag.Ipv6)) === 0) return Down.NoSession;
   const cs = t.counters;
   const c = slot * COUNTER_WORDS;
-  const limit = Atomics.load(g, G.PACKET_LIMIT);
+  const limit = g[G.PACKET_LIMIT] ?? 0;
   if (limit > 0) {
     // l2tpns packet_limit: at most `limit` downstream packets per session per tenth of a second.
     if (Atomics.load(cs, c + C.LIMIT_TENTH) !== tenth) {
@@ -316,7 +325,7 @@ export function downstream(t: TableViews, statBase: number, buf: Uint8Array, off
     }
   }
   if (!policyPasses(t, statBase, c, buf, offset, length, protocol === PPP_IPV4, false, nowMs)) return Down.Dropped;
-  const mss = Atomics.load(g, G.MSS) - (protocol === PPP_IPV6 ? 20 : 0);
+  const mss = (g[G.MSS] ?? 0) - (protocol === PPP_IPV6 ? 20 : 0);
   if (mss > 0 && clampTcpMss(buf, mss, offset, offset + length)) stat(t, statBase, WorkerStat.MSS_CLAMPED);
   // PPP header, then L2TP (RFC 2661 3.1): flags, Tunnel ID, Session ID [, Ns, Nr].
   let h = offset - 4;
@@ -324,7 +333,7 @@ export function downstream(t: TableViews, statBase: number, buf: Uint8Array, off
   buf[h + 1] = 0x03;
   buf[h + 2] = 0x00;
   buf[h + 3] = protocol;
-  const sequenced = (rFlags & RecordFlag.Sequencing) !== 0 || Atomics.load(cs, c + C.PEER_SEQUENCES) !== 0;
+  const sequenced = (rFlags & RecordFlag.Sequencing) !== 0 || cs[c + C.PEER_SEQUENCES] !== 0;
   if (sequenced) {
     const ns = Atomics.add(cs, c + C.NS_DOWN, 1) & 0xffff;
     h -= 4;
@@ -340,8 +349,7 @@ export function downstream(t: TableViews, statBase: number, buf: Uint8Array, off
   buf[h + 3] = (peerIds >>> 16) & 0xff;
   buf[h + 4] = (peerIds >>> 8) & 0xff;
   buf[h + 5] = peerIds & 0xff;
-  Atomics.add(cs, c + C.TX_PACKETS, 1);
-  Atomics.add(cs, c + C.TX_BYTES, length);
+  count(t, slot, T.TX_PACKETS, length);
   downOut.offset = h;
   downOut.length = offset + length - h;
   downOut.address = peerAddress >>> 0;

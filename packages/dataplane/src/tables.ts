@@ -62,12 +62,20 @@ export const RecordFlag = {
   Ipv6: 8,
 } as const;
 
-/** Counter words (Int32, updated with Atomics; packets and bytes wrap at 2^32). */
-export const C = {
+/**
+ * Traffic counters: per worker and slot, written by that worker alone with plain stores (no lock
+ * on the hot path), summed by the control thread; they wrap at 2^32.
+ */
+export const T = {
   RX_PACKETS: 0,
   RX_BYTES: 1,
   TX_PACKETS: 2,
   TX_BYTES: 3,
+} as const;
+export const TRAFFIC_WORDS = 4;
+
+/** Shared counter words (Int32, updated with Atomics: several workers may touch one session). */
+export const C = {
   /** Next Ns to send downstream (RFC 2661 5.4), when sequencing. */
   NS_DOWN: 4,
   /** Next Ns expected upstream. */
@@ -154,6 +162,9 @@ export type WorkerStatName = keyof typeof WorkerStat;
 /** The buffers behind a table, as passed to workers (workerData). */
 export interface TableBuffers {
   readonly filters: FilterBuffers;
+  readonly workers: number;
+  /** workers x slots x TRAFFIC_WORDS. */
+  readonly traffic: SharedArrayBuffer;
   readonly slots: number;
   readonly records: SharedArrayBuffer;
   readonly counters: SharedArrayBuffer;
@@ -175,6 +186,9 @@ export interface TableViews {
   readonly addressMask: number;
   readonly globals: Int32Array;
   readonly filters: FilterViews;
+  readonly traffic: Int32Array;
+  /** This worker's part of `traffic` (0 on the control thread). */
+  readonly trafficBase: number;
 }
 
 function pow2AtLeast(n: number): number {
@@ -195,10 +209,12 @@ export function allocateTables(slots: number, workers: number): TableBuffers {
     addressIndex: new SharedArrayBuffer(addressCap * 3 * 4),
     globals: new SharedArrayBuffer((G.STATS + workers * STAT_WORDS) * 4),
     filters: allocateFilters(),
+    workers,
+    traffic: new SharedArrayBuffer(workers * slots * TRAFFIC_WORDS * 4),
   };
 }
 
-export function viewTables(b: TableBuffers): TableViews {
+export function viewTables(b: TableBuffers, worker = 0): TableViews {
   const keyIndex = new Int32Array(b.keyIndex);
   const addressIndex = new Int32Array(b.addressIndex);
   return {
@@ -211,6 +227,8 @@ export function viewTables(b: TableBuffers): TableViews {
     addressMask: addressIndex.length / 3 - 1,
     globals: new Int32Array(b.globals),
     filters: viewFilters(b.filters),
+    traffic: new Int32Array(b.traffic),
+    trafficBase: worker * b.slots * TRAFFIC_WORDS,
   };
 }
 
@@ -231,10 +249,10 @@ export function lookupKey(t: TableViews, key: number): number {
   const idx = t.keyIndex;
   let i = hashKey(key, t.keyMask);
   for (let probes = 0; probes <= t.keyMask; probes++) {
-    const k = Atomics.load(idx, i * 2);
+    const k = (idx[i * 2] ?? 0);
     if (k === 0) return -1;
     if (k === key) {
-      const v = Atomics.load(idx, i * 2 + 1);
+      const v = (idx[i * 2 + 1] ?? 0);
       if (v !== 0) return v - 1;
     }
     i = (i + 1) & t.keyMask;
@@ -247,10 +265,10 @@ function lookupAddressLength(t: TableViews, network: number, length: number): nu
   let i = hashAddress(network, length, t.addressMask);
   for (let probes = 0; probes <= t.addressMask; probes++) {
     const at = i * 3;
-    const l = Atomics.load(idx, at + 1);
+    const l = (idx[at + 1] ?? 0);
     if (l === 0) return -1;
-    if (l === length + 1 && Atomics.load(idx, at) === network) {
-      const v = Atomics.load(idx, at + 2);
+    if (l === length + 1 && idx[at] === network) {
+      const v = (idx[at + 2] ?? 0);
       if (v !== 0) return v - 1;
     }
     i = (i + 1) & t.addressMask;
@@ -261,11 +279,11 @@ function lookupAddressLength(t: TableViews, network: number, length: number): nu
 /** Longest-prefix match of an IPv4 address (host order, as int32): the slot, or -1. */
 export function lookupAddress(t: TableViews, address: number): number {
   const g = t.globals;
-  if (Atomics.load(g, G.LENGTH_32) !== 0) {
+  if (g[G.LENGTH_32] !== 0) {
     const s = lookupAddressLength(t, address | 0, 32);
     if (s >= 0) return s;
   }
-  let lengths = Atomics.load(g, G.LENGTHS);
+  let lengths = g[G.LENGTHS] ?? 0;
   while (lengths !== 0) {
     const len = 31 - Math.clz32(lengths);
     lengths &= ~(1 << len);
@@ -327,7 +345,9 @@ export class SessionTableWriter {
   private freeCount: number;
   /** Per slot: the key, address and routes it was published with (to unpublish), and the counters last harvested. */
   private readonly published = new Map<number, SessionRecord>();
-  private readonly lastSeen: Float64Array;
+  /** The traffic words as last harvested (same layout as views.traffic), and the drops. */
+  private readonly lastSeen: Int32Array;
+  private readonly lastDrops: Int32Array;
   private readonly lengthUse = new Int32Array(33);
 
   constructor(readonly buffers: TableBuffers) {
@@ -335,7 +355,8 @@ export class SessionTableWriter {
     this.free = new Int32Array(buffers.slots);
     for (let i = 0; i < buffers.slots; i++) this.free[i] = i;
     this.freeCount = buffers.slots;
-    this.lastSeen = new Float64Array(buffers.slots * 5);
+    this.lastSeen = new Int32Array(buffers.workers * buffers.slots * TRAFFIC_WORDS);
+    this.lastDrops = new Int32Array(buffers.slots);
   }
 
   get size(): number {
@@ -351,7 +372,12 @@ export class SessionTableWriter {
     const c = slot * COUNTER_WORDS;
     const cs = this.views.counters;
     for (let i = 0; i < COUNTER_WORDS; i++) Atomics.store(cs, c + i, 0);
-    this.lastSeen.fill(0, slot * 5, slot * 5 + 5);
+    this.lastDrops[slot] = 0;
+    // The traffic words start again from where they are (a worker may still add to them).
+    for (let w = 0; w < this.buffers.workers; w++) {
+      const at = (w * this.buffers.slots + slot) * TRAFFIC_WORDS;
+      for (let i = 0; i < TRAFFIC_WORDS; i++) this.lastSeen[at + i] = this.views.traffic[at + i] ?? 0;
+    }
     this.writeRecord(slot, rec);
     this.published.set(slot, rec);
     this.insertKey(sessionKey(rec.localTunnelId, rec.localSessionId), slot);
@@ -399,23 +425,36 @@ export class SessionTableWriter {
     this.freeCount++;
   }
 
-  /** Counter deltas of a published slot since its last harvest (wrap-safe for < 2^32 per interval). */
+  /** Counter deltas of a published slot since its last harvest (wrap-safe for < 2^32 per interval and worker). */
   harvest(slot: number, out: CounterDelta): void {
-    const cs = this.views.counters;
-    const c = slot * COUNTER_WORDS;
+    const tr = this.views.traffic;
     const seen = this.lastSeen;
-    const s = slot * 5;
-    const now = [Atomics.load(cs, c + C.RX_PACKETS) >>> 0, Atomics.load(cs, c + C.RX_BYTES) >>> 0, Atomics.load(cs, c + C.TX_PACKETS) >>> 0, Atomics.load(cs, c + C.TX_BYTES) >>> 0, Atomics.load(cs, c + C.DROPS) >>> 0] as const;
-    const d = (i: number, v: number): number => {
-      const delta = (v - (seen[s + i] ?? 0) + 0x1_0000_0000) % 0x1_0000_0000;
-      seen[s + i] = v;
-      return delta;
-    };
-    out.rxPackets = d(0, now[0]);
-    out.rxBytes = d(1, now[1]);
-    out.txPackets = d(2, now[2]);
-    out.txBytes = d(3, now[3]);
-    out.drops = d(4, now[4]);
+    let rxPackets = 0;
+    let rxBytes = 0;
+    let txPackets = 0;
+    let txBytes = 0;
+    for (let w = 0; w < this.buffers.workers; w++) {
+      const at = (w * this.buffers.slots + slot) * TRAFFIC_WORDS;
+      const rp = tr[at + T.RX_PACKETS] ?? 0;
+      const rb = tr[at + T.RX_BYTES] ?? 0;
+      const tp = tr[at + T.TX_PACKETS] ?? 0;
+      const tb = tr[at + T.TX_BYTES] ?? 0;
+      rxPackets += (rp - (seen[at + T.RX_PACKETS] ?? 0)) >>> 0;
+      rxBytes += (rb - (seen[at + T.RX_BYTES] ?? 0)) >>> 0;
+      txPackets += (tp - (seen[at + T.TX_PACKETS] ?? 0)) >>> 0;
+      txBytes += (tb - (seen[at + T.TX_BYTES] ?? 0)) >>> 0;
+      seen[at + T.RX_PACKETS] = rp;
+      seen[at + T.RX_BYTES] = rb;
+      seen[at + T.TX_PACKETS] = tp;
+      seen[at + T.TX_BYTES] = tb;
+    }
+    out.rxPackets = rxPackets;
+    out.rxBytes = rxBytes;
+    out.txPackets = txPackets;
+    out.txBytes = txBytes;
+    const drops = Atomics.load(this.views.counters, slot * COUNTER_WORDS + C.DROPS);
+    out.drops = (drops - (this.lastDrops[slot] ?? 0)) >>> 0;
+    this.lastDrops[slot] = drops;
   }
 
   /** The next downstream Ns of a sequenced session, for frames the control thread sends; undefined when not sequenced. */

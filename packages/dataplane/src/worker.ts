@@ -31,7 +31,7 @@ const SLOT = 2048;
 
 function run(init: WorkerInit, port: NonNullable<typeof parentPort>): void {
   const native = loadAddon();
-  const t = viewTables(init.buffers);
+  const t = viewTables(init.buffers, init.index);
   const g = t.globals;
   const statBase = G.STATS + init.index * STAT_WORDS;
   const batch = init.batch;
@@ -58,6 +58,9 @@ function run(init: WorkerInit, port: NonNullable<typeof parentPort>): void {
   let icmpTokens = 0;
   let lastSecond = 0;
 
+  // Control traffic of one receive batch goes over in one message (a message costs microseconds).
+  let pending: ControlDatagram[] = [];
+  let pendingBuffers: ArrayBuffer[] = [];
   const toControl = (offset: number, length: number, address: number, p: number): void => {
     if (controlTokens <= 0) {
       Atomics.add(g, statBase + WorkerStat.CONTROL_OVERLOAD, 1);
@@ -66,8 +69,14 @@ function run(init: WorkerInit, port: NonNullable<typeof parentPort>): void {
     controlTokens--;
     Atomics.add(g, statBase + WorkerStat.TO_CONTROL, 1);
     const data = upBuf.slice(offset, offset + length);
-    const msg: ControlDatagram = { data, address, port: p };
-    port.postMessage(msg, [data.buffer]);
+    pending.push({ data, address, port: p });
+    pendingBuffers.push(data.buffer);
+  };
+  const flushControl = (): void => {
+    if (pending.length === 0) return;
+    port.postMessage(pending, pendingBuffers);
+    pending = [];
+    pendingBuffers = [];
   };
 
   const sendIcmp = (offset: number, length: number): void => {
@@ -133,6 +142,7 @@ function run(init: WorkerInit, port: NonNullable<typeof parentPort>): void {
           if (written < w) Atomics.add(g, statBase + WorkerStat.TUN_WRITE_FAILED, w - written);
         }
         snoop(upBuf, k);
+        flushControl();
         if (n < batch) break;
       }
     }

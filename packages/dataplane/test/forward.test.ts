@@ -2,7 +2,7 @@
 // thread writes it, and upstream()/downstream() over packets built here.
 import t from "tap";
 import { buildIcmpEcho, clampTcpMss, encodeL2tpDataMessage, encodePppFrame, internetChecksum, parseIpv6, writeIpv4Header, writeIpv6Header } from "@lnsd/wire";
-import { allocateTables, C, COUNTER_WORDS, Down, downOut, downstream, FilterWriter, G, HEADROOM, lookupAddress, lookupKey, sessionKey, SessionTableWriter, STAT_WORDS, Up, upOut, upstream, WorkerStat, type SessionRecord } from "../src/index.js";
+import { allocateTables, C, COUNTER_WORDS, type CounterDelta, Down, downOut, downstream, FilterWriter, G, HEADROOM, lookupAddress, lookupKey, sessionKey, SessionTableWriter, STAT_WORDS, Up, upOut, upstream, WorkerStat, type SessionRecord } from "../src/index.js";
 
 const LAC = 0x0a4d0101; // 10.77.1.1
 const SUB = 0xc6336405; // 198.51.100.5
@@ -30,6 +30,12 @@ function l2tpData(tunnelId: number, sessionId: number, ip: Uint8Array, opts: { n
 
 const stat = (w: SessionTableWriter, which: number): number => w.views.globals[G.STATS + which] ?? 0;
 
+function harvested(w: SessionTableWriter, slot: number): CounterDelta {
+  const d: CounterDelta = { rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, drops: 0 };
+  w.harvest(slot, d);
+  return d;
+}
+
 void t.test("upstream: an online session's IPv4 goes to TUN, stripped, counted", (t) => {
   const w = table();
   const slot = w.publish(record());
@@ -39,9 +45,8 @@ void t.test("upstream: an online session's IPv4 goes to TUN, stripped, counted",
     t.equal(upstream(w.views, G.STATS, msg, 0, msg.length, LAC, 1701), Up.ToTun, JSON.stringify(opts));
     t.same(msg.subarray(upOut.offset, upOut.offset + upOut.length), ip);
   }
-  const c = slot * COUNTER_WORDS;
-  t.equal(w.views.counters[c + C.RX_PACKETS], 3);
-  t.equal(w.views.counters[c + C.RX_BYTES], 3 * ip.length);
+  t.same(harvested(w, slot), { rxPackets: 3, rxBytes: 3 * ip.length, txPackets: 0, txBytes: 0, drops: 0 });
+  t.same(harvested(w, slot), { rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, drops: 0 }, "a second harvest: nothing new");
   t.end();
 });
 
@@ -100,7 +105,7 @@ void t.test("downstream: wrapped in PPP and L2TP for the session's LAC", (t) => 
   t.equal(downOut.port, 1701);
   const out = buf.subarray(downOut.offset, downOut.offset + downOut.length);
   t.same(out, l2tpData(1001, 2002, ip), "what the control plane would have built");
-  t.equal(w.views.counters[slot * COUNTER_WORDS + C.TX_BYTES], ip.length);
+  t.equal(harvested(w, slot).txBytes, ip.length);
   const stray = Buffer.alloc(HEADROOM + 40);
   ipv4(INET, SUB + 9, 20).copy(stray, HEADROOM);
   t.equal(downstream(w.views, G.STATS, stray, HEADROOM, 40, 0), Down.NoSession);
@@ -251,7 +256,7 @@ void t.test("IPv6 (l2tpns ipv6_prefix): upstream from the session's address, dow
   down.copy(buf, HEADROOM);
   t.equal(downstream(w.views, G.STATS, buf, HEADROOM, down.length, 0), Down.ToLac);
   t.same(buf.subarray(downOut.offset, downOut.offset + downOut.length), encodeL2tpDataMessage({ tunnelId: 1001, sessionId: 2002 }, encodePppFrame(0x0057, down)));
-  t.equal(w.views.counters[slot * COUNTER_WORDS + C.TX_BYTES], down.length);
+  t.equal(harvested(w, slot).txBytes, down.length);
   const stray = Buffer.alloc(HEADROOM + 56);
   ipv6("2001:db8:ffff::1", "2001:db8:1:2:c633:6409::").copy(stray, HEADROOM);
   t.equal(downstream(w.views, G.STATS, stray, HEADROOM, 56, 0), Down.NoSession, "no session has that IPv4 part");
