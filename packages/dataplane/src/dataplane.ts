@@ -129,6 +129,14 @@ export class DataPlane {
         tun.push(q.fd);
       }
       for (const fd of tun) native.setNonBlocking(fd);
+      // Per-flow order downstream: each packet's queue from its destination alone (not the
+      // kernel's flow table, which moves a flow between queues when the other direction starts).
+      try {
+        // The device holds the program; our descriptor of it can go.
+        native.closeFd(native.tunSteer(first.fd));
+      } catch (e) {
+        if (n > 1) onEvent("warn", "dataplane-steer", `${first.name}: no steering program (${e instanceof Error ? e.message : String(e)}): a flow may be reordered when it moves between workers`);
+      }
       await configureTun(first.name, { mtu: o.mtu, ...(o.tunAddress === undefined ? {} : { address: o.tunAddress }) });
       const v6 = o.ipv6Prefix === undefined ? undefined : parseIpv6(o.ipv6Prefix);
       if (o.ipv6Prefix !== undefined && v6 === undefined) throw new Error(`ipv6_prefix ${o.ipv6Prefix} is not an IPv6 address`);

@@ -25,6 +25,8 @@ export interface Addon {
   eventFd(): number;
   eventFdSignal(fd: number): void;
   setNonBlocking(fd: number): void;
+  /** An eBPF program choosing a multi-queue TUN device's queue by destination (IPv4, or ipv6_prefix's IPv4 part); returns its fd. */
+  tunSteer(fd: number): number;
   closeFd(fd: number): void;
   /** One datagram to a unix datagram socket (syslog's /dev/log); throws on error. */
   unixDgramSend(path: string, data: Uint8Array): void;

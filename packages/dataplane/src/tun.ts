@@ -9,6 +9,9 @@ import { loadAddon } from "./native.js";
 
 const run = promisify(execFile);
 
+/** Packets the kernel queues for the device (per queue). */
+const TX_QUEUE_LENGTH = 4000;
+
 export interface TunOptions {
   /** tundevicename; the kernel picks tunN for "tun%d". */
   readonly name: string;
@@ -28,7 +31,9 @@ export interface TunDevice {
 
 /** MTU, up, and the device's own address, with iproute2. */
 export async function configureTun(name: string, opts: Omit<TunOptions, "name">): Promise<void> {
-  await run("ip", ["link", "set", "dev", name, "mtu", String(opts.mtu), "up"]);
+  // A longer queue than the default 500 packets: a burst from the internet waits for the workers
+  // instead of being dropped before lnsd sees it.
+  await run("ip", ["link", "set", "dev", name, "mtu", String(opts.mtu), "txqueuelen", String(TX_QUEUE_LENGTH), "up"]);
   if (opts.address !== undefined) await run("ip", ["addr", "add", opts.address, "dev", name]);
   // Traffic between two subscribers enters and leaves by the TUN device: the kernel would answer
   // each such packet with an ICMP redirect (RFC 1812 5.2.7.2) that no subscriber can act on. The

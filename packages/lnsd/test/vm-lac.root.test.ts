@@ -1,7 +1,8 @@
 // A real Linux client against lnsd: Debian's xl2tpd and pppd in a small VM (shared/tools/vm-lac)
 // dial lnsd running in a network namespace of the test's own, log in with CHAP and then with PAP,
 // get an address through IPCP, bring IPV6CP up, and ping across the session both ways; then once
-// more with a tunnel secret (tunnel authentication and hidden AVPs against xl2tpd).
+// more with a tunnel secret (tunnel authentication and hidden AVPs against xl2tpd). The CHAP run
+// also pings an "internet" host in a namespace beyond lnsd's (which forwards), and is pinged from it.
 import t from "tap";
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
@@ -14,6 +15,8 @@ const entry = join(here, "..", "src", "bin", "lnsd.js");
 // The repository's checkout sits beside shared/ (CI: a clone of main with shared/ beside it).
 const vmLac = join(here, "..", "..", "..", "..", "..", "shared", "tools", "vm-lac", "run.sh");
 const ns = `lnsdvm${process.pid}`;
+const inetNs = `lnsdvmi${process.pid}`;
+const INET = "203.0.113.2";
 const root = process.getuid?.() === 0;
 const skip = !root ? "needs root (CI runs as root): namespaces, TUN and the VM's tap" : !existsSync(vmLac) ? `no ${vmLac}` : false;
 
@@ -21,6 +24,16 @@ void t.test("xl2tpd + pppd in a VM log in to lnsd (CHAP, then PAP) and ping thro
   execFileSync("ip", ["netns", "add", ns]);
   t.teardown(() => { execFileSync("ip", ["netns", "del", ns]); });
   execFileSync("ip", ["-n", ns, "link", "set", "lo", "up"]);
+  // The internet host: a veth away from lnsd's namespace, routing the pool back to it.
+  execFileSync("ip", ["netns", "add", inetNs]);
+  t.teardown(() => { execFileSync("ip", ["netns", "del", inetNs]); });
+  execFileSync("ip", ["netns", "exec", ns, "sysctl", "-qw", "net.ipv4.ip_forward=1"]);
+  execFileSync("ip", ["-n", ns, "link", "add", "eth-inet", "type", "veth", "peer", "name", "eth0", "netns", inetNs]);
+  for (const [n, dev, address] of [[ns, "eth-inet", "203.0.113.1/30"], [inetNs, "eth0", `${INET}/30`]] as const) {
+    execFileSync("ip", ["-n", n, "addr", "add", address, "dev", dev]);
+    execFileSync("ip", ["-n", n, "link", "set", dev, "up"]);
+  }
+  execFileSync("ip", ["-n", inetNs, "route", "add", "198.51.100.0/28", "via", "203.0.113.1"]);
   const dir = mkdtempSync(join(tmpdir(), "lnsd-vmlac-"));
   writeFileSync(
     join(dir, "startup-config"),
@@ -41,7 +54,7 @@ void t.test("xl2tpd + pppd in a VM log in to lnsd (CHAP, then PAP) and ping thro
   t.match(out, /listening for L2TP/);
 
   const runs: [string, string[]][] = [
-    ["chap", []],
+    ["chap", ["--ping", INET, "--host-ping-ns", inetNs]],
     ["pap", ["--pppd-opt", "refuse-chap", "--pppd-opt", "refuse-mschap", "--pppd-opt", "refuse-mschap-v2", "--pppd-opt", "refuse-eap"]],
     // Then with a tunnel secret (set by a SIGHUP reload): tunnel authentication both ways and
     // lnsd's hidden AVPs, against xl2tpd.
@@ -68,6 +81,10 @@ void t.test("xl2tpd + pppd in a VM log in to lnsd (CHAP, then PAP) and ping thro
     t.match(log, /guest result: PASS ipv4=198\.51\.100\.\d+ peer=192\.0\.2\.1 ping=ok ipv6cp=up/, `${auth}: address by IPCP, IPV6CP up, ping across`);
     t.match(log, /extra ping 192\.0\.2\.1 ok/);
     t.match(log, /host->guest ping: ok/, `${auth}: lnsd's side reaches the client`);
+    if (extra.includes(INET)) {
+      t.match(log, /extra ping 203\.0\.113\.2 ok/, `${auth}: the client reaches the internet host through lnsd`);
+      t.match(log, new RegExp(`host \\(${inetNs}\\) -> guest ppp0 198\\.51\\.100\\.\\d+ ping: ok`), `${auth}: the internet host reaches the client through lnsd`);
+    }
     t.match(out, new RegExp(`vmuser online, address 198\\.51\\.100\\.\\d+ \\(${auth}\\)`), `${auth}: lnsd saw a ${auth.toUpperCase()} login`);
   }
   lnsd.kill("SIGQUIT");

@@ -9,7 +9,11 @@
 #include <cstdint>
 #include <cstring>
 #include <fcntl.h>
+#include <linux/bpf.h>
 #include <linux/filter.h>
+#include <linux/if_tun.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <string>
@@ -367,6 +371,57 @@ Napi::Value EventFdSignal(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// tunSteer(fd): an eBPF program on the multi-queue TUN device that picks the queue of every packet
+// the kernel sends to it from the packet alone: the IPv4 destination, or for IPv6 the 32 bits after
+// the /64 (where ipv6_prefix addresses carry the session's IPv4 address), folded. Without it the
+// kernel's flow table moves a flow to the queue that last wrote a packet of it, and a download
+// that the subscriber starts answering mid-burst arrives out of order. Returns the program's fd.
+Napi::Value TunSteer(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!ArgsOk(info, 1, "tunSteer(fd)")) return env.Undefined();
+  auto insn = [](uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm) {
+    struct bpf_insn i;
+    std::memset(&i, 0, sizeof i);
+    i.code = code;
+    i.dst_reg = dst & 0xf;
+    i.src_reg = src & 0xf;
+    i.off = off;
+    i.imm = imm;
+    return i;
+  };
+  // Legacy packet loads (BPF_LD | BPF_ABS) read from the packet's start, the IP header on TUN,
+  // in host byte order, with the context in r6; a load past the end ends the program with 0.
+  struct bpf_insn prog[] = {
+      insn(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_6, BPF_REG_1, 0, 0),  // 0: r6 = skb
+      insn(BPF_LD | BPF_ABS | BPF_B, 0, 0, 0, 0),                      // 1: r0 = version byte
+      insn(BPF_ALU64 | BPF_RSH | BPF_K, BPF_REG_0, 0, 0, 4),           // 2: r0 >>= 4
+      insn(BPF_JMP | BPF_JEQ | BPF_K, BPF_REG_0, 0, 2, 6),             // 3: IPv6 -> 6
+      insn(BPF_LD | BPF_ABS | BPF_W, 0, 0, 0, 16),                     // 4: r0 = IPv4 destination
+      insn(BPF_JMP | BPF_JA, 0, 0, 1, 0),                              // 5: -> 7
+      insn(BPF_LD | BPF_ABS | BPF_W, 0, 0, 0, 32),                     // 6: r0 = IPv6 destination bits 64..95
+      insn(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_1, BPF_REG_0, 0, 0),   // 7: r1 = r0
+      insn(BPF_ALU64 | BPF_RSH | BPF_K, BPF_REG_1, 0, 0, 16),          // 8: r1 >>= 16
+      insn(BPF_ALU64 | BPF_XOR | BPF_X, BPF_REG_0, BPF_REG_1, 0, 0),   // 9: r0 ^= r1
+      insn(BPF_ALU64 | BPF_AND | BPF_K, BPF_REG_0, 0, 0, 0xffff),      // 10: r0 &= 0xffff
+      insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),                            // 11: the queue (mod queues)
+  };
+  static const char license[] = "GPL";
+  union bpf_attr attr;
+  std::memset(&attr, 0, sizeof attr);
+  attr.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
+  attr.insn_cnt = sizeof prog / sizeof prog[0];
+  attr.insns = reinterpret_cast<uint64_t>(prog);
+  attr.license = reinterpret_cast<uint64_t>(license);
+  int progFd = static_cast<int>(syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof attr));
+  if (progFd < 0) return ThrowErrno(env, "bpf BPF_PROG_LOAD", errno);
+  if (ioctl(Int(info[0]), TUNSETSTEERINGEBPF, &progFd) < 0) {
+    int err = errno;
+    close(progFd);
+    return ThrowErrno(env, "ioctl TUNSETSTEERINGEBPF", err);
+  }
+  return Napi::Number::New(env, progFd);
+}
+
 // setNonBlocking(fd): O_NONBLOCK, for a TUN queue read in batches.
 Napi::Value SetNonBlocking(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -427,6 +482,7 @@ void InitIo(Napi::Env env, Napi::Object exports) {
   exports.Set("eventFd", Napi::Function::New(env, EventFd));
   exports.Set("eventFdSignal", Napi::Function::New(env, EventFdSignal));
   exports.Set("setNonBlocking", Napi::Function::New(env, SetNonBlocking));
+  exports.Set("tunSteer", Napi::Function::New(env, TunSteer));
   exports.Set("closeFd", Napi::Function::New(env, CloseFd));
   exports.Set("unixDgramSend", Napi::Function::New(env, UnixDgramSend));
 }
