@@ -144,6 +144,9 @@ async function loadAuth(startupConfig: string, settings: StartupSettings, hostna
   return { ok: true, auth: new LocalAuthenticator(new LocalSecrets(r.value, hostname)) };
 }
 
+/** The access list that holds gardened sessions (the garden plugin gardens them). */
+const GARDEN_ACCESS_LIST = "garden";
+
 /** What the data workers apply, from the startup-config (SIGHUP changes it in place). */
 function dataPlaneSettingsFrom(settings: StartupSettings): DataPlaneSettings {
   // The TCP MSS that fits the PPP MRU the L2TP MTU leaves (IPv4 and TCP headers, 40 bytes).
@@ -347,6 +350,8 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     // The TUN device and the data workers carry the subscribers' traffic (disable_tun: control plane only).
     dataPlane = settings.disable_tun ? undefined : await openDataPlane(settings, poolRanges.ranges, logger);
+    // The walled garden is the access list named "garden": what gardened sessions may reach.
+    dataPlane?.setGarden(GARDEN_ACCESS_LIST);
     const problem = dataPlane?.loadFilters(filterListsFrom(loaded.config.accessLists));
     if (problem !== undefined) logger.log("error", "access-list", `access lists not loaded: ${problem}`);
     const dataPath = dataPlane === undefined ? undefined : new WorkerDataPath(dataPlane, systemClock, logger);
