@@ -212,15 +212,8 @@ export function upstream(t: TableViews, statBase: number, buf: Uint8Array, offse
       return Up.Dropped;
     }
     if (!policyPasses(t, statBase, c, buf, p, ipLength, false, true, nowMs)) return Up.Dropped;
-    const mss6 = g[G.MSS] ?? 0;
     // The IPv6 header is 20 bytes longer than IPv4's: the MSS that fits is 20 less.
-    if (mss6 > 20 && clampTcpMss(buf, mss6 - 20, p, end)) stat(t, statBase, WorkerStat.MSS_CLAMPED);
-    count(t, slot, T.RX_PACKETS, ipLength);
-    upOut.offset = p;
-    upOut.length = ipLength;
-    upOut.snoopAddress = pol.snoopAddress >>> 0;
-    upOut.snoopPort = pol.snoopPort;
-    return Up.ToTun;
+    return toTun(t, statBase, slot, buf, p, ipLength, (g[G.MSS] ?? 0) - 20);
   }
   if (protocol !== PPP_IPV4 || (rFlags & RecordFlag.Ipv4) === 0) return Up.ToControl;
   if (ipLength < 20 || (buf[p] ?? 0) >> 4 !== 4) {
@@ -236,10 +229,14 @@ export function upstream(t: TableViews, statBase: number, buf: Uint8Array, offse
     }
   }
   if (!policyPasses(t, statBase, c, buf, p, ipLength, true, true, nowMs)) return Up.Dropped;
-  const mss = g[G.MSS] ?? 0;
-  if (mss > 0 && clampTcpMss(buf, mss, p, end)) stat(t, statBase, WorkerStat.MSS_CLAMPED);
+  return toTun(t, statBase, slot, buf, p, ipLength, g[G.MSS] ?? 0);
+}
+
+/** An upstream IP packet that passed: MSS clamped, counted, and where it is (and its copy's target) in upOut. */
+function toTun(t: TableViews, statBase: number, slot: number, buf: Uint8Array, ip: number, ipLength: number, mss: number): number {
+  if (mss > 0 && clampTcpMss(buf, mss, ip, ip + ipLength)) stat(t, statBase, WorkerStat.MSS_CLAMPED);
   count(t, slot, T.RX_PACKETS, ipLength);
-  upOut.offset = p;
+  upOut.offset = ip;
   upOut.length = ipLength;
   upOut.snoopAddress = pol.snoopAddress >>> 0;
   upOut.snoopPort = pol.snoopPort;

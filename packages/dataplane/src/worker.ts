@@ -49,6 +49,13 @@ function run(init: WorkerInit, port: NonNullable<typeof parentPort>): void {
   const snoopOffsets = new Int32Array(batch);
   const snoopLens = new Int32Array(batch);
   const snoopAddrs = new Uint32Array(batch * 2);
+  const queueSnoop = (k: number, offset: number, length: number, address: number, p: number): number => {
+    snoopOffsets[k] = offset;
+    snoopLens[k] = length;
+    snoopAddrs[2 * k] = address;
+    snoopAddrs[2 * k + 1] = p;
+    return k + 1;
+  };
   const snoop = (buf: Uint8Array, count: number): void => {
     if (count === 0) return;
     const sent = native.udpSend(init.udpFd, buf, snoopOffsets, snoopLens, snoopAddrs, count);
@@ -125,13 +132,7 @@ function run(init: WorkerInit, port: NonNullable<typeof parentPort>): void {
             tunOffsets[w] = upOut.offset;
             tunLens[w] = upOut.length;
             w++;
-            if (upOut.snoopPort !== 0) {
-              snoopOffsets[k] = upOut.offset;
-              snoopLens[k] = upOut.length;
-              snoopAddrs[2 * k] = upOut.snoopAddress;
-              snoopAddrs[2 * k + 1] = upOut.snoopPort;
-              k++;
-            }
+            if (upOut.snoopPort !== 0) k = queueSnoop(k, upOut.offset, upOut.length, upOut.snoopAddress, upOut.snoopPort);
           } else if (r === Up.ToControl) {
             toControl(off, len, address, p);
           }
@@ -164,13 +165,7 @@ function run(init: WorkerInit, port: NonNullable<typeof parentPort>): void {
             sendAddrs[2 * s] = downOut.address;
             sendAddrs[2 * s + 1] = downOut.port;
             s++;
-            if (downOut.snoopPort !== 0) {
-              snoopOffsets[k] = downOut.ipOffset;
-              snoopLens[k] = downOut.ipLength;
-              snoopAddrs[2 * k] = downOut.snoopAddress;
-              snoopAddrs[2 * k + 1] = downOut.snoopPort;
-              k++;
-            }
+            if (downOut.snoopPort !== 0) k = queueSnoop(k, downOut.ipOffset, downOut.ipLength, downOut.snoopAddress, downOut.snoopPort);
           } else if (r === Down.NoSession) {
             Atomics.add(g, statBase + WorkerStat.NO_SESSION, 1);
             sendIcmp(off, len);

@@ -148,6 +148,9 @@ export class WorkerDataPath implements DataPath {
     this.plane.table.harvest(slot, d);
     sub.rxPackets += d.rxPackets;
     sub.rxOctets += d.rxBytes;
+    // The subscriber sent something: PPP knows the link is alive (ppp_keepalive: no LCP Echo on a
+    // busy link, and idle_echo_timeout counts from here).
+    if (d.rxPackets > 0) sub.ppp.noteActivity();
     sub.txPackets += d.txPackets;
     sub.txOctets += d.txBytes;
   }
