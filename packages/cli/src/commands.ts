@@ -69,6 +69,9 @@ function id(word: string, max: number): number | undefined {
 
 const notRunning = (feature: string): string[] => [`${feature} is not running`];
 
+/** Access lists are applied from the startup-config; editing them here is not there yet. */
+const ACL_FROM_FILE = ["Access lists are edited in the startup-config, then applied with reload"];
+
 const DEBUG_FLAGS = ["critical", "error", "warning", "info", "calls", "data"] as const;
 
 function debugItems(allHelp: string): ArgItem[] {
@@ -501,12 +504,12 @@ export function l2tpnsCommands(o: TreeOptions = {}): CommandSpec[] {
     cmd("ip", "", {
       mode: "config",
       ...P,
-      children: [cmd("access-list", "Add named access-list", { run: () => notRunning("Filtering"), args: accessListArgs })],
+      children: [cmd("access-list", "Add named access-list", { run: () => ACL_FROM_FILE, args: accessListArgs })],
     }),
     cmd("no", "", {
       mode: "config",
       ...P,
-      children: [cmd("ip", "", { children: [cmd("access-list", "Remove named access-list", { run: () => notRunning("Filtering"), args: accessListArgs })] })],
+      children: [cmd("ip", "", { children: [cmd("access-list", "Remove named access-list", { run: () => ACL_FROM_FILE, args: accessListArgs })] })],
     }),
   ];
 }
