@@ -13,6 +13,7 @@ import {
   PPP_CHAP,
   PPP_PAP,
   PluginHost,
+  usesPacketHooks,
   type ApiResult,
   type ConfigValue,
   type ControlParams,
@@ -45,10 +46,10 @@ export function defaultPluginDirs(env: NodeJS.ProcessEnv = process.env): string[
   return [...(existsSync(checkout) ? [checkout] : []), INSTALLED_PLUGIN_DIR];
 }
 
-/** Hooks lnsd does not run yet: a plugin that declares one is refused, rather than never called. */
-export const UNSUPPORTED_HOOKS: Readonly<Partial<Record<HookName, string>>> = {
-  packet_rx: "packet hooks need the data workers to load plugins, which this lnsd does not do yet",
-  packet_tx: "packet hooks need the data workers to load plugins, which this lnsd does not do yet",
+/** Without a data plane (disable_tun, no TUN device) no packet passes a worker: packet hooks are refused. */
+export const NO_DATA_PLANE_HOOKS: Readonly<Partial<Record<HookName, string>>> = {
+  packet_rx: "packet hooks run in the data workers, and this lnsd has none (disable_tun or no tun device)",
+  packet_tx: "packet hooks run in the data workers, and this lnsd has none (disable_tun or no tun device)",
 };
 
 const LEVELS: readonly PluginLogLevel[] = ["critical", "error", "warn", "info", "debug", "packet"];
@@ -127,6 +128,8 @@ export interface LnsdPluginsOptions {
   /** The longest a hook's promise may take (ms); default the host's (5000). */
   readonly callTimeoutMs?: number;
   readonly wallClockMs?: () => number;
+  /** The data workers: told the plugins with packet hooks (in load order) after each load and unload. */
+  readonly packetPlugins?: (names: readonly string[], pluginDirs: readonly string[]) => void;
 }
 
 export class LnsdPlugins implements PluginHostControl {
@@ -143,7 +146,8 @@ export class LnsdPlugins implements PluginHostControl {
       pluginDirs: this.pluginDirs,
       api: (name) => this.apiFor(name),
       log: (level, reason, message) => { o.logger.log(level, reason, message); },
-      unsupportedHooks: UNSUPPORTED_HOOKS,
+      ...(o.packetPlugins === undefined ? { unsupportedHooks: NO_DATA_PLANE_HOOKS } : {}),
+      onChange: (list) => { o.packetPlugins?.(list.filter(usesPacketHooks).map((p) => p.name), this.pluginDirs); },
       ...(o.callTimeoutMs === undefined ? {} : { callTimeoutMs: o.callTimeoutMs }),
     });
   }
@@ -291,8 +295,20 @@ export class LnsdPlugins implements PluginHostControl {
       // No answer at all (RADIUS unreachable) is not a refusal a plugin can turn round.
       const definite = answer.ok || answer.error !== true;
       if (definite && this.host.has("post_auth")) {
-        const p: PostAuthParams = { tunnel: tunnelView(sub.tunnel), session: sessionView(sub), username: req.username, authAllowed: answer.ok, protocol: req.kind === "pap" ? PPP_PAP : PPP_CHAP };
+        const call = sub.l2tp.call;
+        const p: PostAuthParams = {
+          tunnel: tunnelView(sub.tunnel),
+          session: sessionView(sub),
+          username: req.username,
+          authAllowed: answer.ok,
+          protocol: req.kind === "pap" ? PPP_PAP : PPP_CHAP,
+          ...(call.txConnectSpeed === undefined ? {} : { txConnectSpeed: call.txConnectSpeed }),
+          ...(call.rxConnectSpeed === undefined ? {} : { rxConnectSpeed: call.rxConnectSpeed }),
+        };
         await this.host.call("post_auth", p);
+        // setrxspeed: a plugin may fill in the Rx Connect Speed the LAC did not give (RFC 2661 4.4.5).
+        const rx: unknown = p.rxConnectSpeed;
+        if (typeof rx === "number" && Number.isInteger(rx) && rx > 0 && rx !== call.rxConnectSpeed) call.rxConnectSpeed = rx;
         const allowed: unknown = p.authAllowed;
         if (typeof allowed === "boolean" && allowed !== answer.ok) {
           this.o.logger.log("info", "plugin-post_auth", `session ${sub.nasPort}: a plugin ${allowed ? "allowed" : "refused"} ${req.username} (authentication said ${answer.ok ? "yes" : "no"})`);

@@ -410,8 +410,11 @@ export class SessionManager {
     const filters = filtersFromFilterIds(sub.policy.filterIds);
     if (filters.filterIn !== undefined) sub.filterIn = filters.filterIn;
     if (filters.filterOut !== undefined) sub.filterOut = filters.filterOut;
-    this.endDuplicates(sub, req.username);
-    const a = this.o.pool.allocate(req.username, r.address);
+    // A gardened login (refused, let in by the garden plugin) proved nothing: it must not end the
+    // real user's sessions, and its address is not remembered for the name (as l2tpns).
+    const gardened = sub.garden === true;
+    if (!gardened) this.endDuplicates(sub, req.username);
+    const a = this.o.pool.allocate(req.username, r.address, { remember: !gardened });
     if (!a.ok) {
       if (a.reason === "exhausted") {
         // No address to give: tell the LAC to try another LNS (RFC 2661 4.4.2, CDN 2/7).
@@ -422,7 +425,7 @@ export class SessionManager {
       const holder = this.byAddress.get(a.address);
       if (holder !== undefined) this.drop(holder, `address ${formatIpv4(a.address)} taken by a newer login of ${req.username}`);
       this.o.pool.release(a.address);
-      const again = this.o.pool.allocate(req.username, r.address);
+      const again = this.o.pool.allocate(req.username, r.address, { remember: !gardened });
       if (!again.ok) return { ok: false, message: "address in use" };
       sub.address = again.address;
     } else {

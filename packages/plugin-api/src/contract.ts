@@ -142,13 +142,22 @@ export interface PostAuthParams {
   /** Whether the login is allowed so far; set it to force the answer (the garden plugin does). */
   authAllowed: boolean;
   readonly protocol: AuthProtocolNumber;
+  /** The LAC's Tx Connect Speed AVP (RFC 2661 4.4.5), as sent, when it sent one (l2tpns: tx_connect_speed). */
+  readonly txConnectSpeed?: number;
+  /** Its Rx Connect Speed AVP; a plugin may set one the LAC did not send (l2tpns's setrxspeed does). */
+  rxConnectSpeed?: number;
 }
 
-/** packet_rx / packet_tx: one IP packet of a session, in a data worker. */
+/**
+ * packet_rx (from the subscriber) / packet_tx (to it): one IP packet of a session, in a data
+ * worker, which has the session's numbers but not the rest of its state. The plugin may read and
+ * change the packet in place; any answer but OK ends the chain, and STOP drops the packet.
+ */
 export interface PacketParams {
-  readonly tunnel: TunnelView;
-  readonly session: SessionView;
-  /** The packet (l2tpns: buf and len). */
+  /** Our tunnel id, and the session's id (SessionView.id). */
+  readonly tunnelId: number;
+  readonly sessionId: number;
+  /** The IP packet (l2tpns: buf and len). */
   readonly buf: Uint8Array;
 }
 

@@ -233,7 +233,7 @@ void t.test("packet hooks run synchronously; a promise there is an invalid answe
   });
   const h = harness(dir);
   await h.host.load("count");
-  const params = (n: number): { tunnel: typeof TEST_TUNNEL; session: ReturnType<typeof testSession>; buf: Uint8Array } => ({ tunnel: TEST_TUNNEL, session: testSession(1), buf: new Uint8Array(n) });
+  const params = (n: number): { tunnelId: number; sessionId: number; buf: Uint8Array } => ({ tunnelId: TEST_TUNNEL.id, sessionId: testSession(1).id, buf: new Uint8Array(n) });
   t.same(h.host.callPacket("packet_rx", params(60)), { result: PLUGIN_RET_OK });
   t.same(h.host.callPacket("packet_rx", params(1500)), { result: PLUGIN_RET_STOP, by: "count" });
   t.same(h.host.callPacket("packet_tx", params(60)), { result: PLUGIN_RET_ERROR, by: "count" });
