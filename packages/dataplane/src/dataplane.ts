@@ -8,7 +8,7 @@ import { loadAddon } from "./native.js";
 import { FilterWriter, type FilterList } from "./filters.js";
 import { allocateTables, G, SessionTableWriter, STAT_WORDS, WorkerStat, type WorkerStatName } from "./tables.js";
 import { configureTun, routeToTun } from "./tun.js";
-import type { ControlDatagram, WorkerInit } from "./worker.js";
+import type { PacketPluginsMessage, WorkerInit, WorkerMessage } from "./worker.js";
 
 export interface PeerAddress {
   readonly address: string;
@@ -55,7 +55,7 @@ export interface DataPlaneOptions extends DataPlaneSettings {
   readonly batch?: number;
   /** Per worker, datagrams per second handed to the control thread (beyond: dropped, counted). */
   readonly controlRate?: number;
-  readonly onEvent?: (level: "error" | "warn" | "info", reason: string, message: string) => void;
+  readonly onEvent?: (level: "error" | "warn" | "info" | "debug", reason: string, message: string) => void;
 }
 
 export type DataPlaneStats = Record<WorkerStatName, number>;
@@ -83,8 +83,12 @@ export class DataPlane {
     const native = loadAddon();
     this.filters = new FilterWriter(table.buffers.filters);
     this.exited = workers.map((w, i) => new Promise<void>((resolve) => {
-      w.on("message", (batch: readonly ControlDatagram[]) => {
-        for (const m of batch) {
+      w.on("message", (msg: WorkerMessage) => {
+        if (msg.kind === "log") {
+          this.onEvent(msg.level === "critical" || msg.level === "error" ? "error" : msg.level === "warn" ? "warn" : msg.level === "info" ? "info" : "debug", msg.reason, msg.message);
+          return;
+        }
+        for (const m of msg.batch) {
           if (this.stopping) return;
           this.handler(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.length), { address: formatIpv4(m.address), port: m.port });
         }
@@ -207,6 +211,17 @@ export class DataPlane {
     this.gardenList = listName;
     const i = listName === undefined ? -1 : this.filters.indexOf(listName);
     Atomics.store(this.table.views.globals, G.GARDEN_LIST, i + 1);
+  }
+
+  /**
+   * The plugins with packet hooks (packet_rx / packet_tx), in load order: each worker loads them
+   * (a second instance of each, whose init runs there too) before its next batch.
+   */
+  setPacketPlugins(names: readonly string[], pluginDirs: readonly string[]): void {
+    const m: PacketPluginsMessage = { kind: "plugins", names: [...names], pluginDirs: [...pluginDirs] };
+    for (const w of this.workers) w.postMessage(m);
+    Atomics.add(this.table.views.globals, G.PLUGIN_GEN, 1);
+    // Workers asleep in poll() see it within a second (the wait's timeout).
   }
 
   /** The workers' statistics, summed (each wraps at 2^32). */

@@ -32,10 +32,10 @@ export const Up = {
  * Where the last upstream IP packet is (set by upstream()), and where a copy of it goes when the
  * session is intercepted (snoopPort 0: not).
  */
-export const upOut = { offset: 0, length: 0, snoopAddress: 0, snoopPort: 0 };
+export const upOut = { offset: 0, length: 0, snoopAddress: 0, snoopPort: 0, slot: 0 };
 
 /** Where the last downstream datagram is and where it goes, and its IP packet's copy (set by downstream()). */
-export const downOut = { offset: 0, length: 0, address: 0, port: 0, ipOffset: 0, ipLength: 0, snoopAddress: 0, snoopPort: 0 };
+export const downOut = { offset: 0, length: 0, address: 0, port: 0, ipOffset: 0, ipLength: 0, snoopAddress: 0, snoopPort: 0, slot: 0 };
 
 /** A session's policy words, read under the record's seqlock (module scope: no allocation). */
 const pol = { rate: 0, snoopAddress: 0, snoopPort: 0, filter: 0, flags: 0 };
@@ -240,6 +240,7 @@ function toTun(t: TableViews, statBase: number, slot: number, buf: Uint8Array, i
   upOut.length = ipLength;
   upOut.snoopAddress = pol.snoopAddress >>> 0;
   upOut.snoopPort = pol.snoopPort;
+  upOut.slot = slot;
   return Up.ToTun;
 }
 
@@ -355,5 +356,6 @@ export function downstream(t: TableViews, statBase: number, buf: Uint8Array, off
   downOut.ipLength = length;
   downOut.snoopAddress = pol.snoopAddress >>> 0;
   downOut.snoopPort = pol.snoopPort;
+  downOut.slot = slot;
   return Down.ToLac;
 }

@@ -41,6 +41,8 @@ export const R = {
   FILTER_DOWN: 13,
   /** PolicyFlag bits. */
   POLICY: 14,
+  /** The session's id as plugins and the CLI know it (lnsd: its NAS-Port). */
+  SESSION_ID: 15,
 } as const;
 export const RECORD_WORDS = 16;
 
@@ -122,6 +124,8 @@ export const G = {
   IPV6_PREFIX_LO: 10,
   /** The access list gardened sessions are held to (its index + 1); 0: they pass nothing. */
   GARDEN_LIST: 11,
+  /** Bumped when the plugins with packet hooks change: each worker then loads the new set. */
+  PLUGIN_GEN: 12,
   /** Per-worker statistics start here (WorkerStat words each). */
   STATS: 16,
 } as const;
@@ -155,6 +159,8 @@ export const WorkerStat = {
   THROTTLED: 21,
   /** Copies sent to an interception target. */
   SNOOPED: 22,
+  /** Packets a plugin's packet_rx / packet_tx answered STOP to (or failed on). */
+  PLUGIN_DROPPED: 23,
 } as const;
 export const STAT_WORDS = 24;
 export type WorkerStatName = keyof typeof WorkerStat;
@@ -311,6 +317,8 @@ export interface SessionRecord {
   readonly ipv4Up: boolean;
   readonly ipv6Up: boolean;
   readonly policy?: RecordPolicy;
+  /** The session's id for plugins (packet hooks). */
+  readonly sessionId?: number;
 }
 
 /** Throttling, interception, filters and the walled garden of one session. */
@@ -489,6 +497,7 @@ export class SessionTableWriter {
     Atomics.store(v, at + R.FILTER_UP, (p?.filterUp ?? -1) + 1);
     Atomics.store(v, at + R.FILTER_DOWN, (p?.filterDown ?? -1) + 1);
     Atomics.store(v, at + R.POLICY, p?.garden === true ? PolicyFlag.Garden : 0);
+    Atomics.store(v, at + R.SESSION_ID, rec.sessionId ?? 0);
     Atomics.store(v, at + R.STATE, RecordState.Online);
     Atomics.add(v, at + R.VERSION, 1);
   }

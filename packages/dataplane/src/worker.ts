@@ -3,10 +3,11 @@
 // blocks in poll() on both and on a wake-up eventfd, moves packets in batches, and hands control
 // traffic to the control thread. Allocates nothing per forwarded packet.
 import { parentPort, workerData } from "node:worker_threads";
+import { PLUGIN_RET_STOP, PluginHost, type PacketParams, type PluginApi, type PluginLogLevel } from "@lnsd/plugin-api";
 import { buildIcmpUnreachable } from "@lnsd/wire";
 import { Down, downOut, downstream, HEADROOM, Up, upOut, upstream } from "./forward.js";
 import { loadAddon } from "./native.js";
-import { G, STAT_WORDS, viewTables, WorkerStat, type TableBuffers } from "./tables.js";
+import { G, R, RECORD_WORDS, STAT_WORDS, viewTables, WorkerStat, type TableBuffers } from "./tables.js";
 
 export interface WorkerInit {
   readonly index: number;
@@ -27,9 +28,43 @@ export interface ControlDatagram {
   readonly port: number;
 }
 
+export type WorkerMessage =
+  | { readonly kind: "control"; readonly batch: readonly ControlDatagram[] }
+  | { readonly kind: "log"; readonly level: PluginLogLevel; readonly reason: string; readonly message: string };
+
+/** What the control thread posts to a worker: the plugins with packet hooks, in load order. */
+export interface PacketPluginsMessage {
+  readonly kind: "plugins";
+  readonly names: readonly string[];
+  readonly pluginDirs: readonly string[];
+}
+
+const LEVELS: readonly PluginLogLevel[] = ["critical", "error", "warn", "info", "debug", "packet"];
+
+/** A plugin's helper API in a worker: its log lines go to the control thread; the rest is the control thread's. */
+function workerApi(port: NonNullable<typeof parentPort>, name: string): PluginApi {
+  const no = { ok: false as const, error: "not available in a data worker (packet hooks only see the packet)" };
+  const post = (m: WorkerMessage): void => { port.postMessage(m); };
+  return {
+    apiVersion: 1,
+    // l2tpns levels by number: 0 critical .. 5 packet.
+    log: (level, message, sessionId) => { post({ kind: "log", level: typeof level === "number" ? LEVELS[Math.max(0, Math.min(5, level))] ?? "info" : level, reason: `plugin-${name}`, message: `plugin ${name} (data worker): ${sessionId === undefined ? "" : `session ${sessionId}: `}${message}` }); },
+    findSession: () => undefined,
+    findSessionByUser: () => undefined,
+    sessions: () => [],
+    getConfig: () => undefined,
+    dropSession: () => no,
+    killSession: () => no,
+    throttle: () => no,
+    snoop: () => no,
+    garden: () => no,
+    sendRadius: () => no,
+  };
+}
+
 const SLOT = 2048;
 
-function run(init: WorkerInit, port: NonNullable<typeof parentPort>): void {
+async function run(init: WorkerInit, port: NonNullable<typeof parentPort>): Promise<void> {
   const native = loadAddon();
   const t = viewTables(init.buffers, init.index);
   const g = t.globals;
@@ -56,6 +91,37 @@ function run(init: WorkerInit, port: NonNullable<typeof parentPort>): void {
     snoopAddrs[2 * k + 1] = p;
     return k + 1;
   };
+  // Packet hooks: only when a loaded plugin has one (then a small object per packet); none costs nothing.
+  let plugins: PacketPluginsMessage = { kind: "plugins", names: [], pluginDirs: [] };
+  const onPlugins = (m: PacketPluginsMessage): void => { plugins = m; };
+  port.on("message", onPlugins);
+  let pluginGen = 0;
+  let host: PluginHost | undefined;
+  const hooks = { rx: false, tx: false };
+  const reloadPlugins = async (): Promise<void> => {
+    // Let the control thread's message (posted before the generation moved) arrive.
+    await new Promise((resolve) => setImmediate(resolve));
+    await host?.unloadAll();
+    const next = new PluginHost({
+      pluginDirs: plugins.pluginDirs,
+      api: (name) => workerApi(port, name),
+      log: (level, reason, message) => { port.postMessage({ kind: "log", level, reason, message: `data worker ${init.index}: ${message}` } satisfies WorkerMessage); },
+    });
+    for (const name of plugins.names) await next.load(name);
+    host = next;
+    hooks.rx = next.has("packet_rx");
+    hooks.tx = next.has("packet_tx");
+  };
+  /** Runs a packet hook on the IP packet at buf[offset, +length) of a slot's session; false: a plugin said STOP (drop it). */
+  const packetHook = (hook: "packet_rx" | "packet_tx", slot: number, buf: Uint8Array, offset: number, length: number): boolean => {
+    if (host === undefined) return true;
+    const at = slot * RECORD_WORDS;
+    const params: PacketParams = { tunnelId: (t.records[at + R.KEY] ?? 0) >>> 16, sessionId: t.records[at + R.SESSION_ID] ?? 0, buf: buf.subarray(offset, offset + length) };
+    // A plugin that fails (ERROR) does not take the traffic with it: only STOP drops.
+    if (host.callPacket(hook, params).result !== PLUGIN_RET_STOP) return true;
+    Atomics.add(g, statBase + WorkerStat.PLUGIN_DROPPED, 1);
+    return false;
+  };
   const snoop = (buf: Uint8Array, count: number): void => {
     if (count === 0) return;
     const sent = native.udpSend(init.udpFd, buf, snoopOffsets, snoopLens, snoopAddrs, count);
@@ -81,7 +147,7 @@ function run(init: WorkerInit, port: NonNullable<typeof parentPort>): void {
   };
   const flushControl = (): void => {
     if (pending.length === 0) return;
-    port.postMessage(pending, pendingBuffers);
+    port.postMessage({ kind: "control", batch: pending } satisfies WorkerMessage, pendingBuffers);
     pending = [];
     pendingBuffers = [];
   };
@@ -102,6 +168,11 @@ function run(init: WorkerInit, port: NonNullable<typeof parentPort>): void {
   for (;;) {
     const ready = native.wait(init.udpFd, init.tunFd, init.wakeFd, 1000);
     if (Atomics.load(g, G.STOP) !== 0) break;
+    const gen = Atomics.load(g, G.PLUGIN_GEN);
+    if (gen !== pluginGen) {
+      pluginGen = gen;
+      await reloadPlugins();
+    }
     const now = Date.now();
     const second = Math.floor(now / 1000);
     if (second !== lastSecond) {
@@ -129,6 +200,7 @@ function run(init: WorkerInit, port: NonNullable<typeof parentPort>): void {
           const p = upAddrs[2 * i + 1] ?? 0;
           const r = upstream(t, statBase, upBuf, off, len, address, p, now);
           if (r === Up.ToTun) {
+            if (hooks.rx && !packetHook("packet_rx", upOut.slot, upBuf, upOut.offset, upOut.length)) continue;
             tunOffsets[w] = upOut.offset;
             tunLens[w] = upOut.length;
             w++;
@@ -160,6 +232,7 @@ function run(init: WorkerInit, port: NonNullable<typeof parentPort>): void {
           const len = downLens[i] ?? 0;
           const r = downstream(t, statBase, downBuf, off, len, tenth, now);
           if (r === Down.ToLac) {
+            if (hooks.tx && !packetHook("packet_tx", downOut.slot, downBuf, downOut.ipOffset, downOut.ipLength)) continue;
             sendOffsets[s] = downOut.offset;
             sendLens[s] = downOut.length;
             sendAddrs[2 * s] = downOut.address;
@@ -181,7 +254,16 @@ function run(init: WorkerInit, port: NonNullable<typeof parentPort>): void {
       }
     }
   }
+  // Nothing may keep the thread alive once the loop is left.
+  port.off("message", onPlugins);
+  await host?.unloadAll();
 }
 
 const init = workerData as WorkerInit | null;
-if (parentPort !== null && init !== null) run(init, parentPort);
+if (parentPort !== null && init !== null) {
+  const p = parentPort;
+  run(init, p).catch((e: unknown) => {
+    p.postMessage({ kind: "log", level: "error", reason: "dataplane-worker", message: `data worker ${init.index} stopped: ${e instanceof Error ? e.message : String(e)}` } satisfies WorkerMessage);
+    process.exit(1);
+  });
+}

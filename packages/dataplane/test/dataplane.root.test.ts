@@ -31,3 +31,16 @@ void t.test("DataPlane: forwarding both ways, ICMP unreachable, control hand-ove
   t.ok(r.closeMs < 1000, `workers blocked in poll() stopped in ${r.closeMs} ms`);
   t.end();
 });
+
+void t.test("packet hooks: a plugin loaded into the workers drops (STOP) and rewrites packets", { skip: root ? false : "needs root (CI runs as root): TUN devices and network namespaces" }, (t) => {
+  const hns = `lnsdhk${process.pid}`;
+  execFileSync("ip", ["netns", "add", hns]);
+  t.teardown(() => { execFileSync("ip", ["netns", "del", hns]); });
+  execFileSync("ip", ["-n", hns, "link", "set", "lo", "up"]);
+  const out = execFileSync("ip", ["netns", "exec", hns, process.execPath, join(dirname(child), "packet-hooks-child.js")], { encoding: "utf8", timeout: 20_000, env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } });
+  const r = JSON.parse(out.trim()) as { replies: string[]; dropped: number; logs: string[] };
+  t.same(r.replies, ["1:lns!"], "the echo came back with packet_tx's change; the one ending in X was dropped by packet_rx");
+  t.equal(r.dropped, 1);
+  t.match(r.logs.join("\n"), /loaded plugin tagger|tagger/, "the workers said they loaded it");
+  t.end();
+});

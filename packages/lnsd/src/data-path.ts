@@ -76,6 +76,7 @@ export class WorkerDataPath implements DataPath {
       ipv4Up: sub.up?.address !== undefined,
       ipv6Up: sub.up?.ipv6 !== undefined,
       policy: this.policyOf(sub),
+      sessionId: sub.nasPort,
     });
     if (slot < 0) {
       this.unpublished++;

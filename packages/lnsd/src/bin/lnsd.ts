@@ -144,6 +144,11 @@ async function loadAuth(startupConfig: string, settings: StartupSettings, hostna
   return { ok: true, auth: new LocalAuthenticator(new LocalSecrets(r.value, hostname)) };
 }
 
+/** Plugins with packet hooks are loaded by the data workers too (when there are workers). */
+function packetPluginsFor(dataPlane: DataPlane | undefined): { packetPlugins?: (names: readonly string[], dirs: readonly string[]) => void } {
+  return dataPlane === undefined ? {} : { packetPlugins: (names, dirs) => { dataPlane.setPacketPlugins(names, dirs); } };
+}
+
 /** The access list that holds gardened sessions (the garden plugin gardens them). */
 const GARDEN_ACCESS_LIST = "garden";
 
@@ -362,7 +367,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const dae = radius === undefined ? undefined : await startDae(settings, radius, daemon, logger);
   // Plugins (issue 7): the startup-config's `load plugin` lines, in order; then nsctl can reach them.
-  const plugins = new LnsdPlugins({ sessions: daemon.sessions, logger, settings });
+  const plugins = new LnsdPlugins({ sessions: daemon.sessions, logger, settings, ...packetPluginsFor(dataPlane) });
   daemon.sessions.usePlugins(plugins.sessionHooks);
   logger.log("debug", "plugin-dir", `plugins from ${plugins.pluginDirs.join(", ")}`);
   await plugins.loadConfigured(loaded.config.plugins);
