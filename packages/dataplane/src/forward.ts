@@ -26,6 +26,8 @@ export const Up = {
   ToControl: 1,
   /** Dropped; the reason has been counted. */
   Dropped: 2,
+  /** Over the session's throttle rate: the worker queues it (upOut as for ToTun) until tokens come. */
+  Shape: 3,
 } as const;
 
 /**
@@ -49,31 +51,44 @@ function readPolicy(rs: Int32Array, at: number, up: boolean): void {
 }
 
 /**
- * The session's access list, the walled garden and its throttle, in that order, for the IP packet
- * at buf[ip, ip + ipLength) (the policy read into `pol`). False: dropped, and counted.
+ * Packets each slot has waiting in this worker's shaper, per direction (set by the worker; empty
+ * outside one). While a session has packets waiting, its new ones queue behind them (order).
  */
-function policyPasses(t: TableViews, statBase: number, c: number, buf: Uint8Array, ip: number, ipLength: number, ipv4: boolean, up: boolean, nowMs: number): boolean {
+const shaped: { up: Int32Array; down: Int32Array } = { up: new Int32Array(0), down: new Int32Array(0) };
+
+export function useShaperCounts(up: Int32Array, down: Int32Array): void {
+  shaped.up = up;
+  shaped.down = down;
+}
+
+const PASS = 0;
+const DROP = 1;
+const SHAPE = 2;
+
+/**
+ * The session's access list, the walled garden and its throttle, in that order, for the IP packet
+ * at buf[ip, ip + ipLength) (the policy read into `pol`): PASS, DROP (counted), or SHAPE (over the
+ * rate, or behind packets already waiting: to the shaper's queue).
+ */
+function policyPasses(t: TableViews, statBase: number, slot: number, c: number, buf: Uint8Array, ip: number, ipLength: number, ipv4: boolean, up: boolean, nowMs: number): number {
   const cs = t.counters;
   // Access lists and the garden are IPv4 (as l2tpns's); a gardened session gets no IPv6.
   if (pol.filter !== 0 && ipv4 && !filterPermits(t.filters, pol.filter - 1, buf, ip, ipLength)) {
     stat(t, statBase, WorkerStat.FILTERED);
     Atomics.add(cs, c + C.DROPS, 1);
-    return false;
+    return DROP;
   }
   if ((pol.flags & PolicyFlag.Garden) !== 0) {
     const garden = t.globals[G.GARDEN_LIST] ?? 0;
     if (!ipv4 || garden === 0 || !filterPermits(t.filters, garden - 1, buf, ip, ipLength)) {
       stat(t, statBase, WorkerStat.GARDENED);
       Atomics.add(cs, c + C.DROPS, 1);
-      return false;
+      return DROP;
     }
   }
-  if (pol.rate > 0 && !takeTokens(cs, c + (up ? C.UP_TOKENS : C.DOWN_TOKENS), pol.rate, ipLength, nowMs)) {
-    stat(t, statBase, WorkerStat.THROTTLED);
-    Atomics.add(cs, c + C.DROPS, 1);
-    return false;
-  }
-  return true;
+  if (pol.rate > 0 && ((up ? shaped.up : shaped.down)[slot] ?? 0) > 0) return SHAPE;
+  if (pol.rate > 0 && !takeTokens(cs, c + (up ? C.UP_TOKENS : C.DOWN_TOKENS), pol.rate, ipLength, nowMs)) return SHAPE;
+  return PASS;
 }
 
 /** Bucket depth: this much of the rate, so that TCP keeps its pace (and at least a few full packets). */
@@ -85,7 +100,7 @@ const MIN_BURST_BYTES = 8 * 1500;
  * when they are there. Two workers may race on one session's bucket; the rate is then a little
  * loose, never stuck.
  */
-function takeTokens(cs: Int32Array, at: number, kbps: number, bytes: number, nowMs: number): boolean {
+export function takeTokens(cs: Int32Array, at: number, kbps: number, bytes: number, nowMs: number): boolean {
   const now = nowMs & 0x7fffffff;
   const bytesPerMs = kbps / 8;
   const depth = Math.max(MIN_BURST_BYTES, bytesPerMs * BURST_MS);
@@ -211,9 +226,11 @@ export function upstream(t: TableViews, statBase: number, buf: Uint8Array, offse
       Atomics.add(cs, c + C.DROPS, 1);
       return Up.Dropped;
     }
-    if (!policyPasses(t, statBase, c, buf, p, ipLength, false, true, nowMs)) return Up.Dropped;
+    const v6 = policyPasses(t, statBase, slot, c, buf, p, ipLength, false, true, nowMs);
+    if (v6 === DROP) return Up.Dropped;
     // The IPv6 header is 20 bytes longer than IPv4's: the MSS that fits is 20 less.
-    return toTun(t, statBase, slot, buf, p, ipLength, (g[G.MSS] ?? 0) - 20);
+    const r6 = toTun(t, statBase, slot, buf, p, ipLength, (g[G.MSS] ?? 0) - 20);
+    return v6 === SHAPE ? Up.Shape : r6;
   }
   if (protocol !== PPP_IPV4 || (rFlags & RecordFlag.Ipv4) === 0) return Up.ToControl;
   if (ipLength < 20 || (buf[p] ?? 0) >> 4 !== 4) {
@@ -228,8 +245,10 @@ export function upstream(t: TableViews, statBase: number, buf: Uint8Array, offse
       return Up.Dropped;
     }
   }
-  if (!policyPasses(t, statBase, c, buf, p, ipLength, true, true, nowMs)) return Up.Dropped;
-  return toTun(t, statBase, slot, buf, p, ipLength, g[G.MSS] ?? 0);
+  const v = policyPasses(t, statBase, slot, c, buf, p, ipLength, true, true, nowMs);
+  if (v === DROP) return Up.Dropped;
+  const r = toTun(t, statBase, slot, buf, p, ipLength, g[G.MSS] ?? 0);
+  return v === SHAPE ? Up.Shape : r;
 }
 
 /** An upstream IP packet that passed: MSS clamped, counted, and where it is (and its copy's target) in upOut. */
@@ -260,6 +279,8 @@ export const Down = {
   /** No session has the destination: an ICMP unreachable may be due. */
   NoSession: 1,
   Dropped: 2,
+  /** Over the session's throttle rate: the worker queues the datagram (downOut as for ToLac). */
+  Shape: 3,
 } as const;
 
 /**
@@ -322,7 +343,8 @@ export function downstream(t: TableViews, statBase: number, buf: Uint8Array, off
       return Down.Dropped;
     }
   }
-  if (!policyPasses(t, statBase, c, buf, offset, length, protocol === PPP_IPV4, false, nowMs)) return Down.Dropped;
+  const verdict = policyPasses(t, statBase, slot, c, buf, offset, length, protocol === PPP_IPV4, false, nowMs);
+  if (verdict === DROP) return Down.Dropped;
   const mss = (g[G.MSS] ?? 0) - (protocol === PPP_IPV6 ? 20 : 0);
   if (mss > 0 && clampTcpMss(buf, mss, offset, offset + length)) stat(t, statBase, WorkerStat.MSS_CLAMPED);
   // PPP header, then L2TP (RFC 2661 3.1): flags, Tunnel ID, Session ID [, Ns, Nr].
@@ -357,5 +379,6 @@ export function downstream(t: TableViews, statBase: number, buf: Uint8Array, off
   downOut.snoopAddress = pol.snoopAddress >>> 0;
   downOut.snoopPort = pol.snoopPort;
   downOut.slot = slot;
+  if (verdict === SHAPE) return Down.Shape;
   return Down.ToLac;
 }

@@ -5,5 +5,6 @@ export * from "./native.js";
 export * from "./tables.js";
 export * from "./filters.js";
 export * from "./forward.js";
+export * from "./shaper.js";
 export * from "./dataplane.js";
 export type { ControlDatagram, WorkerInit } from "./worker.js";

@@ -5,9 +5,10 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { PLUGIN_RET_STOP, PluginHost, type PacketParams, type PluginApi, type PluginLogLevel } from "@lnsd/plugin-api";
 import { buildIcmpUnreachable } from "@lnsd/wire";
-import { Down, downOut, downstream, HEADROOM, Up, upOut, upstream } from "./forward.js";
+import { Down, downOut, downstream, HEADROOM, Up, upOut, upstream, useShaperCounts } from "./forward.js";
+import { Shaper } from "./shaper.js";
 import { loadAddon } from "./native.js";
-import { G, R, RECORD_WORDS, STAT_WORDS, viewTables, WorkerStat, type TableBuffers } from "./tables.js";
+import { C, COUNTER_WORDS, G, R, RECORD_WORDS, STAT_WORDS, viewTables, WorkerStat, type TableBuffers } from "./tables.js";
 
 export interface WorkerInit {
   readonly index: number;
@@ -91,6 +92,43 @@ async function run(init: WorkerInit, port: NonNullable<typeof parentPort>): Prom
     snoopAddrs[2 * k + 1] = p;
     return k + 1;
   };
+  // Throttled sessions over their rate wait here (per direction) instead of being dropped.
+  const upShaper = new Shaper(t, true, SLOT);
+  const downShaper = new Shaper(t, false, SLOT);
+  useShaperCounts(upShaper.counts, downShaper.counts);
+  const shapedOffsets = new Int32Array(batch);
+  const shapedLens = new Int32Array(batch);
+  const shapedAddrs = new Uint32Array(batch * 2);
+  const throttleDrop = (slot: number): void => {
+    Atomics.add(g, statBase + WorkerStat.THROTTLED, 1);
+    Atomics.add(t.counters, slot * COUNTER_WORDS + C.DROPS, 1);
+  };
+  /** Lets out what the buckets allow: upstream to TUN, downstream to the LACs, in batches. */
+  const drainShapers = (now: number): void => {
+    for (const [shaper, up] of [[upShaper, true], [downShaper, false]] as const) {
+      if (!shaper.pending) continue;
+      let n = 0;
+      let from: Uint8Array | undefined;
+      const flush = (): void => {
+        if (n === 0 || from === undefined) return;
+        if (up) Atomics.add(g, statBase + WorkerStat.TUN_OUT, native.tunWrite(init.tunFd, from, shapedOffsets, shapedLens, n));
+        else Atomics.add(g, statBase + WorkerStat.UDP_OUT, native.udpSend(init.udpFd, from, shapedOffsets, shapedLens, shapedAddrs, n));
+        n = 0;
+      };
+      const dropped = shaper.drain(now, (buf, offset, length, address, p) => {
+        from = buf;
+        shapedOffsets[n] = offset;
+        shapedLens[n] = length;
+        shapedAddrs[2 * n] = address;
+        shapedAddrs[2 * n + 1] = p;
+        n++;
+        if (n === batch) flush();
+      });
+      flush();
+      if (dropped > 0) Atomics.add(g, statBase + WorkerStat.THROTTLED, dropped);
+    }
+  };
+
   // Packet hooks: only when a loaded plugin has one (then a small object per packet); none costs nothing.
   let plugins: PacketPluginsMessage = { kind: "plugins", names: [], pluginDirs: [] };
   const onPlugins = (m: PacketPluginsMessage): void => { plugins = m; };
@@ -166,7 +204,8 @@ async function run(init: WorkerInit, port: NonNullable<typeof parentPort>): Prom
   };
 
   for (;;) {
-    const ready = native.wait(init.udpFd, init.tunFd, init.wakeFd, 1000);
+    // With packets waiting in a shaper, wake every millisecond to let them out on time.
+    const ready = native.wait(init.udpFd, init.tunFd, init.wakeFd, upShaper.pending || downShaper.pending ? 1 : 1000);
     if (Atomics.load(g, G.STOP) !== 0) break;
     const gen = Atomics.load(g, G.PLUGIN_GEN);
     if (gen !== pluginGen) {
@@ -205,6 +244,10 @@ async function run(init: WorkerInit, port: NonNullable<typeof parentPort>): Prom
             tunLens[w] = upOut.length;
             w++;
             if (upOut.snoopPort !== 0) k = queueSnoop(k, upOut.offset, upOut.length, upOut.snoopAddress, upOut.snoopPort);
+          } else if (r === Up.Shape) {
+            if (hooks.rx && !packetHook("packet_rx", upOut.slot, upBuf, upOut.offset, upOut.length)) continue;
+            if (!upShaper.enqueue(upOut.slot, upBuf, upOut.offset, upOut.length, upOut.length, 0, 0)) throttleDrop(upOut.slot);
+            else if (upOut.snoopPort !== 0) k = queueSnoop(k, upOut.offset, upOut.length, upOut.snoopAddress, upOut.snoopPort);
           } else if (r === Up.ToControl) {
             toControl(off, len, address, p);
           }
@@ -239,6 +282,10 @@ async function run(init: WorkerInit, port: NonNullable<typeof parentPort>): Prom
             sendAddrs[2 * s + 1] = downOut.port;
             s++;
             if (downOut.snoopPort !== 0) k = queueSnoop(k, downOut.ipOffset, downOut.ipLength, downOut.snoopAddress, downOut.snoopPort);
+          } else if (r === Down.Shape) {
+            if (hooks.tx && !packetHook("packet_tx", downOut.slot, downBuf, downOut.ipOffset, downOut.ipLength)) continue;
+            if (!downShaper.enqueue(downOut.slot, downBuf, downOut.offset, downOut.length, downOut.ipLength, downOut.address, downOut.port)) throttleDrop(downOut.slot);
+            else if (downOut.snoopPort !== 0) k = queueSnoop(k, downOut.ipOffset, downOut.ipLength, downOut.snoopAddress, downOut.snoopPort);
           } else if (r === Down.NoSession) {
             Atomics.add(g, statBase + WorkerStat.NO_SESSION, 1);
             sendIcmp(off, len);
@@ -253,6 +300,7 @@ async function run(init: WorkerInit, port: NonNullable<typeof parentPort>): Prom
         if (n < batch) break;
       }
     }
+    if (upShaper.pending || downShaper.pending) drainShapers(now);
   }
   // Nothing may keep the thread alive once the loop is left.
   port.off("message", onPlugins);
