@@ -130,6 +130,8 @@ export interface LnsdPluginsOptions {
   readonly wallClockMs?: () => number;
   /** The data workers: told the plugins with packet hooks (in load order) after each load and unload. */
   readonly packetPlugins?: (names: readonly string[], pluginDirs: readonly string[]) => void;
+  /** RADIUS accounting, when on: the helper API's sendRadius. */
+  readonly accounting?: { send(sub: Subscriber, status: "start" | "interim" | "stop"): boolean };
 }
 
 export class LnsdPlugins implements PluginHostControl {
@@ -269,7 +271,13 @@ export class LnsdPlugins implements PluginHostControl {
           logger.log("info", `plugin-${name}`, `plugin ${name}: session ${id} (${sub.username ?? "-"}) ${on ? "gardened" : "ungardened"}`);
           sessions.setPolicy(sub, { garden: on });
         }),
-      sendRadius: () => this.notAvailable("sending RADIUS from a plugin"),
+      sendRadius: (id, status) => {
+        const acct = this.o.accounting;
+        if (acct === undefined) return this.notAvailable("RADIUS accounting (radius_accounting is off)");
+        const sub = this.byId(id);
+        if (sub === undefined) return { ok: false, error: `no session ${id}` };
+        return acct.send(sub, status) ? { ok: true } : { ok: false, error: `session ${id} has no accounting to ${status}` };
+      },
     };
   }
 
@@ -328,6 +336,18 @@ export class LnsdPlugins implements PluginHostControl {
     },
     killSession: (sub) => {
       this.sessionHook("kill_session", sub);
+    },
+    // l2tpns on a CoA: radius_reset (autothrottle and autosnoop undo what the login's pairs did),
+    // then radius_response for each pair of the request.
+    coa: (sub, pairs) => {
+      if (!this.host.has("radius_reset") && !this.host.has("radius_response")) return;
+      const run = async (): Promise<void> => {
+        await this.host.call("radius_reset", { tunnel: tunnelView(sub.tunnel), session: sessionView(sub) });
+        for (const pair of pairs) await this.host.call("radius_response", { tunnel: tunnelView(sub.tunnel), session: sessionView(sub), ...splitAvPair(pair) });
+      };
+      run().catch((e: unknown) => {
+        this.o.logger.log("error", "plugin-coa", `CoA hooks: ${e instanceof Error ? e.message : String(e)}`);
+      });
     },
   };
 

@@ -81,6 +81,25 @@ export class RadiusSessionAccounting implements SessionEvents {
     void this.track("start", acct.start(), sub);
   }
 
+  /**
+   * A plugin asks for an accounting request now (l2tpns radiussend): an Interim-Update; a Start
+   * (the session's accounting begins again, as after ungarden: Stop for what was, then Start); or
+   * a Stop (the session is no longer accounted, though it stays up). False: nothing to do.
+   */
+  send(sub: Subscriber, status: "start" | "interim" | "stop"): boolean {
+    const acct = this.sessions.get(sub);
+    if (status === "interim") {
+      acct?.interimNow();
+      return acct !== undefined;
+    }
+    if (acct !== undefined) {
+      this.sessions.delete(sub);
+      void this.track("stop", acct.stop(AcctTerminateCause.AdminReset, this.counters(sub)), sub);
+    }
+    if (status === "start") this.online(sub);
+    return status === "start" || acct !== undefined;
+  }
+
   offline(sub: Subscriber, cause: DisconnectCause): void {
     const acct = this.sessions.get(sub);
     if (acct === undefined) return;

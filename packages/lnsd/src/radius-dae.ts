@@ -47,8 +47,8 @@ export function daeHandlerFor(sessions: SessionManager): DaeHandler<Subscriber> 
       sessions.drop(sub, "RADIUS Disconnect-Request", reasonFor(cause));
       return { ok: true };
     },
-    // Session-Timeout and Idle-Timeout act at once; Filter-Id and Cisco-AVPair are stored on the
-    // session for the policy work (filters, throttling) that will apply them.
+    // Session-Timeout, Idle-Timeout and Filter-Id act at once; Cisco-AVPairs go to the plugins
+    // (radius_reset, radius_response: autothrottle, autosnoop).
     coa: (sub, changes): DaeOutcome => {
       sessions.updatePolicy(sub, policyChanges(changes));
       return { ok: true };

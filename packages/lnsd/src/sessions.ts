@@ -66,6 +66,8 @@ export interface SessionPlugins {
   newSession(sub: Subscriber): void;
   /** kill_session: a session that was up is ending. */
   killSession(sub: Subscriber): void;
+  /** A CoA-Request (RFC 5176) for the session: radius_reset, then radius_response for each Cisco-AVPair it carries. */
+  coa?(sub: Subscriber, ciscoAvPairs: readonly string[]): void;
 }
 
 export interface Subscriber {
@@ -282,6 +284,8 @@ export class SessionManager {
       const f = filtersFromFilterIds(changes.filterIds);
       this.setPolicy(sub, { filterIn: f.filterIn ?? null, filterOut: f.filterOut ?? null });
     }
+    // Cisco-AVPairs (throttle=, intercept=) are the plugins' to act on, as at login (l2tpns).
+    if (changes.ciscoAvPairs !== undefined) this.plugins?.coa?.(sub, changes.ciscoAvPairs);
   }
 
   /** Throttling, interception, filters, garden: recorded on the session and applied by the data plane at once. */

@@ -53,6 +53,8 @@ async function startLnsd(radiusPort: number): Promise<Lnsd> {
       "set radius_accounting yes",
       `set radius_dae_port ${daePort}`,
       "set primary_dns 192.0.2.53",
+      // CoA's Cisco-AVPairs go to the plugins (radius_reset, radius_response).
+      'load plugin "autothrottle"',
       "",
     ].join("\n"),
   );
@@ -176,6 +178,16 @@ if (missing !== undefined) {
     t.notOk(radius.records().some(isStatus("Stop", "erin")), "erin still up");
     const nak = await radclient(["-x", "-r", "1", "-t", "3", `${LNS}:${lnsd.daePort}`, "disconnect", SECRET], 'User-Name = "nobody"\n');
     t.match(nak.out, /Disconnect-NAK/, "no such session: NAK");
+    await s.close();
+  });
+
+  void t.test("radclient CoA-Request with Cisco-AVPair throttle=N: autothrottle throttles that session", async (t) => {
+    const s = await login(() => "dave", "de pass", 1);
+    t.ok(await until(() => s.logins.stats.online.size === 1, 10_000), "online");
+    const r = await radclient(["-x", "-r", "1", "-t", "3", `${LNS}:${lnsd.daePort}`, "coa", SECRET], 'User-Name = "dave"\nCisco-AVPair = "throttle=2000"\n');
+    t.equal(r.code, 0, r.out);
+    t.match(r.out, /CoA-ACK/);
+    t.ok(await until(() => /plugin autothrottle: session \d+ \(dave\) throttled to 2000\/2000 kbit\/s/.test(lnsd.output()), 5000), "radius_reset, then radius_response: throttled");
     await s.close();
   });
 

@@ -367,7 +367,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const dae = radius === undefined ? undefined : await startDae(settings, radius, daemon, logger);
   // Plugins (issue 7): the startup-config's `load plugin` lines, in order; then nsctl can reach them.
-  const plugins = new LnsdPlugins({ sessions: daemon.sessions, logger, settings, ...packetPluginsFor(dataPlane) });
+  const plugins = new LnsdPlugins({ sessions: daemon.sessions, logger, settings, ...packetPluginsFor(dataPlane), ...(radius?.accounting === undefined ? {} : { accounting: radius.accounting }) });
   daemon.sessions.usePlugins(plugins.sessionHooks);
   logger.log("debug", "plugin-dir", `plugins from ${plugins.pluginDirs.join(", ")}`);
   await plugins.loadConfigured(loaded.config.plugins);
