@@ -23,6 +23,7 @@ import {
   type PluginLogLevel,
   type PostAuthParams,
   type PreAuthParams,
+  type RadiusAccountParams,
   type SessionView,
   type TunnelView,
 } from "@lnsd/plugin-api";
@@ -369,6 +370,23 @@ export class LnsdPlugins implements PluginHostControl {
         this.o.logger.log("error", `plugin-${hook}`, `${hook} hook: ${e instanceof Error ? e.message : String(e)}`);
       });
     });
+  }
+
+  /** radius_account: what the plugins add to a session's Accounting-Request (autothrottle: its rates). */
+  async accountAttributes(sub: Subscriber, status: "start" | "interim" | "stop"): Promise<{ type: number; value: Buffer }[]> {
+    if (!this.host.has("radius_account")) return [];
+    const p: RadiusAccountParams = { tunnel: tunnelView(sub.tunnel), session: sessionView(sub), statusType: status, attributes: [] };
+    await this.host.call("radius_account", p);
+    const attrs: unknown = p.attributes;
+    if (!Array.isArray(attrs)) return [];
+    const out: { type: number; value: Buffer }[] = [];
+    for (const a of attrs as unknown[]) {
+      // What a plugin pushed is checked: a RADIUS attribute type and at most 253 octets (RFC 2865 5).
+      if (typeof a !== "object" || a === null || !("type" in a) || !("value" in a)) continue;
+      const { type, value } = a;
+      if (typeof type === "number" && Number.isInteger(type) && type > 0 && type < 256 && value instanceof Uint8Array && value.length <= 253) out.push({ type, value: Buffer.from(value) });
+    }
+    return out;
   }
 
   // nsctl (PluginHostControl): l2tpns's answers.

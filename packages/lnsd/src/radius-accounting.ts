@@ -5,7 +5,7 @@
 import { formatIpv4 } from "@lnsd/wire";
 import type { Clock } from "@lnsd/l2tp";
 import type { DisconnectCause } from "@lnsd/ppp";
-import { AccountingSession, AcctTerminateCause, connectInfo, type AcctResult, type AcctSessionInfo, type RadiusAccounting } from "@lnsd/radius";
+import { AccountingSession, AcctTerminateCause, connectInfo, type AcctResult, type AcctSessionInfo, type RadiusAccounting, type RadiusAttribute } from "@lnsd/radius";
 import type { Logger } from "./log.js";
 import type { SessionEvents, Subscriber } from "./sessions.js";
 
@@ -31,9 +31,43 @@ export interface RadiusSessionAccountingOptions {
   readonly interimSec: number;
 }
 
+/**
+ * radius_account (the plugins): attributes to add to a session's Accounting-Request, asked before
+ * its Start and its Stop; an Interim-Update carries what the last answer added.
+ */
+export type AccountingAttributesHook = (sub: Subscriber, status: "start" | "interim" | "stop") => Promise<readonly RadiusAttribute[]>;
+
 export class RadiusSessionAccounting implements SessionEvents {
   private readonly sessions = new Map<Subscriber, AccountingSession>();
-  private readonly inFlight = new Set<Promise<AcctResult>>();
+  /** Per session: the plugins' attributes, an array the accounting session's info holds (updated in place). */
+  private readonly extras = new Map<Subscriber, RadiusAttribute[]>();
+  private attributesHook: AccountingAttributesHook | undefined;
+
+  /** The plugin host, once it exists (it comes after the daemon). */
+  useAttributesHook(hook: AccountingAttributesHook | undefined): void {
+    this.attributesHook = hook;
+  }
+
+  /** Runs radius_account and puts its attributes in the session's info; then `then`. */
+  private withAttributes(sub: Subscriber, status: "start" | "stop", then: () => void): void {
+    const hook = this.attributesHook;
+    if (hook === undefined) {
+      then();
+      return;
+    }
+    // In flight until the request itself is (Accounting-Off waits for the Stops).
+    const pending = hook(sub, status).then(
+      (attrs) => {
+        const extra = this.extras.get(sub);
+        if (extra !== undefined) extra.splice(0, extra.length, ...attrs);
+        then();
+      },
+      () => { then(); },
+    );
+    this.inFlight.add(pending);
+    void pending.then(() => this.inFlight.delete(pending));
+  }
+  private readonly inFlight = new Set<Promise<unknown>>();
   /** Acct-Session-Id of Accounting-On and -Off: one per run of lnsd. */
   private readonly nasSessionId = `${Math.floor(Date.now() / 1000).toString(16).toUpperCase()}-NAS`;
 
@@ -68,8 +102,10 @@ export class RadiusSessionAccounting implements SessionEvents {
   }
 
   online(sub: Subscriber): void {
+    const extra: RadiusAttribute[] = [];
+    this.extras.set(sub, extra);
     const acct = new AccountingSession(this.client, {
-      session: this.sessionInfo(sub),
+      session: { ...this.sessionInfo(sub), extra },
       interimSec: interimSecFor(this.o.interimSec, sub.policy.acctInterimIntervalSec),
       clock: this.o.clock,
       counters: () => this.counters(sub),
@@ -78,7 +114,7 @@ export class RadiusSessionAccounting implements SessionEvents {
       },
     });
     this.sessions.set(sub, acct);
-    void this.track("start", acct.start(), sub);
+    this.withAttributes(sub, "start", () => { void this.track("start", acct.start(), sub); });
   }
 
   /**
@@ -94,7 +130,8 @@ export class RadiusSessionAccounting implements SessionEvents {
     }
     if (acct !== undefined) {
       this.sessions.delete(sub);
-      void this.track("stop", acct.stop(AcctTerminateCause.AdminReset, this.counters(sub)), sub);
+      const counters = this.counters(sub);
+      this.withAttributes(sub, "stop", () => { void this.track("stop", acct.stop(AcctTerminateCause.AdminReset, counters), sub); });
     }
     if (status === "start") this.online(sub);
     return status === "start" || acct !== undefined;
@@ -105,7 +142,11 @@ export class RadiusSessionAccounting implements SessionEvents {
     if (acct === undefined) return;
     this.sessions.delete(sub);
     const n = cause.acctTerminateCause;
-    void this.track("stop", acct.stop(isTerminateCause(n) ? n : AcctTerminateCause.NasError, this.counters(sub)), sub);
+    const counters = this.counters(sub);
+    this.withAttributes(sub, "stop", () => {
+      this.extras.delete(sub);
+      void this.track("stop", acct.stop(isTerminateCause(n) ? n : AcctTerminateCause.NasError, counters), sub);
+    });
   }
 
   private sessionInfo(sub: Subscriber): AcctSessionInfo {

@@ -188,7 +188,11 @@ if (missing !== undefined) {
     t.equal(r.code, 0, r.out);
     t.match(r.out, /CoA-ACK/);
     t.ok(await until(() => /plugin autothrottle: session \d+ \(dave\) throttled to 2000\/2000 kbit\/s/.test(lnsd.output()), 5000), "radius_reset, then radius_response: throttled");
+    const before = radius.records().length;
     await s.close();
+    // radius_account: autothrottle adds the session's rates to its Accounting-Request (the Stop).
+    const stop = await radius.waitForRecord((rec) => isStatus("Stop", "dave")(rec) && (rec.get("Cisco-AVPair") ?? []).some((v) => v.includes("service-policy input 2000")), 5000, before);
+    t.ok(stop !== undefined, "the Stop carries Cisco-AVPair lcp:interface-config#1=service-policy input 2000");
   });
 
   void t.test("1,000 sessions log in with CHAP through FreeRADIUS, each with an address of its own", async (t) => {

@@ -369,6 +369,7 @@ async function main(argv: readonly string[]): Promise<number> {
   // Plugins (issue 7): the startup-config's `load plugin` lines, in order; then nsctl can reach them.
   const plugins = new LnsdPlugins({ sessions: daemon.sessions, logger, settings, ...packetPluginsFor(dataPlane), ...(radius?.accounting === undefined ? {} : { accounting: radius.accounting }) });
   daemon.sessions.usePlugins(plugins.sessionHooks);
+  radius?.accounting?.useAttributesHook((sub, status) => plugins.accountAttributes(sub, status));
   logger.log("debug", "plugin-dir", `plugins from ${plugins.pluginDirs.join(", ")}`);
   await plugins.loadConfigured(loaded.config.plugins);
   plugins.startTimer();
