@@ -60,6 +60,7 @@ function workerApi(port: NonNullable<typeof parentPort>, name: string): PluginAp
     snoop: () => no,
     garden: () => no,
     sendRadius: () => no,
+    setUsername: () => no,
   };
 }
 

@@ -272,6 +272,13 @@ export class LnsdPlugins implements PluginHostControl {
           logger.log("info", `plugin-${name}`, `plugin ${name}: session ${id} (${sub.username ?? "-"}) ${on ? "gardened" : "ungardened"}`);
           sessions.setPolicy(sub, { garden: on });
         }),
+      setUsername: (id, username) => {
+        if (typeof username !== "string" || username === "" || username.length > 253) return { ok: false, error: "a user name of 1 to 253 characters" };
+        return withSession(id, (sub) => {
+          logger.log("info", `plugin-${name}`, `plugin ${name}: session ${id} (${sub.username ?? "-"}) is now ${username}`);
+          sessions.rename(sub, username);
+        });
+      },
       sendRadius: (id, status) => {
         const acct = this.o.accounting;
         if (acct === undefined) return this.notAvailable("RADIUS accounting (radius_accounting is off)");

@@ -303,6 +303,22 @@ export class SessionManager {
     this.o.dataPath?.setPolicy(sub);
   }
 
+  /** The session is known by another user name (the garden plugin's ungarden SID USER). */
+  rename(sub: Subscriber, username: string): void {
+    if (sub.username !== undefined) {
+      const mine = this.byUser.get(sub.username);
+      mine?.delete(sub);
+      if (mine?.size === 0) this.byUser.delete(sub.username);
+    }
+    sub.username = username;
+    let mine = this.byUser.get(username);
+    if (mine === undefined) {
+      mine = new Set();
+      this.byUser.set(username, mine);
+    }
+    mine.add(sub);
+  }
+
   /** Sessions of a user (CLI and plugins name sessions by user). */
   byUsername(username: string): readonly Subscriber[] {
     return [...(this.byUser.get(username) ?? [])].filter((s) => this.subscribers.get(s.l2tp) === s);

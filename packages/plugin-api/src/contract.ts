@@ -294,6 +294,8 @@ export interface PluginApi {
   readonly garden: (id: number, on: boolean) => ApiResult;
   /** l2tpns radiusnew + radiussend: send an Accounting-Request for the session now. */
   readonly sendRadius: (id: number, statusType: "start" | "interim" | "stop") => ApiResult;
+  /** The session is known by another user name from now on (l2tpns: ungarden SID USER). */
+  readonly setUsername: (id: number, username: string) => ApiResult;
 }
 
 /**

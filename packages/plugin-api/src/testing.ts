@@ -3,7 +3,7 @@
 import { API_VERSION, type ApiResult, type ConfigValue, type PluginApi, type PluginLogLevel, type SessionView, type TunnelView } from "./contract.js";
 
 export interface RecordedAction {
-  readonly action: "drop" | "kill" | "throttle" | "snoop" | "garden" | "radius";
+  readonly action: "drop" | "kill" | "throttle" | "snoop" | "garden" | "radius" | "rename";
   readonly id: number;
   readonly args: readonly (string | number | boolean)[];
 }
@@ -65,5 +65,12 @@ export function memoryApi(sessions: readonly SessionView[] = [], config: Readonl
     snoop: (id, address, port) => act("snoop", id, address, port),
     garden: (id, on) => act("garden", id, on),
     sendRadius: (id, statusType) => act("radius", id, statusType),
+    setUsername: (id, username) => {
+      const r = act("rename", id, username);
+      const i = sessionList.findIndex((s) => s.id === id);
+      const s = sessionList[i];
+      if (r.ok && s !== undefined) sessionList[i] = { ...s, username };
+      return r;
+    },
   };
 }

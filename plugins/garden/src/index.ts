@@ -121,11 +121,13 @@ export const plugin: Plugin = {
         const error = gardenSession(api, s);
         return error === undefined ? answer(p, "ok") : answer(p, "error", error);
       }
-      // l2tpns sets the session's username to USER first; the plugin API cannot rename a session.
-      if (newUser !== undefined && newUser !== s.username) api.log("warn", `username not set to ${newUser}: this lnsd cannot rename a session`, s.id);
-      const error = ungardenSession(api, s);
-      if (error !== undefined) return answer(p, "error", error);
-      return newUser !== undefined && newUser !== s.username ? answer(p, "ok", `username not changed to ${newUser}: this lnsd cannot rename a session`) : answer(p, "ok");
+      // l2tpns: with USER, the session is that user's from now on (before its duplicates go).
+      if (newUser !== undefined && newUser !== s.username) {
+        const renamed = api.setUsername(s.id, newUser);
+        if (!renamed.ok) return answer(p, "error", renamed.error);
+      }
+      const error = ungardenSession(api, api.findSession(s.id) ?? s);
+      return error === undefined ? answer(p, "ok") : answer(p, "error", error);
     },
   },
 };

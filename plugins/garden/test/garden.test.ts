@@ -88,7 +88,9 @@ void t.test("nsctl garden and ungarden", (t) => {
   t.match(api.logs, [{ message: "Garden user alice (198.51.100.5)" }, { message: "Un-Garden user bob (198.51.100.7)" }]);
 
   const renamed = control(["ungarden", "7", "robert"], api);
-  t.match(renamed, { p: { response: "ok", additional: "username not changed to robert: this lnsd cannot rename a session" } }, "released, but not renamed");
+  t.match(renamed, { p: { response: "ok" } }, "released");
+  t.match(api.actions.filter((a) => a.action === "rename"), [{ id: 7, args: ["robert"] }], "and known as robert from now on");
+  t.equal(api.findSession(7)?.username, "robert");
   t.end();
 });
 
