@@ -22,10 +22,17 @@ void t.test("subscribers ping through their sessions and the TUN device", { skip
   // The IPv6 echo requests go to an address of the namespace's own; replies route to the TUN device.
   execFileSync("ip", ["-n", ns, "addr", "add", "2001:db8:ffff::1/128", "dev", "lo"]);
   const dir = mkdtempSync(join(tmpdir(), "lnsd-traffic-"));
-  writeFileSync(join(dir, "startup-config"), `set debug 3\nset data_workers 2\nset bind_address 127.0.0.1\nset tundevicename lnsdtr0\nset iftun_address 192.0.2.1\nset radius_authtypes "chap"\nset ipv6_prefix 2001:db8:1:2::\n`);
+  writeFileSync(join(dir, "startup-config"), `set debug 3\nset data_workers 2\nset bind_address 127.0.0.1\nset tundevicename lnsdtr0\nset iftun_address 192.0.2.1\nset radius_authtypes "chap"\nset ipv6_prefix 2001:db8:1:2::\nload plugin "pktlog"\n`);
+  // A plugin with a packet hook: the data workers load it, and say so when it sees a packet.
+  writeFileSync(join(dir, "pktlog.mjs"), `let seen = false;
+export const plugin = { apiVersion: 1, name: "pktlog", hooks: { packet_rx: (p, api) => {
+  if (!seen) { seen = true; api.log("info", "first packet from session " + p.sessionId + " in tunnel " + p.tunnelId + ", " + p.buf.length + " bytes"); }
+  return 1;
+} } };
+`);
   writeFileSync(join(dir, "ip_pool"), "198.51.100.0/28\n");
   writeFileSync(join(dir, "chap-secrets"), `* * traffic *\n`);
-  const lnsd = spawn("ip", ["netns", "exec", ns, process.execPath, entry, "-c", join(dir, "startup-config")], { stdio: ["ignore", "pipe", "pipe"], env });
+  const lnsd = spawn("ip", ["netns", "exec", ns, process.execPath, entry, "-c", join(dir, "startup-config")], { stdio: ["ignore", "pipe", "pipe"], env: { ...env, LNSD_PLUGIN_DIR: dir } });
   let out = "";
   lnsd.stdout.on("data", (d: Buffer) => (out += d.toString()));
   lnsd.stderr.on("data", (d: Buffer) => (out += d.toString()));
@@ -52,6 +59,10 @@ void t.test("subscribers ping through their sessions and the TUN device", { skip
     t.equal(s.address6, `2001:db8:1:2:${v4}::`, `${s.address}: its IPv6 address`);
     t.same(s.replies6, [`2001:db8:ffff::1>2001:db8:1:2:${v4}::`], `${s.address}: its own IPv6 reply, once`);
   }
+  // The child ran synchronously: lnsd's log lines since are still in the pipe.
+  const hook = /plugin pktlog \(data worker\): first packet from session \d+ in tunnel \d+, \d+ bytes/;
+  for (let i = 0; i < 60 && !hook.test(out); i++) await new Promise((r) => setTimeout(r, 50));
+  t.match(out, hook, "the packet hook ran in a data worker");
   lnsd.kill("SIGQUIT");
   await exited;
 });
