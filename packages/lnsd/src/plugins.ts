@@ -140,6 +140,8 @@ export class LnsdPlugins implements PluginHostControl {
   readonly pluginDirs: readonly string[];
   private settings: StartupSettings;
   private timer: NodeJS.Timeout | undefined;
+  /** This node is the master (no cluster: from becomeMaster() on). */
+  private master = false;
   private timerBusy = false;
 
   constructor(private readonly o: LnsdPluginsOptions) {
@@ -341,6 +343,8 @@ export class LnsdPlugins implements PluginHostControl {
     },
     newSession: (sub) => {
       this.sessionHook("new_session", sub);
+      // l2tpns: new_session_master on the master for every new session; alone, lnsd is the master.
+      if (this.master) this.sessionHook("new_session_master", sub);
     },
     killSession: (sub) => {
       this.sessionHook("kill_session", sub);
@@ -369,7 +373,20 @@ export class LnsdPlugins implements PluginHostControl {
    * new_session and kill_session see the session as it is now, and run once the session manager
    * has finished what it is doing (so that a plugin that drops the session does not re-enter it).
    */
-  private sessionHook(hook: "new_session" | "kill_session", sub: Subscriber): void {
+  /**
+   * become_master: a node without a cluster is its own master from the start (as l2tpns alone);
+   * called once the startup-config's plugins are loaded (one loaded later is not told: the node
+   * was master already, as in l2tpns).
+   */
+  becomeMaster(): void {
+    this.master = true;
+    if (!this.host.has("become_master")) return;
+    this.host.call("become_master", { timeNow: Math.floor(this.now() / 1000) }).catch((e: unknown) => {
+      this.o.logger.log("error", "plugin-become_master", `become_master hook: ${e instanceof Error ? e.message : String(e)}`);
+    });
+  }
+
+  private sessionHook(hook: "new_session" | "kill_session" | "new_session_master", sub: Subscriber): void {
     if (!this.host.has(hook)) return;
     const params = { tunnel: tunnelView(sub.tunnel), session: sessionView(sub) };
     queueMicrotask(() => {

@@ -25,10 +25,15 @@ void t.test("subscribers ping through their sessions and the TUN device", { skip
   writeFileSync(join(dir, "startup-config"), `set debug 3\nset data_workers 2\nset bind_address 127.0.0.1\nset tundevicename lnsdtr0\nset iftun_address 192.0.2.1\nset radius_authtypes "chap"\nset ipv6_prefix 2001:db8:1:2::\nload plugin "pktlog"\n`);
   // A plugin with a packet hook: the data workers load it, and say so when it sees a packet.
   writeFileSync(join(dir, "pktlog.mjs"), `let seen = false;
-export const plugin = { apiVersion: 1, name: "pktlog", hooks: { packet_rx: (p, api) => {
-  if (!seen) { seen = true; api.log("info", "first packet from session " + p.sessionId + " in tunnel " + p.tunnelId + ", " + p.buf.length + " bytes"); }
-  return 1;
-} } };
+let masterSessions = 0;
+export const plugin = { apiVersion: 1, name: "pktlog", hooks: {
+  packet_rx: (p, api) => {
+    if (!seen) { seen = true; api.log("info", "first packet from session " + p.sessionId + " in tunnel " + p.tunnelId + ", " + p.buf.length + " bytes"); }
+    return 1;
+  },
+  become_master: (p, api) => { api.log("info", "master since " + p.timeNow); return 1; },
+  new_session_master: (p, api) => { if (++masterSessions === 5) api.log("info", "5 new sessions on the master"); return 1; },
+} };
 `);
   writeFileSync(join(dir, "ip_pool"), "198.51.100.0/28\n");
   writeFileSync(join(dir, "chap-secrets"), `* * traffic *\n`);
@@ -63,6 +68,8 @@ export const plugin = { apiVersion: 1, name: "pktlog", hooks: { packet_rx: (p, a
   const hook = /plugin pktlog \(data worker\): first packet from session \d+ in tunnel \d+, \d+ bytes/;
   for (let i = 0; i < 60 && !hook.test(out); i++) await new Promise((r) => setTimeout(r, 50));
   t.match(out, hook, "the packet hook ran in a data worker");
+  t.match(out, /plugin pktlog: master since \d+/, "become_master: alone, lnsd is the master");
+  t.match(out, /plugin pktlog: 5 new sessions on the master/, "new_session_master for each session");
   lnsd.kill("SIGQUIT");
   await exited;
 });

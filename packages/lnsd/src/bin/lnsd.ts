@@ -373,6 +373,7 @@ async function main(argv: readonly string[]): Promise<number> {
   logger.log("debug", "plugin-dir", `plugins from ${plugins.pluginDirs.join(", ")}`);
   await plugins.loadConfigured(loaded.config.plugins);
   plugins.startTimer();
+  plugins.becomeMaster();
   const control = await startControl(settings, logger, plugins);
   // The operator's telnet CLI (port 23 on cli_bind_address), once the daemon runs; without it lnsd carries on.
   const cliBackend = new LnsdCliBackend({ daemon, pool, logger, config: loaded.config, startupConfigPath: files.startupConfig, usersPath: files.users, radius: radius !== undefined, ...(opts.hostname === undefined ? {} : { hostnameOverride: opts.hostname }), plugins: plugins.cli, ...(dataPlane === undefined ? {} : { dataplane: () => dataPlane.stats(), filters: dataPlane.filters }) });
