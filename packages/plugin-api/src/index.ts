@@ -3,3 +3,4 @@
 export * from "./contract.js";
 export * from "./host.js";
 export * from "./testing.js";
+export * from "./helpers.js";

@@ -1,7 +1,8 @@
 // autosnoop against an in-memory API: intercept=IP:PORT as l2tpns 2.4.1 reads it.
 import t from "tap";
 import { PLUGIN_RET_OK, TEST_TUNNEL, memoryApi, testSession, type RadiusAccountParams, type SessionView } from "@lnsd/plugin-api";
-import { inetAddr, plugin } from "../src/index.js";
+import { inetAddr } from "@lnsd/plugin-api";
+import { plugin } from "../src/index.js";
 
 function respond(pair: string, session: SessionView = testSession(4)): ReturnType<typeof memoryApi> {
   const api = memoryApi([session]);

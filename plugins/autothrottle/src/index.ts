@@ -10,13 +10,10 @@
 //   lcp:interface-config=service-policy output N     to the subscriber at N kbit/s
 // "service-policy" may be shortened to 4 letters or more, "input"/"output" to their first letters;
 // the policy's name is the rate, all digits.
-import { API_VERSION, PLUGIN_RET_OK, type Plugin, type PluginApi, type RadiusAttributeOut, type SessionView } from "@lnsd/plugin-api";
+import { API_VERSION, PLUGIN_RET_OK, type Plugin, type PluginApi, type SessionView, ciscoAvPair } from "@lnsd/plugin-api";
 
 const THROTTLE_KEY = "lcp:interface-config";
 /** RFC 2865 5.26 Vendor-Specific; Cisco's vendor id and its Cisco-AVPair sub-attribute. */
-const VENDOR_SPECIFIC = 26;
-const VENDOR_CISCO = 9;
-const CISCO_AVPAIR = 1;
 
 /** C's strtol(s, &end, 10) with *end == 0 required; undefined when there is more than a number. */
 function wholeNumber(s: string): number | undefined {
@@ -83,17 +80,6 @@ function throttle(api: PluginApi, s: SessionView, value: string): void {
   if (rate === undefined) return;
   api.log("info", rate > 0 ? `Throttling user to ${rate}kb/s` : "Not throttling user", s.id);
   apply(api, s.id, rate, rate);
-}
-
-/** A Cisco-AVPair as the value of a Vendor-Specific attribute (RFC 2865 5.26). */
-export function ciscoAvPair(text: string): RadiusAttributeOut {
-  const s = Buffer.from(text, "utf8").subarray(0, 247);
-  const value = Buffer.alloc(6 + s.length);
-  value.writeUInt32BE(VENDOR_CISCO, 0);
-  value[4] = CISCO_AVPAIR;
-  value[5] = 2 + s.length;
-  s.copy(value, 6);
-  return { type: VENDOR_SPECIFIC, value };
 }
 
 export const plugin: Plugin = {

@@ -1,7 +1,7 @@
 // garden (l2tpns's garden.so): the walled garden. A login that authentication refused is let in
 // and held in the garden (the data plane lets a gardened session reach only what the access list
 // "garden" permits); nsctl `garden` and `ungarden` put a session in and take it out. Control thread.
-import { API_VERSION, PLUGIN_RET_NOTMASTER, PLUGIN_RET_OK, PLUGIN_RET_STOP, type ControlParams, type Plugin, type PluginApi, type SessionView } from "@lnsd/plugin-api";
+import { API_VERSION, PLUGIN_RET_NOTMASTER, PLUGIN_RET_OK, type Plugin, type PluginApi, type SessionView, sessionIdArg, controlAnswer } from "@lnsd/plugin-api";
 
 /**
  * Sessions this plugin let in or gardened, by session id, with their Acct-Session-Id: ids are
@@ -19,17 +19,6 @@ function unmark(s: SessionView): void {
 
 function who(s: SessionView): string {
   return `${s.username ?? "-"} (${s.address ?? "-"})`;
-}
-
-/** l2tpns: a number (strtol, base 10, all of it) other than 0 is a session id; else a username. */
-function sessionId(arg: string): number {
-  return /^\s*[+-]?\d+$/.test(arg) ? Number.parseInt(arg, 10) : 0;
-}
-
-function answer(p: ControlParams, response: "ok" | "error", additional?: string | readonly string[]): typeof PLUGIN_RET_STOP {
-  p.response = response;
-  p.additional = additional;
-  return PLUGIN_RET_STOP;
 }
 
 function gardenSession(api: PluginApi, s: SessionView): string | undefined {
@@ -110,24 +99,24 @@ export const plugin: Plugin = {
       if (!p.iamMaster) return PLUGIN_RET_NOTMASTER;
       const garden = command === "garden";
       if (target === undefined || p.argv.length > 3 || (p.argv.length > 2 && garden)) {
-        return answer(p, "error", garden ? "requires username or session id" : "requires session id and optional username");
+        return controlAnswer(p, "error", garden ? "requires username or session id" : "requires session id and optional username");
       }
-      const id = sessionId(target);
+      const id = sessionIdArg(target);
       // l2tpns: ungarden takes a session id only.
       const s = id !== 0 ? api.findSession(id) : garden ? api.findSessionByUser(target) : undefined;
-      if (s === undefined || !s.online) return answer(p, "error", "session not found");
-      if ((s.gardened === true) === garden) return answer(p, "error", garden ? "already in walled garden" : "not in walled garden");
+      if (s === undefined || !s.online) return controlAnswer(p, "error", "session not found");
+      if ((s.gardened === true) === garden) return controlAnswer(p, "error", garden ? "already in walled garden" : "not in walled garden");
       if (garden) {
         const error = gardenSession(api, s);
-        return error === undefined ? answer(p, "ok") : answer(p, "error", error);
+        return error === undefined ? controlAnswer(p, "ok") : controlAnswer(p, "error", error);
       }
       // l2tpns: with USER, the session is that user's from now on (before its duplicates go).
       if (newUser !== undefined && newUser !== s.username) {
         const renamed = api.setUsername(s.id, newUser);
-        if (!renamed.ok) return answer(p, "error", renamed.error);
+        if (!renamed.ok) return controlAnswer(p, "error", renamed.error);
       }
       const error = ungardenSession(api, api.findSession(s.id) ?? s);
-      return error === undefined ? answer(p, "ok") : answer(p, "error", error);
+      return error === undefined ? controlAnswer(p, "ok") : controlAnswer(p, "error", error);
     },
   },
 };

@@ -1,12 +1,6 @@
 // sessionctl (l2tpns's sessionctl.so): the nsctl commands `drop` and `kill`, by username or
 // session id, with l2tpns's command words, help lines and answers. Control thread.
-import { API_VERSION, PLUGIN_RET_NOTMASTER, PLUGIN_RET_OK, PLUGIN_RET_STOP, type Plugin, type PluginApi, type SessionView } from "@lnsd/plugin-api";
-
-/** l2tpns: a number (strtol, base 10, all of it) other than 0 is a session id; else a username. */
-function findTarget(api: PluginApi, arg: string): SessionView | undefined {
-  const id = /^\s*[+-]?\d+$/.test(arg) ? Number.parseInt(arg, 10) : 0;
-  return id !== 0 ? api.findSession(id) : api.findSessionByUser(arg);
-}
+import { API_VERSION, PLUGIN_RET_NOTMASTER, PLUGIN_RET_OK, PLUGIN_RET_STOP, type Plugin, findTarget } from "@lnsd/plugin-api";
 
 export const plugin: Plugin = {
   apiVersion: API_VERSION,

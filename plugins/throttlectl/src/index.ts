@@ -1,24 +1,6 @@
 // throttlectl (l2tpns's throttlectl.so): the nsctl commands `throttle` and `unthrottle`, by
 // username or session id, with l2tpns's command words, help lines and answers. Control thread.
-import { API_VERSION, PLUGIN_RET_NOTMASTER, PLUGIN_RET_OK, PLUGIN_RET_STOP, type ControlParams, type Plugin, type PluginApi, type SessionView } from "@lnsd/plugin-api";
-
-/** l2tpns: a number (strtol, base 10, all of it) other than 0 is a session id; else a username. */
-function findTarget(api: PluginApi, arg: string): SessionView | undefined {
-  const id = /^\s*[+-]?\d+$/.test(arg) ? Number.parseInt(arg, 10) : 0;
-  return id !== 0 ? api.findSession(id) : api.findSessionByUser(arg);
-}
-
-/** C's atoi: leading blanks, a sign, digits; 0 when there are none. */
-function atoi(s: string): number {
-  const m = /^\s*([+-]?\d+)/.exec(s);
-  return m?.[1] === undefined ? 0 : Number.parseInt(m[1], 10);
-}
-
-function answer(p: ControlParams, response: "ok" | "error", additional?: string): typeof PLUGIN_RET_STOP {
-  p.response = response;
-  p.additional = additional;
-  return PLUGIN_RET_STOP;
-}
+import { API_VERSION, PLUGIN_RET_NOTMASTER, PLUGIN_RET_OK, type Plugin, type PluginApi, findTarget, atoi, controlAnswer } from "@lnsd/plugin-api";
 
 /**
  * The rates asked for, kbit/s; -1 leaves that direction as it is (l2tpns throttle_session). A
@@ -60,21 +42,21 @@ export const plugin: Plugin = {
       if (command !== "throttle" && command !== "unthrottle") return PLUGIN_RET_OK; // not for us
       if (!p.iamMaster) return PLUGIN_RET_NOTMASTER;
       const throttle = command === "throttle";
-      if (throttle && (target === undefined || p.argv.length > 6)) return answer(p, "error", "requires username or session id and optional rate(s)");
-      if (!throttle && p.argv.length !== 2) return answer(p, "error", "requires username or session id");
+      if (throttle && (target === undefined || p.argv.length > 6)) return controlAnswer(p, "error", "requires username or session id and optional rate(s)");
+      if (!throttle && p.argv.length !== 2) return controlAnswer(p, "error", "requires username or session id");
       const s = findTarget(api, target ?? "");
       // l2tpns: a session without an address (not yet, or no longer, online) is not found.
-      if (s === undefined || !s.online) return answer(p, "error", "session not found");
+      if (s === undefined || !s.online) return controlAnswer(p, "error", "session not found");
 
       const asked = throttle ? ratesAsked(api, p.argv) : { in: 0, out: 0 };
-      if (typeof asked === "string") return answer(p, "error", asked);
+      if (typeof asked === "string") return controlAnswer(p, "error", asked);
       const now = { in: s.throttle?.in ?? 0, out: s.throttle?.out ?? 0 };
       if (asked.in !== -1 && asked.in === now.in && asked.out !== -1 && asked.out === now.out) {
-        return answer(p, "error", throttle ? "already throttled" : "not throttled");
+        return controlAnswer(p, "error", throttle ? "already throttled" : "not throttled");
       }
       // A rate below 0 leaves that direction alone (l2tpns throttle_session).
       const r = api.throttle(s.id, asked.in < 0 ? now.in : asked.in, asked.out < 0 ? now.out : asked.out);
-      return r.ok ? answer(p, "ok") : answer(p, "error", r.error);
+      return r.ok ? controlAnswer(p, "ok") : controlAnswer(p, "error", r.error);
     },
   },
 };
