@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { attr, whyNoFreeRadius, type AcctRecord } from "./lib/freeradius.js";
-import { addNamespace, env, link, nsRun, nsRunAsync, removeNamespace, sleep, spawnLineChild, until, type LineChild } from "./lib/netns.js";
+import { addNamespace, env, link, startLnsdIn, nsRun, nsRunAsync, removeNamespace, sleep, spawnLineChild, until, type LineChild } from "./lib/netns.js";
 import { CAPTURE_PY, SEND_PY, type OrderSummary } from "./lib/tcp-order.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -144,32 +144,15 @@ if (skip !== undefined) {
     ].join("\n"),
   );
   writeFileSync(join(dir, "ip_pool"), `${ADDR.pool}\n`);
-  const lnsd = spawn("ip", ["netns", "exec", NS.lns, node, entry, "-c", join(dir, "startup-config")], { stdio: ["ignore", "pipe", "pipe"], env });
-  let out = "";
-  lnsd.stdout.on("data", (d: Buffer) => (out = (out + d.toString()).slice(-200_000)));
-  lnsd.stderr.on("data", (d: Buffer) => (out = (out + d.toString()).slice(-200_000)));
-  const reapLnsd = (): void => { lnsd.kill("SIGKILL"); };
-  process.once("exit", reapLnsd);
-  const lnsdExited = new Promise<void>((r) =>
-    lnsd.on("exit", () => {
-      process.off("exit", reapLnsd);
-      r();
-    }),
-  );
+  const lnsd = await startLnsdIn(NS.lns, entry, join(dir, "startup-config"), 200_000);
   cleanups.push(async () => {
-    if (!t.passing()) t.comment(`lnsd's log, last lines:\n${out.slice(-8000)}`);
-    if (lnsd.exitCode === null && lnsd.signalCode === null) {
-      lnsd.kill("SIGQUIT");
-      await Promise.race([lnsdExited, sleep(5000)]);
-    }
-    if (lnsd.exitCode === null && lnsd.signalCode === null) lnsd.kill("SIGKILL");
-    await lnsdExited;
+    if (!t.passing()) t.comment(`lnsd's log, last lines:\n${lnsd.log().slice(-8000)}`);
+    await lnsd.stop();
   });
-  await until(() => out.includes("listening for L2TP") || lnsd.exitCode !== null, 10_000);
 
   void t.test("lnsd is up with 2 data workers, its TUN device and FreeRADIUS", (t) => {
-    t.match(out, /lnsddp0 up, mtu 1462, address 192\.0\.2\.1\/32, routes 10\.100\.0\.0\/21; 2 data workers on L2TP 0\.0\.0\.0:1701/, "the TUN device and 2 data workers");
-    t.match(out, /RADIUS servers 127\.0\.0\.1:\d+; accounting on/, "FreeRADIUS on loopback, accounting on");
+    t.match(lnsd.log(), /lnsddp0 up, mtu 1462, address 192\.0\.2\.1\/32, routes 10\.100\.0\.0\/21; 2 data workers on L2TP 0\.0\.0\.0:1701/, "the TUN device and 2 data workers");
+    t.match(lnsd.log(), /RADIUS servers 127\.0\.0\.1:\d+; accounting on/, "FreeRADIUS on loopback, accounting on");
     t.end();
   });
 

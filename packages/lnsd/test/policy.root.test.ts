@@ -14,7 +14,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildIcmpEcho, buildIpv4Udp, parseIpv4 } from "@lnsd/wire";
 import { whyNoFreeRadius } from "./lib/freeradius.js";
-import { addNamespace, env, link, nsRun, nsRunAsync, removeNamespace, sleep, spawnLineChild, sysctl, until, type LineChild } from "./lib/netns.js";
+import { addNamespace, env, link, startLnsdIn, nsRun, nsRunAsync, removeNamespace, sleep, spawnLineChild, sysctl, until, type LineChild } from "./lib/netns.js";
 import type { UdpRecord } from "./lib/udp-child.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -189,28 +189,11 @@ if (skip !== undefined) {
     ].join("\n"),
   );
   writeFileSync(join(dir, "ip_pool"), `${ADDR.pool}\n`);
-  const lnsd = spawn("ip", ["netns", "exec", NS.lns, node, entry, "-c", join(dir, "startup-config")], { stdio: ["ignore", "pipe", "pipe"], env });
-  let out = "";
-  lnsd.stdout.on("data", (d: Buffer) => (out = (out + d.toString()).slice(-300_000)));
-  lnsd.stderr.on("data", (d: Buffer) => (out = (out + d.toString()).slice(-300_000)));
-  const reapLnsd = (): void => { lnsd.kill("SIGKILL"); };
-  process.once("exit", reapLnsd);
-  const lnsdExited = new Promise<void>((r) =>
-    lnsd.on("exit", () => {
-      process.off("exit", reapLnsd);
-      r();
-    }),
-  );
+  const lnsd = await startLnsdIn(NS.lns, entry, join(dir, "startup-config"), 300_000);
   cleanups.push(async () => {
-    if (!t.passing()) t.comment(`lnsd's log, last lines:\n${out.slice(-8000)}`);
-    if (lnsd.exitCode === null && lnsd.signalCode === null) {
-      lnsd.kill("SIGQUIT");
-      await Promise.race([lnsdExited, sleep(5000)]);
-    }
-    if (lnsd.exitCode === null && lnsd.signalCode === null) lnsd.kill("SIGKILL");
-    await lnsdExited;
+    if (!t.passing()) t.comment(`lnsd's log, last lines:\n${lnsd.log().slice(-8000)}`);
+    await lnsd.stop();
   });
-  await until(() => out.includes("listening for L2TP") || lnsd.exitCode !== null, 10_000);
 
   // The CLI, from 127.0.0.1 in lnsd's namespace: no login; enable asks no password (no users file).
   const cli = spawnLineChild(NS.lns, node, [lib("cli-child")]);
@@ -233,9 +216,9 @@ if (skip !== undefined) {
   };
 
   void t.test("lnsd is up with 2 data workers, its TUN device, FreeRADIUS, the CLI and its access lists", (t) => {
-    t.match(out, new RegExp(`${TUN} up, mtu 1462, address 192\\.0\\.2\\.1/32, routes 10\\.101\\.0\\.0/21; 2 data workers`), "the TUN device and 2 data workers");
+    t.match(lnsd.log(), new RegExp(`${TUN} up, mtu 1462, address 192\\.0\\.2\\.1/32, routes 10\\.101\\.0\\.0/21; 2 data workers`), "the TUN device and 2 data workers");
     t.equal(firstPrompt, "poltest> ", "the CLI's prompt");
-    t.notMatch(out, /access lists not loaded/, "the access lists loaded");
+    t.notMatch(lnsd.log(), /access lists not loaded/, "the access lists loaded");
     t.comment(`the garden plugin ${gardenBuilt ? "is built: loaded from the startup-config" : "is not built (no plugins/garden/dist)"}`);
     t.end();
   });

@@ -4,7 +4,9 @@
 // JSON lines: the child prints {"key": value} lines, the test waits for a key and writes commands.
 import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 
-export { until } from "./child-io.js";
+import { until } from "./child-io.js";
+
+export { until };
 
 export const env = { PATH: process.env.PATH ?? "/usr/bin:/bin" };
 
@@ -154,4 +156,47 @@ export function spawnLineChild(ns: string, cmd: string, args: readonly string[])
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/** bin/lnsd running in a namespace, its log kept (the last part of it). */
+export interface NsLnsd {
+  /** What lnsd has logged so far (stdout and stderr). */
+  log(): string;
+  /** SIGQUIT (tear down), then SIGKILL if it lingers; resolves when it has exited. */
+  stop(): Promise<void>;
+  readonly exited: () => boolean;
+}
+
+/**
+ * Starts the compiled daemon (`entry`) in `ns` with the startup-config at `configPath`, and waits
+ * until it listens for L2TP (or has exited). It is killed if the test process ends without stop().
+ */
+export async function startLnsdIn(ns: string, entry: string, configPath: string, keepLogChars = 300_000): Promise<NsLnsd> {
+  const proc = spawn("ip", ["netns", "exec", ns, process.execPath, entry, "-c", configPath], { stdio: ["ignore", "pipe", "pipe"], env });
+  let out = "";
+  const keep = (d: Buffer): void => { out = (out + d.toString()).slice(-keepLogChars); };
+  proc.stdout.on("data", keep);
+  proc.stderr.on("data", keep);
+  const reap = (): void => { proc.kill("SIGKILL"); };
+  process.once("exit", reap);
+  const exited = new Promise<void>((r) =>
+    proc.on("exit", () => {
+      process.off("exit", reap);
+      r();
+    }),
+  );
+  const running = (): boolean => proc.exitCode === null && proc.signalCode === null;
+  await until(() => out.includes("listening for L2TP") || !running(), 10_000);
+  return {
+    log: () => out,
+    exited: () => !running(),
+    stop: async () => {
+      if (running()) {
+        proc.kill("SIGQUIT");
+        await Promise.race([exited, sleep(5000)]);
+      }
+      if (running()) proc.kill("SIGKILL");
+      await exited;
+    },
+  };
 }
