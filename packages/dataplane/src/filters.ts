@@ -164,7 +164,6 @@ export function filterPermits(f: FilterViews, list: number, buf: Uint8Array, off
 export class FilterWriter {
   readonly views: FilterViews;
   private names: readonly string[] = [];
-  private lists: readonly FilterList[] = [];
   private present = new Set<string>();
 
   constructor(readonly buffers: FilterBuffers) {
@@ -175,11 +174,6 @@ export class FilterWriter {
   indexOf(name: string): number {
     const i = this.names.indexOf(name);
     return i >= 0 && this.present.has(name) ? i : -1;
-  }
-
-  /** The lists loaded now. */
-  get listNames(): readonly string[] {
-    return this.names.filter((n) => this.present.has(n));
   }
 
   /**
@@ -211,7 +205,6 @@ export class FilterWriter {
     }
     Atomics.store(header, BANK, bank);
     this.names = names;
-    this.lists = ordered.map((l, i) => l ?? { name: names[i] ?? "", rules: [] });
     this.present = new Set(lists.map((l) => l.name));
     return undefined;
   }
@@ -227,10 +220,6 @@ export class FilterWriter {
     const out: number[] = [];
     for (let r = 0; r < count; r++) out.push(Atomics.load(this.views.hits, first + r) >>> 0);
     return out;
-  }
-
-  list(name: string): FilterList | undefined {
-    return this.present.has(name) ? this.lists.find((l) => l.name === name) : undefined;
   }
 }
 

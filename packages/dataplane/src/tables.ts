@@ -403,10 +403,6 @@ export class SessionTableWriter {
     this.writeRecord(slot, next);
   }
 
-  policyOf(slot: number): RecordPolicy | undefined {
-    return this.published.get(slot)?.policy;
-  }
-
   /** An NCP opened or closed: the record's flags change in place (same slot, same counters). */
   setUp(slot: number, ipv4Up: boolean, ipv6Up: boolean): void {
     const rec = this.published.get(slot);
@@ -473,10 +469,6 @@ export class SessionTableWriter {
     const c = slot * COUNTER_WORDS;
     if (!rec.sequencing && Atomics.load(cs, c + C.PEER_SEQUENCES) === 0) return undefined;
     return Atomics.add(cs, c + C.NS_DOWN, 1) & 0xffff;
-  }
-
-  slotsInUse(): IterableIterator<number> {
-    return this.published.keys();
   }
 
   private writeRecord(slot: number, rec: SessionRecord): void {

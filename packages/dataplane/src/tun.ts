@@ -1,11 +1,9 @@
-// The TUN device: opened through the native addon (the TUNSETIFF ioctl), configured with
-// iproute2, read and written as a file descriptor (one IP packet per read or write; TUN has no
-// batch I/O). Control thread for now; the worker data plane takes the same device over later.
+// The TUN device's configuration with iproute2 and /proc (the native addon opens its queues, the
+// data workers read and write them): MTU, queue length, address, routes, and the two per-device
+// sysctls the data plane needs. Control thread.
 import { execFile } from "node:child_process";
-import { close, read, write } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { promisify } from "node:util";
-import { loadAddon } from "./native.js";
 
 const run = promisify(execFile);
 
@@ -18,15 +16,6 @@ export interface TunOptions {
   readonly mtu: number;
   /** iftun_address (or bind_address): the device's own address, as CIDR (e.g. "192.0.2.1/32"). */
   readonly address?: string;
-}
-
-export interface TunDevice {
-  readonly name: string;
-  readonly fd: number;
-  /** One packet into buf; resolves with its length (0 when the device is closed). */
-  read(buf: Buffer): Promise<number>;
-  write(packet: Uint8Array): Promise<void>;
-  close(): void;
 }
 
 /** MTU, up, and the device's own address, with iproute2. */
@@ -52,40 +41,4 @@ export async function configureTun(name: string, opts: Omit<TunOptions, "name">)
 /** Routes to the device (the pools, with `ip route replace`). */
 export async function routeToTun(name: string, routes: readonly string[]): Promise<void> {
   for (const r of routes) await run("ip", ["route", "replace", r, "dev", name]);
-}
-
-export async function openTun(opts: TunOptions): Promise<TunDevice> {
-  const { fd, name } = loadAddon().openTun(opts.name, false);
-  try {
-    await configureTun(name, opts);
-  } catch (e) {
-    close(fd);
-    throw e;
-  }
-  let closed = false;
-  return {
-    name,
-    fd,
-    read: (buf) =>
-      new Promise((resolve, reject) => {
-        read(fd, buf, 0, buf.length, null, (e, n) => {
-          if (e !== null) {
-            if (closed) resolve(0);
-            else reject(e);
-          } else resolve(n);
-        });
-      }),
-    write: (packet) =>
-      new Promise((resolve, reject) => {
-        write(fd, packet, 0, packet.length, null, (e) => {
-          if (e !== null) reject(e);
-          else resolve();
-        });
-      }),
-    close: () => {
-      if (closed) return;
-      closed = true;
-      close(fd);
-    },
-  };
 }

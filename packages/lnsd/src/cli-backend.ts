@@ -255,6 +255,8 @@ export class LnsdCliBackend implements CliBackend {
       ["sessions", sessions.count],
       ["sessions_online", sessions.online],
       ["sessions_in_setup", node.sessionsInSetupCount],
+      // Network-layer frames that reached the control thread instead of the workers (dropped).
+      ["control_path_drops", this.counter("sessions:control-path-drops", sessions.controlPathDrops)],
     ];
     const dp = this.o.dataplane?.();
     const dataplane = dp === undefined ? [] : Object.entries(dp).map(([name, v]) => [`data_${name.toLowerCase()}`, this.counter(`data:${name}`, v)] as const);
@@ -283,6 +285,7 @@ export class LnsdCliBackend implements CliBackend {
   clearCounters(): void {
     this.baseline = new Map(this.o.daemon.l2tp.counters);
     for (const [name, v] of Object.entries(this.o.dataplane?.() ?? {})) this.baseline.set(`data:${name}`, v);
+    this.baseline.set("sessions:control-path-drops", this.o.daemon.sessions.controlPathDrops);
     this.lastReset = new Date();
   }
 

@@ -4,7 +4,7 @@
 // Idle-Timeout and the CLI read them there). Control thread.
 import type { CounterDelta, DataPlane, RecordPolicy } from "@lnsd/dataplane";
 import { parseIpv4 } from "@lnsd/wire";
-import type { Clock, TimerHandle } from "@lnsd/l2tp";
+import type { Clock } from "@lnsd/l2tp";
 import type { Logger } from "./log.js";
 import type { Subscriber } from "./sessions.js";
 
@@ -29,24 +29,18 @@ const HARVEST_MS = 1000;
 export class WorkerDataPath implements DataPath {
   private readonly slots = new Map<Subscriber, number>();
   private readonly delta: CounterDelta = { rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, drops: 0 };
-  private timer: TimerHandle | undefined;
-  /** Sessions that could not be published (table full): they carry no traffic. */
-  unpublished = 0;
 
   constructor(
     readonly plane: DataPlane,
     clock: Clock,
     private readonly logger: Logger,
   ) {
+    // Every second while lnsd runs (a session's last counters are taken as it ends, in offline()).
     const tick = (): void => {
       this.harvestAll();
-      this.timer = clock.setTimeout(tick, HARVEST_MS);
+      clock.setTimeout(tick, HARVEST_MS);
     };
-    this.timer = clock.setTimeout(tick, HARVEST_MS);
-  }
-
-  get published(): number {
-    return this.slots.size;
+    clock.setTimeout(tick, HARVEST_MS);
   }
 
   online(sub: Subscriber): void {
@@ -79,7 +73,6 @@ export class WorkerDataPath implements DataPath {
       sessionId: sub.nasPort,
     });
     if (slot < 0) {
-      this.unpublished++;
       this.logger.log("error", "dataplane-full", `session ${sub.tunnel.localId}/${sub.l2tp.localId}: the session table is full (max_sessions): no traffic`);
       return;
     }
@@ -136,12 +129,6 @@ export class WorkerDataPath implements DataPath {
 
   harvestAll(): void {
     for (const [sub, slot] of this.slots) this.add(sub, slot);
-  }
-
-  close(): void {
-    this.timer?.cancel();
-    this.timer = undefined;
-    this.harvestAll();
   }
 
   private add(sub: Subscriber, slot: number): void {
