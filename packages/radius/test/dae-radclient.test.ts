@@ -3,7 +3,7 @@
 // a wrong secret gets no answer at all; radclient's own Message-Authenticator verifies.
 import t from "tap";
 import { AcctTerminateCause, DaeServer, ErrorCause, nodeUdp, type CoaChanges, type DaeMatch } from "../src/index.js";
-import { RADCLIENT, radclient } from "./lib/freeradius.js";
+import { RADCLIENT, radclient } from "@lnsd/testkit";
 
 const SECRET = "dae-test-secret";
 

@@ -3,7 +3,7 @@
 // back-off is over, logins go to it again.
 import t from "tap";
 import { RadiusClient, type AuthResult, type RadiusClientEvent } from "../src/index.js";
-import { FreeRadius, freeradiusMissing } from "./lib/freeradius.js";
+import { FreeRadius, freeradiusMissing } from "@lnsd/testkit";
 
 const SECRET = "failover-secret";
 const USERS = 'papuser Cleartext-Password := "pappass"\n';

@@ -2,7 +2,7 @@
 // complete, which takes more than one socket (256 identifiers each).
 import t from "tap";
 import { RadiusClient } from "../src/index.js";
-import { FreeRadius, freeradiusMissing } from "./lib/freeradius.js";
+import { FreeRadius, freeradiusMissing } from "@lnsd/testkit";
 
 const SECRET = "load-secret";
 const N = 2000;

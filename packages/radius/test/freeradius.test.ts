@@ -16,7 +16,7 @@ import {
   type RadiusClientEvent,
 } from "../src/index.js";
 import { FakeRadiusServer } from "./lib/fake-server.js";
-import { FreeRadius, freeradiusMissing, type DetailRecord } from "./lib/freeradius.js";
+import { FreeRadius, freeradiusMissing, type DetailRecord } from "@lnsd/testkit";
 
 const SECRET = "lnsd-test-secret";
 

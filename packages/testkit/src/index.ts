@@ -8,3 +8,4 @@ export * from "./capture.js";
 export * from "./ppp.js";
 export * from "./traffic.js";
 export * from "./traffic-io.js";
+export * from "./freeradius.js";

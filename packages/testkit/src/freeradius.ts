@@ -1,5 +1,5 @@
-// Runs a real FreeRADIUS (Debian's freeradius 3.x) for the integration tests: a minimal raddb in
-// a temporary directory (one client, 127.0.0.1, with a secret; a users file; the detail module
+// Runs a real FreeRADIUS (Debian's freeradius 3.x) for the RADIUS and daemon tests: a minimal raddb
+// in a temporary directory (one client, 127.0.0.0/8 by default, with a secret; a users file; the detail module
 // writing accounting to a file), listening on 127.0.0.1 only, on free high ports, in the
 // foreground as the current user (no user/group in the security section, so it never tries to
 // drop privileges), stopped by PID.
@@ -20,13 +20,14 @@ export function freeradiusMissing(): string | undefined {
   return undefined;
 }
 
-async function portFree(port: number): Promise<boolean> {
+/** True when UDP `port` can be bound on `address` right now. */
+export async function portFree(port: number, address = "127.0.0.1"): Promise<boolean> {
   return new Promise((resolve) => {
     const s = createSocket("udp4");
     s.once("error", () => {
       resolve(false);
     });
-    s.bind(port, "127.0.0.1", () => {
+    s.bind(port, address, () => {
       s.close(() => {
         resolve(true);
       });
@@ -34,11 +35,11 @@ async function portFree(port: number): Promise<boolean> {
   });
 }
 
-/** A free UDP port on 127.0.0.1 whose successor is free too (authentication, accounting). */
-export async function freePortPair(): Promise<number> {
+/** A free UDP port on `address` whose successor is free too (authentication, accounting). */
+export async function freePortPair(address = "127.0.0.1"): Promise<number> {
   for (let i = 0; i < 200; i++) {
     const p = 20000 + Math.floor(Math.random() * 40000);
-    if ((await portFree(p)) && (await portFree(p + 1))) return p;
+    if ((await portFree(p, address)) && (await portFree(p + 1, address))) return p;
   }
   throw new Error("no free port pair");
 }
@@ -54,6 +55,8 @@ export interface FreeRadiusOptions {
   /** -X: full debug to our pipe, single-threaded. Off for load tests. */
   readonly debug?: boolean;
   readonly authPort?: number;
+  /** Where requests may come from (FreeRADIUS client ipaddr); default 127.0.0.0/8. */
+  readonly clients?: string;
 }
 
 export interface DetailRecord {
@@ -242,8 +245,8 @@ thread pool {
   max_requests_per_server = 0
 }
 client lnsd {
-  ipaddr = 127.0.0.1
-  secret = ${o.secret}
+  ipaddr = ${o.clients ?? "127.0.0.0/8"}
+  secret = "${o.secret}"
   # BlastRADIUS: refuse Access-Requests without Message-Authenticator (lnsd always sends one).
   require_message_authenticator = yes
 }
