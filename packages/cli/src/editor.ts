@@ -6,6 +6,7 @@ export type KeyKind =
   | "enter" | "backspace" | "delete" | "left" | "right" | "up" | "down" | "home" | "end"
   | "kill-to-end" | "kill-line" | "kill-word" | "tab" | "help" | "interrupt" | "eof" | "redraw" | "exit-mode";
 
+/** "char" carries one or more plain characters, as typed or pasted. */
 export type Key = { readonly kind: "char"; readonly ch: string } | { readonly kind: KeyKind };
 
 const CTRL: Readonly<Record<number, KeyKind>> = {
@@ -39,51 +40,64 @@ export class KeyDecoder {
   /** Enter arrives as CR LF or CR NUL from telnet: the byte after a CR is dropped. */
   private afterCr = false;
 
+  /** Keys in `text`; a run of plain characters is one "char" key (a paste costs one key, not one per byte). */
   decode(text: string): Key[] {
     const keys: Key[] = [];
-    let s = this.pending + text;
+    const s = this.pending + text;
     this.pending = "";
-    while (s.length > 0) {
-      const ch = s.charAt(0);
-      const code = ch.charCodeAt(0);
+    let i = 0;
+    while (i < s.length) {
+      const ch = s.charAt(i);
+      const code = s.charCodeAt(i);
       if (this.afterCr) {
         this.afterCr = false;
         if (ch === "\n" || ch === "\0") {
-          s = s.slice(1);
+          i++;
           continue;
         }
       }
       if (ch === "\x1b") {
-        const m = /^.[[O]([0-9;]*[A-Za-z~])/.exec(s);
+        const rest = s.slice(i, i + 16);
+        const m = /^.[[O]([0-9;]*[A-Za-z~])/.exec(rest);
         if (m === null) {
           // Wait for the rest of a sequence cut by the read; a lone ESC followed by more is dropped.
-          if (/^.([[O][0-9;]*)?$/.test(s)) {
-            this.pending = s;
+          if (i + rest.length === s.length && /^.([[O][0-9;]*)?$/.test(rest)) {
+            this.pending = rest;
             return keys;
           }
-          s = s.slice(1);
+          i++;
           continue;
         }
         const kind = ESCAPES[m[1] ?? ""];
         if (kind !== undefined) keys.push({ kind });
-        s = s.slice(m[0].length);
+        i += m[0].length;
         continue;
       }
-      s = s.slice(1);
       if (ch === "\r" || ch === "\n") {
         keys.push({ kind: "enter" });
         this.afterCr = ch === "\r";
+        i++;
       } else if (ch === "?") {
         keys.push({ kind: "help" });
+        i++;
       } else if (code < 0x20 || code === 0x7f) {
         const kind = CTRL[code];
         if (kind !== undefined) keys.push({ kind });
+        i++;
       } else {
-        keys.push({ kind: "char", ch });
+        let j = i + 1;
+        while (j < s.length && isPlain(s.charCodeAt(j))) j++;
+        keys.push({ kind: "char", ch: s.slice(i, j) });
+        i = j;
       }
     }
     return keys;
   }
+}
+
+/** A character typed as itself: not a control, not ESC, not the help key. */
+function isPlain(code: number): boolean {
+  return code >= 0x20 && code !== 0x7f && code !== 0x3f;
 }
 
 export const MAX_LINE = 4096;
@@ -125,6 +139,12 @@ export class LineEditor {
 
   insert(text: string): string {
     if (this.line.length + text.length > MAX_LINE) return "\x07";
+    if (this.cursor === this.line.length) {
+      // Typing at the end of the line, the common case: no diff of the whole line per key.
+      this.line += text;
+      this.cursor = this.line.length;
+      return this.echo ? text : "";
+    }
     return this.change(this.line.slice(0, this.cursor) + text + this.line.slice(this.cursor), this.cursor + text.length);
   }
 

@@ -1,6 +1,10 @@
 // The telnet side: a TCP listener (port 23 by default, on cli_bind_address), the option
 // negotiation libcli does to put the client in character mode (WILL ECHO, WILL SUPPRESS-GO-AHEAD)
-// plus DO NAWS for the window size, and one CliSession per connection. Control thread.
+// plus DO NAWS for the window size, and one CliSession per connection. Everything a client
+// controls is bounded: connections per source and in all (with slots kept for loopback, so an
+// operator on the box is never locked out), subnegotiation length, the time to log in and to sit
+// idle, and what it may make us buffer. An error in one connection ends that connection only.
+// Control thread.
 import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { StringDecoder } from "node:string_decoder";
 import { TelnetInput, TelnetOutput } from "telnet-stream";
@@ -14,6 +18,10 @@ const OPT_ECHO = 1;
 const OPT_SGA = 3;
 const OPT_NAWS = 31;
 const CMD_IP = 244;
+/** RFC 1073: NAWS carries 4 octets; nothing we accept needs more than this. */
+const MAX_SUBNEGOTIATION = 64;
+/** Bytes read from one client in one turn of the event loop. */
+const READ_BUDGET = 16 * 1024;
 
 export const CLI_PORT = 23;
 
@@ -25,25 +33,68 @@ export interface CliServerOptions {
   readonly commands?: readonly CommandSpec[];
   /** As l2tpns: a client from 127.0.0.1 gets in without a login. Default true. */
   readonly trustLocalhost?: boolean;
-  /** Connections at once; more are told so and closed. Default 32. */
+  /** Connections at once from addresses other than loopback; more are told so and closed. Default 32. */
   readonly maxClients?: number;
+  /** Connections at once from one address other than loopback. Default 4. */
+  readonly maxClientsPerSource?: number;
+  /** Connections at once from loopback; a new one past this closes the longest idle. Default 32. */
+  readonly loopbackSlots?: number;
+  /** Time to log in before the connection is closed. Default 60 s. */
+  readonly loginTimeoutMs?: number;
+  /** A connection with nothing typed for this long is closed (libcli's idle timeout). Default 600 s. */
+  readonly idleTimeoutMs?: number;
+  /** Output bytes waiting for a client before we stop reading what it sends. Default 256 KiB. */
+  readonly maxPendingOutput?: number;
   readonly chunkBytes?: number;
   readonly log?: (level: "info" | "warn" | "error", message: string) => void;
+}
+
+/** What happened to connections, for `show counters` and metrics. */
+export interface CliServerCounters {
+  accepted: number;
+  refused: number;
+  evicted: number;
+  loginTimeouts: number;
+  idleTimeouts: number;
+  /** Telnet protocol errors (overlong or broken subnegotiations). */
+  telnetErrors: number;
+  /** Connections ended by an error in handling them. */
+  errors: number;
 }
 
 function isLocalhost(address: string | undefined): boolean {
   return address === "127.0.0.1" || address === "::ffff:127.0.0.1" || address === "::1";
 }
 
+interface Client {
+  readonly socket: Socket;
+  readonly session: CliSession;
+  readonly source: string;
+  readonly loopback: boolean;
+  readonly since: number;
+  lastInput: number;
+  /** Ends the connection (at most once). */
+  readonly end: (message?: string) => void;
+}
+
 export class CliServer {
-  private readonly clients = new Set<{ socket: Socket; session: CliSession }>();
+  private readonly clients = new Set<Client>();
+  readonly counters: CliServerCounters = { accepted: 0, refused: 0, evicted: 0, loginTimeouts: 0, idleTimeouts: 0, telnetErrors: 0, errors: 0 };
 
   private constructor(
     private readonly server: Server,
     private readonly o: CliServerOptions,
     private readonly commands: readonly CommandSpec[],
   ) {
-    server.on("connection", (socket) => { this.accept(socket); });
+    server.on("connection", (socket) => {
+      try {
+        this.accept(socket);
+      } catch (e) {
+        this.counters.errors++;
+        this.o.log?.("error", `CLI connection from ${socket.remoteAddress ?? "?"} closed: ${e instanceof Error ? e.message : String(e)}`);
+        socket.destroy();
+      }
+    });
     server.on("error", (e) => { o.log?.("error", `CLI listener: ${e.message}`); });
   }
 
@@ -79,31 +130,92 @@ export class CliServer {
     await new Promise<void>((resolve) => this.server.close(() => { resolve(); }));
   }
 
+  /** Room for one more connection from `source`: true, or what to tell the client. */
+  private admit(source: string, loopback: boolean): true | string {
+    const same = [...this.clients].filter((c) => c.loopback === loopback);
+    if (loopback) {
+      // Loopback is the operator on the box: never locked out. The longest idle one makes room.
+      if (same.length >= (this.o.loopbackSlots ?? 32)) {
+        const idlest = same.reduce((a, b) => (b.lastInput < a.lastInput ? b : a));
+        this.counters.evicted++;
+        idlest.end("\r\nClosed to make room for a new connection from this host\r\n");
+      }
+      return true;
+    }
+    if (same.filter((c) => c.source === source).length >= (this.o.maxClientsPerSource ?? 4)) return "Too many CLI connections from your address\r\n";
+    if (same.length >= (this.o.maxClients ?? 32)) {
+      // A connection that has not logged in yet gives way to a new one; logged-in users keep theirs.
+      const waiting = same.filter((c) => !c.session.loggedIn);
+      if (waiting.length === 0) return "Too many CLI users connected\r\n";
+      const oldest = waiting.reduce((a, b) => (b.since < a.since ? b : a));
+      this.counters.evicted++;
+      oldest.end("\r\nClosed to make room for a new connection\r\n");
+    }
+    return true;
+  }
+
   private accept(socket: Socket): void {
+    const who = socket.remoteAddress ?? "?";
+    socket.on("error", (e) => { this.o.log?.("warn", `CLI connection from ${who}: ${e.message}`); });
     socket.setNoDelay(true);
-    socket.on("error", (e) => { this.o.log?.("warn", `CLI connection from ${socket.remoteAddress ?? "?"}: ${e.message}`); });
-    if (this.clients.size >= (this.o.maxClients ?? 32)) {
-      socket.end("Too many CLI users connected\r\n");
+    const loopback = isLocalhost(socket.remoteAddress);
+    const room = this.admit(who, loopback);
+    if (room !== true) {
+      this.counters.refused++;
+      this.o.log?.("warn", `CLI connection from ${who} refused: ${room.trim()}`);
+      socket.end(room);
       return;
     }
-    const who = socket.remoteAddress ?? "?";
-    const local = (this.o.trustLocalhost ?? true) && isLocalhost(socket.remoteAddress);
+    const local = (this.o.trustLocalhost ?? true) && loopback;
     const users = this.o.backend.users();
     if (!local && users === undefined) {
       // l2tpns: without a users file, no one logs in from elsewhere.
+      this.counters.refused++;
       this.o.log?.("warn", `CLI connection from ${who} refused: no users file`);
       socket.end("\r\nNo users are configured for remote logins\r\n");
       return;
     }
-    const input = new TelnetInput();
+    this.counters.accepted++;
+    const input = new TelnetInput({ bufferSize: MAX_SUBNEGOTIATION });
     const output = new TelnetOutput();
-    socket.pipe(input);
     output.pipe(socket);
+    // Once the output has been ended (quit, IAC IP at a prompt, a timeout) nothing more may be
+    // written to it, an option reply included: a push after EOF is an error on the stream.
+    const open = (): boolean => !socket.destroyed && !output.writableEnded;
+    output.on("error", (e) => { this.o.log?.("warn", `CLI connection from ${who}: output: ${e.message}`); socket.destroy(); });
+    // The end of a connection, however it comes: no more input is read, the output is flushed and
+    // ended, and a client that does not close its side within 2 s is cut off.
+    let ended = false;
+    const finish = (): void => {
+      if (ended) return;
+      ended = true;
+      if (open()) output.end();
+      setTimeout(() => { socket.destroy(); }, 2_000).unref();
+    };
+    const maxPending = this.o.maxPendingOutput ?? 256 * 1024;
+    // Reading stops while the client's output backs up, and after READ_BUDGET bytes in one turn of
+    // the event loop (the kernel hands a fast sender megabytes per turn): the rest waits a turn.
+    let waitingForDrain = false;
+    let yielding = false;
+    let readThisTurn = 0;
     const terminal: Terminal = {
-      write: (text) => (socket.destroyed ? true : output.write(Buffer.from(text, "utf8"))),
+      write: (text) => {
+        if (!open()) return true;
+        const ok = output.write(Buffer.from(text, "utf8"));
+        // A client that sends but does not read: stop reading it until it has read what it was sent.
+        if (socket.writableLength > maxPending && !waitingForDrain) {
+          waitingForDrain = true;
+          socket.pause();
+          socket.once("drain", () => {
+            waitingForDrain = false;
+            if (!yielding) socket.resume();
+          });
+        }
+        return ok;
+      },
       drained: () =>
         new Promise<void>((resolve) => {
-          if (socket.destroyed || !output.writableNeedDrain) {
+          if (!open() || !output.writableNeedDrain) {
             resolve();
             return;
           }
@@ -115,9 +227,7 @@ export class CliServer {
           output.on("drain", done);
           socket.on("close", done);
         }),
-      close: () => {
-        output.end();
-      },
+      close: () => { finish(); },
     };
     const session = new CliSession({
       backend: this.o.backend,
@@ -127,31 +237,86 @@ export class CliServer {
       users,
       ...(this.o.chunkBytes === undefined ? {} : { chunkBytes: this.o.chunkBytes }),
       log: (level, message) => this.o.log?.(level, `${message} (from ${who})`),
+      onError: (e) => { fault("command", e); },
     });
-    const client = { socket, session };
+    // One connection's fault ends that connection, never the daemon.
+    const fault = (what: string, e: unknown): void => {
+      this.counters.errors++;
+      this.o.log?.("error", `CLI connection from ${who} closed: ${what}: ${e instanceof Error ? e.message : String(e)}`);
+      ended = true;
+      session.hangUp();
+      socket.destroy();
+    };
+    const now = Date.now();
+    const client: Client = {
+      socket, session, source: who, loopback, since: now, lastInput: now,
+      end: (message) => {
+        if (ended) return;
+        if (message !== undefined && open()) output.write(Buffer.from(message, "utf8"));
+        session.hangUp();
+        finish();
+      },
+    };
     this.clients.add(client);
+    const loginTimer = session.loggedIn
+      ? undefined
+      : setTimeout(() => {
+          if (session.loggedIn) return;
+          this.counters.loginTimeouts++;
+          this.o.log?.("warn", `CLI login from ${who} timed out`);
+          client.end("\r\nLogin timed out\r\n");
+        }, this.o.loginTimeoutMs ?? 60_000);
+    socket.setTimeout(this.o.idleTimeoutMs ?? 600_000, () => {
+      this.counters.idleTimeouts++;
+      client.end("\r\nIdle timeout\r\n");
+    });
     socket.on("close", () => {
+      if (loginTimer !== undefined) clearTimeout(loginTimer);
       session.hangUp();
       this.clients.delete(client);
     });
 
+    const guarded = <A extends unknown[]>(what: string, f: (...args: A) => void) => (...args: A): void => {
+      if (ended) return;
+      try {
+        f(...args);
+      } catch (e) {
+        fault(what, e);
+      }
+    };
     // Options we offered: the client's DO/WILL for them is the answer, not a request to answer.
     const weWill = new Set([OPT_ECHO, OPT_SGA]);
     const weDo = new Set([OPT_NAWS]);
-    input.on("do", (option: number) => { if (!weWill.has(option)) output.writeWont(option); });
-    input.on("dont", (option: number) => { if (weWill.delete(option)) output.writeWont(option); });
-    input.on("will", (option: number) => { if (!weDo.has(option) && option !== OPT_SGA) output.writeDont(option); });
+    input.on("do", guarded("DO", (option: number) => { if (!weWill.has(option) && open()) output.writeWont(option); }));
+    input.on("dont", guarded("DONT", (option: number) => { if (weWill.delete(option) && open()) output.writeWont(option); }));
+    input.on("will", guarded("WILL", (option: number) => { if (!weDo.has(option) && option !== OPT_SGA && open()) output.writeDont(option); }));
     input.on("wont", () => undefined);
-    input.on("sub", (option: number, buffer: Buffer) => {
+    input.on("sub", guarded("subnegotiation", (option: number, buffer: Buffer) => {
       if (option === OPT_NAWS && buffer.length >= 4) {
         session.width = buffer.readUInt16BE(0);
         session.height = buffer.readUInt16BE(2);
       }
-    });
-    input.on("command", (command: number) => { if (command === CMD_IP) session.interrupt(); });
-    input.on("error", () => undefined);
+    }));
+    input.on("command", guarded("command", (command: number) => { if (command === CMD_IP) session.interrupt(); }));
+    input.on("error", () => { this.counters.telnetErrors++; });
     const decoder = new StringDecoder("utf8");
-    input.on("data", (data: Buffer) => { session.receive(decoder.write(data)); });
+    input.on("data", guarded("input", (data: Buffer) => {
+      client.lastInput = Date.now();
+      session.receive(decoder.write(data));
+    }));
+    socket.on("data", guarded("input", (data: Buffer) => {
+      input.write(data);
+      readThisTurn += data.length;
+      if (readThisTurn >= READ_BUDGET && !yielding) {
+        yielding = true;
+        socket.pause();
+        setImmediate(() => {
+          yielding = false;
+          readThisTurn = 0;
+          if (!waitingForDrain && !ended) socket.resume();
+        });
+      }
+    }));
     output.writeWill(OPT_ECHO);
     output.writeWill(OPT_SGA);
     output.writeDo(OPT_NAWS);

@@ -5,7 +5,7 @@
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { verifyCliLogin, verifyPassword, type UsersFile } from "@lnsd/config";
 import type { CliBackend } from "./backend.js";
-import { KeyDecoder, LineEditor, type Key } from "./editor.js";
+import { KeyDecoder, LineEditor, MAX_LINE, type Key } from "./editor.js";
 import { asAsync, makeFilter, type LineFilter } from "./filters.js";
 import { commonPrefix, helpLines, offer, parseLine, resolve, type CommandContext, type CommandMode, type CommandSpec } from "./tree.js";
 
@@ -31,6 +31,11 @@ export interface CliSessionOptions {
   /** Bytes of output written before waiting for the terminal and the event loop. */
   readonly chunkBytes?: number;
   readonly maxHistory?: number;
+  /**
+   * An error escaped while handling this session's input (a fault of ours or of a backend): the
+   * session is over. Without it the error is rethrown to the caller of receive().
+   */
+  readonly onError?: (e: unknown) => void;
   /** Told of logins, failed logins and commands (for the daemon's log). */
   readonly log?: (level: "info" | "warn", message: string) => void;
 }
@@ -38,6 +43,8 @@ export interface CliSessionOptions {
 type State = "username" | "password" | "normal" | "enable-password" | "closed";
 
 const BELL = "\x07";
+/** Keys kept while a command runs (Enter included); more are dropped. */
+const MAX_TYPEAHEAD = 2 * 4096;
 
 export class CliSession {
   private state: State;
@@ -45,7 +52,11 @@ export class CliSession {
   private privileged = false;
   private readonly editor = new LineEditor();
   private readonly decoder = new KeyDecoder();
-  private readonly queue: Key[] = [];
+  /** Keys waiting while a command runs; `queueHead` is the next one (no O(n) shift per key). */
+  private queue: Key[] = [];
+  private queueHead = 0;
+  /** The line being typed went past MAX_LINE: what follows until Enter is discarded. */
+  private overlong = false;
   private busy = false;
   private aborted = false;
   private username = "";
@@ -85,6 +96,11 @@ export class CliSession {
     return this.state === "closed";
   }
 
+  /** Past the login (or none was asked for). */
+  get loggedIn(): boolean {
+    return this.state === "normal" || this.state === "enable-password";
+  }
+
   /** Shows the first prompt. */
   start(): void {
     this.showPrompt();
@@ -96,7 +112,10 @@ export class CliSession {
     for (const key of this.decoder.decode(text)) {
       // Ctrl-C stops a command's output at once; other keys wait for the prompt.
       if (key.kind === "interrupt" && this.busy) this.aborted = true;
-      else this.queue.push(key);
+      else if (!this.busy && this.queueHead === this.queue.length) this.take(key);
+      // Typed ahead while a command runs: at most a few lines' worth is kept.
+      else if (this.queue.length - this.queueHead < MAX_TYPEAHEAD) this.queue.push(key);
+      if (this.closed) return;
     }
     this.pump();
   }
@@ -111,15 +130,27 @@ export class CliSession {
   hangUp(): void {
     this.state = "closed";
     this.aborted = true;
-    this.queue.length = 0;
+    this.clearQueue();
   }
 
   close(): void {
     if (this.state === "closed") return;
     this.state = "closed";
     this.aborted = true;
-    this.queue.length = 0;
+    this.clearQueue();
     this.o.terminal.close();
+  }
+
+  /** What went wrong after receive() had returned (a command's continuation): this session ends. */
+  private fail(e: unknown): void {
+    this.hangUp();
+    if (this.o.onError === undefined) throw e;
+    this.o.onError(e);
+  }
+
+  private clearQueue(): void {
+    this.queue = [];
+    this.queueHead = 0;
   }
 
   private write(text: string): void {
@@ -151,14 +182,35 @@ export class CliSession {
   }
 
   private pump(): void {
-    while (!this.busy && this.queue.length > 0 && this.state !== "closed") {
-      const key = this.queue.shift();
-      if (key !== undefined) this.key(key);
-      this.lastKey = key?.kind;
+    while (!this.busy && this.queueHead < this.queue.length && this.state !== "closed") {
+      const key = this.queue[this.queueHead++];
+      if (key !== undefined) this.take(key);
     }
+    if (this.queueHead >= this.queue.length) this.clearQueue();
+  }
+
+  private take(key: Key): void {
+    this.key(key);
+    this.lastKey = key.kind;
   }
 
   private key(key: Key): void {
+    // libcli's limit on a line: past it, the rest of the line is discarded (not kept, not echoed)
+    // and Enter says so, instead of running what was cut.
+    if (key.kind === "enter" && this.overlong) {
+      this.overlong = false;
+      this.editor.take();
+      this.write(`\r\n% Line too long (over ${String(MAX_LINE)} characters): discarded\r\n`);
+      if (this.state === "password" || this.state === "enable-password") this.credential("\0");
+      else this.showPrompt();
+      return;
+    }
+    if (this.overlong) return;
+    if (key.kind === "char" && this.editor.line.length + key.ch.length > MAX_LINE) {
+      this.overlong = true;
+      this.write(BELL);
+      return;
+    }
     const typing = this.state === "username" || this.state === "password" || this.state === "enable-password";
     if (typing) {
       this.editor.echo = this.state === "username";
@@ -187,12 +239,14 @@ export class CliSession {
         this.historyAt = this.historyList.length + (line.trim() === "" ? 0 : 1);
         this.typed = "";
         this.busy = true;
-        void this.run(line).finally(() => {
-          this.busy = false;
-          this.aborted = false;
-          if (this.state !== "closed") this.showPrompt();
-          this.pump();
-        });
+        this.run(line)
+          .then(() => {
+            this.busy = false;
+            this.aborted = false;
+            if (this.state !== "closed") this.showPrompt();
+            this.pump();
+          })
+          .catch((e: unknown) => { this.fail(e); });
         return;
       }
       case "help": {
