@@ -5,7 +5,7 @@
 // reported through onEvent for a rate-limited log line. Runs on the control thread.
 import { randomBytes as cryptoRandomBytes } from "node:crypto";
 import { systemClock, type Clock, type TimerHandle } from "./clock.js";
-import { accessRequestAttributes, accountingAttributes, Code, codeName, decodePacket, parseAuthReply, signRequest, verifyResponse, type AccessRequestInput, type AccountingRecord, type AuthReply, type NasIdentity, type Secret } from "./codec/index.js";
+import { accessRequestAttributes, accountingAttributes, Attr, Code, codeName, decodePacket, parseAuthReply, signRequest, verifyResponse, type AccessRequestInput, type AccountingRecord, type AuthReply, type NasIdentity, type Secret } from "./codec/index.js";
 import { nodeUdp, peerKey, type UdpPeer, type UdpSocket, type UdpSocketFactory } from "./udp.js";
 
 export interface RadiusServer {
@@ -19,8 +19,18 @@ export interface RadiusClientOptions {
   readonly servers: readonly RadiusServer[];
   readonly secret: Secret;
   readonly nas: NasIdentity;
-  /** Local address of the client sockets; default all addresses. */
+  /**
+   * Local address of the client sockets. Default: unspecified, so that each datagram leaves from
+   * the address the kernel picks for the route to the server, as l2tpns does (radius_bind_address).
+   */
   readonly bindAddress?: string;
+  /**
+   * RFC 3579 3.2 / BlastRADIUS (CVE-2024-3596): whether an Access-Accept, -Reject or -Challenge
+   * must carry a Message-Authenticator (radius_require_message_authenticator). "auto", the
+   * default: required from a server once that server has sent one, as FreeRADIUS 3.2.5+ treats
+   * its home servers. Whatever the setting, one that is present must verify.
+   */
+  readonly requireMessageAuthenticator?: MessageAuthenticatorPolicy;
   /** radius_bind_min and radius_bind_max: the local ports to bind from; 0 lets the system choose. */
   readonly bindPortMin?: number;
   readonly bindPortMax?: number;
@@ -46,6 +56,10 @@ export interface RadiusClientOptions {
   readonly onEvent?: (e: RadiusClientEvent) => void;
 }
 
+export type MessageAuthenticatorPolicy = "auto" | "yes" | "no";
+
+export const MESSAGE_AUTHENTICATOR_POLICIES: readonly MessageAuthenticatorPolicy[] = ["auto", "yes", "no"];
+
 export type DropReason =
   | "malformed"
   | "unknown-identifier"
@@ -65,10 +79,29 @@ export const DROP_REASONS: readonly DropReason[] = [
   "bad-message-authenticator",
 ];
 
+/** Why a Message-Authenticator was required of the reply that lacked one. */
+export type MessageAuthenticatorRequirement = "yes" | "learned";
+
 export type RadiusClientEvent =
-  | { readonly kind: "drop"; readonly reason: DropReason; readonly from: UdpPeer; readonly detail: string }
-  | { readonly kind: "server-dead"; readonly server: string; readonly forMs: number }
-  | { readonly kind: "server-alive"; readonly server: string }
+  | {
+      readonly kind: "drop";
+      readonly reason: DropReason;
+      readonly from: UdpPeer;
+      readonly detail: string;
+      /** The first drop for this reason of a datagram from this address and port. */
+      readonly first: boolean;
+      /** For missing-message-authenticator: why one was required. */
+      readonly required?: MessageAuthenticatorRequirement;
+    }
+  /**
+   * A server had its tries without a usable answer. `dropped`: the replies that came from it
+   * meanwhile and were dropped, by reason; empty when nothing at all came back.
+   */
+  | { readonly kind: "server-dead"; readonly server: string; readonly forMs: number; readonly dropped: Readonly<Partial<Record<DropReason, number>>> }
+  /** radius_require_message_authenticator auto: this server signed a reply; from now on it must. */
+  | { readonly kind: "message-authenticator-learned"; readonly server: string }
+  /** A dead server answered again, or its back-off is over and it is tried again. */
+  | { readonly kind: "server-alive"; readonly server: string; readonly cause: "reply" | "back-off-over" }
   | { readonly kind: "gave-up"; readonly request: "auth" | "acct"; readonly detail: string }
   | { readonly kind: "socket-error"; readonly detail: string }
   /** A valid answer: the time since the datagram it answers was (last) sent (metrics). */
@@ -112,6 +145,10 @@ export interface ServerStatus {
   readonly deadForMs: number;
   readonly sent: number;
   readonly replies: number;
+  /** Replies from it dropped, by reason. */
+  readonly dropped: Readonly<Record<DropReason, number>>;
+  /** Access-Accept, -Reject and -Challenge from it must carry Message-Authenticator. */
+  readonly requiresMessageAuthenticator: boolean;
 }
 
 export interface RadiusClientStats {
@@ -136,6 +173,13 @@ interface Endpoint {
   lastReplyAt: number;
   sent: number;
   replies: number;
+  /** A valid Access-Accept, -Reject or -Challenge from it carried Message-Authenticator (auto). */
+  signs: boolean;
+  /** The last datagram from its address and port, usable or not. */
+  lastHeardAt: number;
+  dropped: Record<DropReason, number>;
+  /** Dropped since its last valid reply, for the server-dead event. */
+  droppedSinceReply: Partial<Record<DropReason, number>>;
 }
 
 interface Slot {
@@ -170,9 +214,17 @@ interface Pending {
   done: boolean;
 }
 
-function newCounters(): RadiusClientCounters {
+function zeroDrops(): Record<DropReason, number> {
   const dropped = {} as Record<DropReason, number>;
   for (const r of DROP_REASONS) dropped[r] = 0;
+  return dropped;
+}
+
+/** Senders remembered for "first drop of a reason" (spoofed sources cannot grow it without bound). */
+const MAX_FIRST_DROP_KEYS = 4096;
+
+function newCounters(): RadiusClientCounters {
+  const dropped = zeroDrops();
   return {
     accessRequests: 0,
     accessAccepts: 0,
@@ -216,6 +268,8 @@ export class RadiusClient implements RadiusAccounting {
   private readonly acctMaxTimeoutMs: number;
   private readonly maxQueued: number;
   private readonly maxSockets: number;
+  private readonly maPolicy: MessageAuthenticatorPolicy;
+  private readonly firstDrops = new Set<string>();
   private readonly authEndpoints: Endpoint[];
   private readonly acctEndpoints: Endpoint[];
   private readonly endpointsByKey = new Map<string, Endpoint[]>();
@@ -240,13 +294,27 @@ export class RadiusClient implements RadiusAccounting {
     this.acctMaxTries = Math.max(1, opts.acctMaxTries ?? 12);
     this.acctMaxTimeoutMs = opts.acctMaxTimeoutMs ?? 30_000;
     this.maxQueued = opts.maxQueued ?? 65536;
+    this.maPolicy = opts.requireMessageAuthenticator ?? "auto";
     const min = opts.bindPortMin ?? 0;
     const max = opts.bindPortMax ?? 0;
     const range = min > 0 && max >= min ? max - min + 1 : Infinity;
     this.maxSockets = Math.max(1, Math.min(opts.maxSockets ?? 64, range));
     const mk = (kind: "auth" | "acct", s: RadiusServer): Endpoint => {
       const peer = { address: s.address, port: kind === "auth" ? s.authPort : s.acctPort };
-      const e: Endpoint = { key: peerKey(peer), peer, kind, dead: false, deadUntil: 0, lastReplyAt: -Infinity, sent: 0, replies: 0 };
+      const e: Endpoint = {
+        key: peerKey(peer),
+        peer,
+        kind,
+        dead: false,
+        deadUntil: 0,
+        lastReplyAt: -Infinity,
+        sent: 0,
+        replies: 0,
+        signs: false,
+        lastHeardAt: -Infinity,
+        dropped: zeroDrops(),
+        droppedSinceReply: {},
+      };
       const list = this.endpointsByKey.get(e.key) ?? [];
       list.push(e);
       this.endpointsByKey.set(e.key, list);
@@ -295,6 +363,8 @@ export class RadiusClient implements RadiusAccounting {
       deadForMs: e.dead ? Math.max(0, e.deadUntil - now) : 0,
       sent: e.sent,
       replies: e.replies,
+      dropped: e.dropped,
+      requiresMessageAuthenticator: e.kind === "auth" && this.requiresMessageAuthenticator(e) !== undefined,
     });
     return {
       counters: this.counters,
@@ -485,7 +555,7 @@ export class RadiusClient implements RadiusAccounting {
     const e = p.current;
     if (e === undefined) return;
     if (p.kind === "acct" && p.sends >= this.acctMaxTries) {
-      this.onEvent({ kind: "gave-up", request: "acct", detail: `no answer after ${p.sends} sends` });
+      this.onEvent({ kind: "gave-up", request: "acct", detail: `no usable answer after ${p.sends} sends (${this.noAnswerDetail(p)})` });
       this.complete(p, { kind: "timeout" });
       return;
     }
@@ -496,7 +566,7 @@ export class RadiusClient implements RadiusAccounting {
     }
     // This server had its tries. It is dead if it answered nothing at all meanwhile: a server that
     // answers others but not this request is busy or dislikes the request, not gone.
-    if (e.lastReplyAt < p.firstSentToCurrentAt) this.markDead(e);
+    if (e.lastReplyAt < p.firstSentToCurrentAt) this.markDead(e, p.firstSentToCurrentAt);
     p.exhausted.add(e);
     const list = p.kind === "auth" ? this.authEndpoints : this.acctEndpoints;
     let next = this.pick(list, p.exhausted);
@@ -507,7 +577,7 @@ export class RadiusClient implements RadiusAccounting {
     }
     if (next === undefined) {
       this.counters.authTimeouts += p.kind === "auth" ? 1 : 0;
-      this.onEvent({ kind: "gave-up", request: p.kind, detail: `no answer from ${[...p.sentTo].join(", ")}` });
+      this.onEvent({ kind: "gave-up", request: p.kind, detail: this.noAnswerDetail(p) });
       this.complete(p, { kind: "timeout" });
       return;
     }
@@ -548,7 +618,7 @@ export class RadiusClient implements RadiusAccounting {
   private pick(list: readonly Endpoint[], exclude: ReadonlySet<Endpoint>): Endpoint | undefined {
     const now = this.clock.now();
     for (const e of list) {
-      if (e.dead && e.deadUntil <= now) this.revive(e);
+      if (e.dead && e.deadUntil <= now) this.revive(e, "back-off-over");
     }
     const candidates = list.filter((e) => !exclude.has(e));
     const alive = candidates.find((e) => !e.dead);
@@ -556,18 +626,48 @@ export class RadiusClient implements RadiusAccounting {
     return [...candidates].sort((a, b) => a.deadUntil - b.deadUntil)[0];
   }
 
-  private markDead(e: Endpoint): void {
+  /** What came back from the servers of a request given up: nothing, or replies that were dropped. */
+  private noAnswerDetail(p: Pending): string {
+    const parts = [...p.sentTo].map((key) => {
+      const e = this.endpointsByKey.get(key)?.find((x) => x.kind === p.kind);
+      const dropped = e === undefined ? [] : Object.entries(e.droppedSinceReply).filter(([, n]) => n > 0);
+      return dropped.length === 0 ? `no answer from ${key}` : `${key} answered but every answer was dropped (${dropped.map(([r, n]) => `${r} x${n}`).join(", ")})`;
+    });
+    return parts.join("; ");
+  }
+
+  private markDead(e: Endpoint, since: number): void {
     if (e.dead) return;
     e.dead = true;
     e.deadUntil = this.clock.now() + this.deadTimeMs;
-    this.onEvent({ kind: "server-dead", server: e.key, forMs: this.deadTimeMs });
+    const dropped = e.lastHeardAt >= since ? { ...e.droppedSinceReply } : {};
+    this.onEvent({ kind: "server-dead", server: e.key, forMs: this.deadTimeMs, dropped });
   }
 
-  private revive(e: Endpoint): void {
+  /**
+   * Why an Access-Accept, -Reject or -Challenge from this server must carry Message-Authenticator,
+   * or undefined when it need not (RFC 3579 3.2 makes it optional without EAP; BlastRADIUS).
+   */
+  private requiresMessageAuthenticator(e: Endpoint): MessageAuthenticatorRequirement | undefined {
+    switch (this.maPolicy) {
+      case "yes":
+        return "yes";
+      case "no":
+        return undefined;
+      case "auto":
+        return e.signs ? "learned" : undefined;
+      default: {
+        const never: never = this.maPolicy;
+        return never;
+      }
+    }
+  }
+
+  private revive(e: Endpoint, cause: "reply" | "back-off-over"): void {
     if (!e.dead) return;
     e.dead = false;
     e.deadUntil = 0;
-    this.onEvent({ kind: "server-alive", server: e.key });
+    this.onEvent({ kind: "server-alive", server: e.key, cause });
   }
 
   private complete(p: Pending, r: AuthResult | AcctResult): void {
@@ -641,12 +741,21 @@ export class RadiusClient implements RadiusAccounting {
     return undefined;
   }
 
-  private drop(reason: DropReason, from: UdpPeer, detail: string): void {
+  private drop(reason: DropReason, from: UdpPeer, detail: string, required?: MessageAuthenticatorRequirement): void {
     this.counters.dropped[reason]++;
-    this.onEvent({ kind: "drop", reason, from, detail });
+    for (const e of this.endpointsByKey.get(peerKey(from)) ?? []) {
+      e.dropped[reason]++;
+      e.droppedSinceReply[reason] = (e.droppedSinceReply[reason] ?? 0) + 1;
+    }
+    const key = `${reason} ${peerKey(from)}`;
+    const first = !this.firstDrops.has(key) && this.firstDrops.size < MAX_FIRST_DROP_KEYS;
+    if (first) this.firstDrops.add(key);
+    this.onEvent({ kind: "drop", reason, from, detail, first, ...(required === undefined ? {} : { required }) });
   }
 
   private onMessage(slot: Slot, packet: Buffer, from: UdpPeer): void {
+    const fromKey = peerKey(from);
+    for (const e of this.endpointsByKey.get(fromKey) ?? []) e.lastHeardAt = this.clock.now();
     const d = decodePacket(packet);
     if (!d.ok) {
       this.drop("malformed", from, d.error.reason);
@@ -658,7 +767,8 @@ export class RadiusClient implements RadiusAccounting {
       this.drop("unknown-identifier", from, `${codeName(pkt.code)} id ${pkt.identifier}`);
       return;
     }
-    const fromKey = peerKey(from);
+    // The reply must come from an address and port the request went to (RFC 2865 3: the
+    // Response Authenticator is then checked against this request's own authenticator).
     if (!p.sentTo.has(fromKey)) {
       this.drop("unexpected-source", from, `${codeName(pkt.code)} id ${pkt.identifier}`);
       return;
@@ -668,18 +778,26 @@ export class RadiusClient implements RadiusAccounting {
       this.drop("unexpected-code", from, `${codeName(pkt.code)} id ${pkt.identifier}`);
       return;
     }
-    // BlastRADIUS (CVE-2024-3596): an Access-Accept/Reject/Challenge without a valid
-    // Message-Authenticator is not believed. Accounting-Response: checked when present.
-    const check = verifyResponse(packet, this.opts.secret, p.requestAuthenticator, p.kind === "auth");
+    // RFC 3579 3.2, BlastRADIUS (CVE-2024-3596): an Access-Accept/Reject/Challenge needs a
+    // Message-Authenticator when radius_require_message_authenticator says so for this server;
+    // one that is present must verify, whatever the setting (Accounting-Response too).
+    const server = this.endpointsByKey.get(fromKey)?.find((x) => x.kind === p.kind);
+    const required = p.kind === "auth" && server !== undefined ? this.requiresMessageAuthenticator(server) : undefined;
+    const check = verifyResponse(packet, this.opts.secret, p.requestAuthenticator, required !== undefined);
     if (check !== "ok") {
-      this.drop(check, from, `${codeName(pkt.code)} id ${pkt.identifier}`);
+      this.drop(check, from, `${codeName(pkt.code)} id ${pkt.identifier}`, check === "missing-message-authenticator" ? required : undefined);
       return;
+    }
+    if (p.kind === "auth" && server !== undefined && !server.signs && pkt.attributes.some((a) => a.type === Attr.MessageAuthenticator)) {
+      server.signs = true;
+      if (this.maPolicy === "auto") this.onEvent({ kind: "message-authenticator-learned", server: server.key });
     }
     this.onEvent({ kind: "round-trip", request: p.kind, server: fromKey, rttMs: this.clock.now() - p.lastSentAt });
     for (const e of this.endpointsByKey.get(fromKey) ?? []) {
       e.lastReplyAt = this.clock.now();
       e.replies++;
-      this.revive(e);
+      e.droppedSinceReply = {};
+      this.revive(e, "reply");
     }
     if (p.kind === "acct") {
       this.counters.acctResponses++;

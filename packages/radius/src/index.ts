@@ -5,5 +5,6 @@ export * from "./codec/index.js";
 export * from "./clock.js";
 export * from "./udp.js";
 export * from "./client.js";
+export * from "./client-log.js";
 export * from "./accounting.js";
 export * from "./dae.js";

@@ -155,7 +155,8 @@ void t.test("replies that do not authenticate are dropped and counted (BlastRADI
     ["another identifier", (req) => ({ code: Code.AccessAccept, identifier: (req.identifier + 1) & 0xff }), "unknown-identifier"],
   ];
   for (const [name, answer, reason] of cases) {
-    const l = await lab(answer, { servers: [{ address: "127.0.0.1", authPort: 1812, acctPort: 1813 }] });
+    // A missing Message-Authenticator is dropped when required: radius_require_message_authenticator yes here (auto: message-authenticator.test.ts).
+    const l = await lab(answer, { servers: [{ address: "127.0.0.1", authPort: 1812, acctPort: 1813 }], requireMessageAuthenticator: "yes" });
     const r = await settle(l.clock, l.client.authenticate(pap("mallory")));
     t.equal(r.kind, "timeout", `${name}: never believed`);
     t.equal(l.client.counters.dropped[reason], 2, `${name}: both answers dropped as ${reason}`);
