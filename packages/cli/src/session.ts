@@ -343,6 +343,18 @@ export class CliSession {
     else this.state = "enable-password";
   }
 
+  /** A password check (the system's crypt(3) runs in a child process): keys typed meanwhile wait. */
+  private checking(check: Promise<boolean>, then: (ok: boolean) => void): void {
+    this.busy = true;
+    void check.catch(() => false).then((ok) => {
+      this.busy = false;
+      this.aborted = false;
+      if (this.state === "closed") return;
+      then(ok);
+      this.pump();
+    });
+  }
+
   private credential(text: string): void {
     switch (this.state) {
       case "username":
@@ -351,35 +363,39 @@ export class CliSession {
         this.showPrompt();
         return;
       case "password": {
-        const ok = this.o.users !== undefined && verifyCliLogin(this.o.users, this.username, text);
-        if (ok) {
-          this.o.log?.("info", `CLI login by ${this.username}`);
-          this.state = "normal";
-          this.write("\r\n");
+        const users = this.o.users;
+        this.checking(users === undefined ? Promise.resolve(false) : verifyCliLogin(users, this.username, text), (ok) => {
+          if (ok) {
+            this.o.log?.("info", `CLI login by ${this.username}`);
+            this.state = "normal";
+            this.write("\r\n");
+            this.showPrompt();
+            return;
+          }
+          this.failures++;
+          this.o.log?.("warn", `CLI login refused for ${JSON.stringify(this.username)}`);
+          this.write("\r\n\r\nAccess denied\r\n");
+          if (this.failures >= (this.o.maxLoginAttempts ?? 3)) {
+            this.close();
+            return;
+          }
+          this.state = "username";
           this.showPrompt();
-          return;
-        }
-        this.failures++;
-        this.o.log?.("warn", `CLI login refused for ${JSON.stringify(this.username)}`);
-        this.write("\r\n\r\nAccess denied\r\n");
-        if (this.failures >= (this.o.maxLoginAttempts ?? 3)) {
-          this.close();
-          return;
-        }
-        this.state = "username";
-        this.showPrompt();
+        });
         return;
       }
       case "enable-password": {
         const stored = this.o.users?.enable;
-        this.state = "normal";
-        if (stored !== undefined && verifyPassword(stored, text)) {
-          this.privileged = true;
-        } else {
-          this.o.log?.("warn", "CLI enable refused: wrong password");
-          this.write("\r\n\r\nAccess denied\r\n");
-        }
-        this.showPrompt();
+        this.checking(stored === undefined ? Promise.resolve(false) : verifyPassword(stored, text), (ok) => {
+          this.state = "normal";
+          if (ok) {
+            this.privileged = true;
+          } else {
+            this.o.log?.("warn", "CLI enable refused: wrong password");
+            this.write("\r\n\r\nAccess denied\r\n");
+          }
+          this.showPrompt();
+        });
         return;
       }
       default:

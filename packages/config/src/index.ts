@@ -68,6 +68,7 @@ export {
 } from "./ip-pool.js";
 export {
   ENABLE_USER,
+  checkSystemCrypt,
   parseStoredPassword,
   parseUsers,
   verifyCliLogin,
@@ -78,6 +79,7 @@ export {
   type UsersFile,
 } from "./users.js";
 export { md5Crypt } from "./md5-crypt.js";
+export { systemCrypt } from "./system-crypt.js";
 export { desCrypt, isDesCryptHash } from "./des-crypt.js";
 export { formatIpv4, parseIpv4 } from "./ip.js";
 export { readConfigFile, readIpPoolFile, readStartupConfigFile, readUsersFile } from "./read.js";

@@ -77,12 +77,21 @@ interface MutableNeighbour {
 
 const RADIUS_BIND_MIN_WIDTH = 64;
 
+/**
+ * Commands lnsd reads and checks but does not act on yet, each used line warned about once (the
+ * variables that lnsd does not act on are marked by their table row's status instead).
+ */
+const NOT_YET_ACTED_ON = {
+  bgp: "router bgp: lnsd does not announce routes over BGP yet: this block is ignored",
+  setforward: "setforward: lnsd does not relay sessions to a remote LNS yet: this line is ignored",
+} as const;
+
 class StartupParser {
   readonly values = new Map<StartupVariableName, SettingValue>();
   readonly setOnLine = new Map<StartupVariableName, number>();
   bgp: { as: number; line: number; neighbours: Map<string, MutableNeighbour> } | undefined;
   readonly lists = new Map<string, MutableList>();
-  readonly plugins: string[] = [];
+  readonly plugins: { readonly name: string; readonly line: number }[] = [];
   readonly forwards = new Map<string, RemoteLnsForward>();
   mode: Mode = { kind: "config" };
   line = 0;
@@ -146,6 +155,7 @@ class StartupParser {
     const parsed = parseSpecValue(spec, value);
     if (!parsed.ok) return `${name}: ${parsed.error}`;
     if (parsed.warning !== undefined) this.warn(`${name}: ${parsed.warning}`);
+    if (spec.status !== "used") this.warn(`${name}: lnsd does not act on this setting yet: it is ignored`);
     const before = this.setOnLine.get(name);
     if (before !== undefined) this.warn(`${name} is set again (first on line ${before}); the last value wins`);
     this.values.set(name, parsed.value);
@@ -166,6 +176,7 @@ class StartupParser {
       // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
       if (text === "" || /[#\u0000-\u001f\u007f]/.test(text)) return `setforward: invalid ${what} '${text}'`;
     }
+    this.warn(NOT_YET_ACTED_ON.setforward);
     if (this.forwards.has(mask)) this.warn(`setforward: ${mask} is forwarded again; the last line wins`);
     this.forwards.set(mask, { mask, address, port: Number(port), secret });
     return undefined;
@@ -177,13 +188,15 @@ class StartupParser {
       return `${command}: expected '${command} plugin NAME'`;
     }
     if (!/^[A-Za-z0-9_.-]+$/.test(name)) return `${command} plugin: '${name}' is not a plugin name`;
-    const at = this.plugins.indexOf(name);
+    // l2tpns (cli.c cmd_load_plugin, cmd_remove_plugin) says so and goes on with the next line.
+    const at = this.plugins.findIndex((p) => p.name === name);
+    const loaded = this.plugins[at];
     if (command === "load") {
-      if (at >= 0) return `load plugin: '${name}' is already loaded`;
-      this.plugins.push(name);
+      if (loaded !== undefined) this.warn(`load plugin: '${name}' is already loaded (line ${loaded.line}): this line does nothing`);
+      else this.plugins.push({ name, line: this.line });
     } else {
-      if (at < 0) return `remove plugin: '${name}' is not loaded`;
-      this.plugins.splice(at, 1);
+      if (loaded === undefined) this.warn(`remove plugin: '${name}' is not loaded: this line does nothing`);
+      else this.plugins.splice(at, 1);
     }
     return undefined;
   }
@@ -202,6 +215,7 @@ class StartupParser {
     this.mode = { kind: "bgp" };
     if (this.bgp === undefined) {
       this.bgp = { as, line: this.line, neighbours: new Map() };
+      this.warn(NOT_YET_ACTED_ON.bgp);
       return undefined;
     }
     return this.bgp.as === as ? undefined : `router bgp: BGP is already configured with AS ${this.bgp.as} (line ${this.bgp.line})`;
@@ -347,7 +361,7 @@ class StartupParser {
       explicit: new Set(this.values.keys()),
       ...(bgp === undefined ? {} : { bgp: { as: bgp.as, neighbours: [...bgp.neighbours.values()].map(freezeNeighbour) } }),
       accessLists: [...this.lists.values()].map(freezeList),
-      plugins: [...this.plugins],
+      plugins: this.plugins.map((p) => p.name),
       forwards: [...this.forwards.values()],
     };
   }

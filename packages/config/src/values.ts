@@ -50,11 +50,34 @@ function checkFormat(format: StringFormat, text: string): string | undefined {
   }
 }
 
-function parseWhole(text: string, min: number, max: number): { ok: true; value: number } | { ok: false; error: string } {
-  if (!/^[0-9]+$/.test(text)) return { ok: false, error: `'${text}' is not a number` };
-  const value = Number(text);
-  if (value < min || value > max) return { ok: false, error: `'${text}' is out of range (${min} to ${max})` };
-  return { ok: true, value };
+type Whole = { ok: true; value: number; warning?: string } | { ok: false; error: string };
+
+/**
+ * A number as l2tpns reads it (cli.c cmd_set: atoi, atol): blanks, an optional sign, decimal digits;
+ * what follows the digits is ignored and a word with no digits is 0. lnsd reads the same value but
+ * warns unless the text is a plain number, and checks the range, which l2tpns does not.
+ */
+function parseWhole(text: string, min: number, max: number): Whole {
+  const m = /^[ \t]*([+-]?)([0-9]*)/.exec(text);
+  const sign = m?.[1] ?? "";
+  const digits = m?.[2] ?? "";
+  const value = digits === "" ? 0 : Number(`${sign}${digits}`);
+  const rest = text.slice(m?.[0].length ?? 0);
+  const range = `(${min} to ${max})`;
+  if (digits === "") {
+    const error = `'${text}' is not a number`;
+    return value < min || value > max ? { ok: false, error: `${error}, and 0 is out of range ${range}` } : { ok: true, value, warning: `${error}: read as 0, as l2tpns reads it` };
+  }
+  if (value < min || value > max) return { ok: false, error: `'${text}' is out of range ${range}` };
+  return rest === "" ? { ok: true, value } : { ok: true, value, warning: `'${text}' is read as ${value}, as l2tpns reads it (what follows the number is ignored)` };
+}
+
+/** A boolean as l2tpns reads it (cli.c cmd_set): yes, true or 1 in any case is yes, any other word no. */
+function parseBoolean(text: string): ValueResult {
+  const word = text.toLowerCase();
+  if (word === "yes" || word === "true" || word === "1") return done(true);
+  if (word === "no" || word === "false" || word === "0") return done(false);
+  return done(false, `'${text}' is read as no, as l2tpns reads it (only yes, true and 1 mean yes)`);
 }
 
 function splitList(text: string): string[] {
@@ -72,19 +95,15 @@ export function parseSpecValue(spec: VariableSpec, text: string): ValueResult {
     case "int": {
       const r = parseWhole(text, spec.min ?? 0, spec.max ?? INT_MAX);
       if (!r.ok) return r;
-      return done(r.value === 0 && spec.zeroIsDefault === true ? spec.default : r.value);
+      return done(r.value === 0 && spec.zeroIsDefault === true ? spec.default : r.value, r.warning);
     }
     case "port": {
       const r = parseWhole(text, 0, 65535);
       if (!r.ok) return r;
-      return done(r.value === 0 && spec.zeroIsDefault === true ? spec.default : r.value);
+      return done(r.value === 0 && spec.zeroIsDefault === true ? spec.default : r.value, r.warning);
     }
-    case "bool": {
-      const word = text.toLowerCase();
-      if (word === "yes" || word === "true") return done(true);
-      if (word === "no" || word === "false") return done(false);
-      return fail(`'${text}' is not a boolean: use yes/no or true/false (l2tpns would read it as no)`);
-    }
+    case "bool":
+      return parseBoolean(text);
     case "ipv4":
       return parseIpv4(text) === undefined ? fail(`'${text}' is not an IPv4 address`) : done(text);
     case "ipv6": {

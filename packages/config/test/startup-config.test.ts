@@ -83,7 +83,18 @@ void t.test("a file written by l2tpns 2.4.1 (show running-config)", (t) => {
   // Captured from Debian's l2tpns 2.4.1 in a network namespace: every variable, BGP and filters.
   const r = parseStartupConfig(readFileSync(L2TPNS_RUNNING, "utf8"), "running-config");
   t.same(messages(r), []);
-  t.same(warnings(r), []);
+  // Every setting lnsd does not act on yet, and the BGP block, get one warning each (the table says which).
+  const text = readFileSync(L2TPNS_RUNNING, "utf8").split("\n");
+  const lineOf = (prefix: string): number => text.findIndex((l) => l.startsWith(prefix)) + 1;
+  const ignored = STARTUP_VARIABLES.filter((v) => v.status !== "used");
+  t.ok(ignored.some((v) => v.name === "accounting_dir") && ignored.some((v) => v.name === "primary_ipv6_dns"));
+  t.same(
+    warnings(r),
+    [
+      ...ignored.map((v) => ({ line: lineOf(`set ${v.name} `), text: `running-config:${lineOf(`set ${v.name} `)}: ${v.name}: lnsd does not act on this setting yet: it is ignored` })),
+      { line: lineOf("router bgp"), text: `running-config:${lineOf("router bgp")}: router bgp: lnsd does not announce routes over BGP yet: this block is ignored` },
+    ].sort((a, b) => a.line - b.line).map((w) => w.text),
+  );
   if (!r.ok) {
     t.end();
     return;
@@ -118,26 +129,26 @@ void t.test("all errors are reported, each with file and line", (t) => {
   const text = [
     "# a broken file",
     "set foo bar",
-    "set l2tp_mtu abc",
+    "set ppp_max_configure abc",
     "set debug",
     "set radius_secret two words",
     "set nexthop 10.0.1.1",
     "set Debug 3",
     "frobnicate now",
-    "set dump_speed on",
+    "set bind_address 10.0.0.300",
     "set l2tp_secret \"unterminated",
     "set debug 4",
   ].join("\n");
   const r = parseStartupConfig(text, "startup-config");
   t.same(messages(r), [
     "startup-config:2: unknown variable 'foo'",
-    "startup-config:3: l2tp_mtu: 'abc' is not a number",
+    "startup-config:3: ppp_max_configure: 'abc' is not a number, and 0 is out of range (1 to 2147483647)",
     "startup-config:4: debug: missing value",
     "startup-config:5: radius_secret: expected one value, found 2 words (quote a value that contains blanks)",
     "startup-config:6: unknown variable 'nexthop' (did you mean 'nexthop_address'?)",
     "startup-config:7: unknown variable 'Debug' (did you mean 'debug'?)",
     "startup-config:8: unknown command 'frobnicate'",
-    "startup-config:9: dump_speed: 'on' is not a boolean: use yes/no or true/false (l2tpns would read it as no)",
+    "startup-config:9: bind_address: '10.0.0.300' is not an IPv4 address",
     "startup-config:10: unterminated quote (\")",
   ]);
   t.end();
@@ -451,13 +462,47 @@ void t.test("plugins and setforward", (t) => {
     "sc",
   );
   t.same(messages(bad), [
-    "sc:2: load plugin: 'sessionctl' is already loaded",
-    "sc:3: remove plugin: 'garden' is not loaded",
     "sc:4: load plugin: '../evil' is not a plugin name",
     "sc:5: load: expected 'load plugin NAME'",
     "sc:6: setforward: expected 'setforward MASK IP PORT SECRET'",
     "sc:7: setforward: '1.2.3' is not an IPv4 address",
     "sc:8: setforward: '0' is not a port number (1 to 65535)",
+  ]);
+  t.end();
+});
+
+void t.test("a plugin loaded twice or removed when not loaded is a warning, as in l2tpns", (t) => {
+  const r = parseStartupConfig(["load plugin sessionctl", "load plugin garden", "load plugin sessionctl", "remove plugin autosnoop"].join("\n"), "sc");
+  t.same(messages(r), []);
+  t.same(warnings(r), [
+    "sc:3: load plugin: 'sessionctl' is already loaded (line 1): this line does nothing",
+    "sc:4: remove plugin: 'autosnoop' is not loaded: this line does nothing",
+  ]);
+  if (r.ok) t.same(r.value.plugins, ["sessionctl", "garden"], "loaded once, in the order first given");
+  t.end();
+});
+
+void t.test("settings lnsd does not act on yet: one warning each, naming file, line and setting", (t) => {
+  const r = parseStartupConfig(
+    [
+      "set debug 3",
+      'set accounting_dir "/var/run/l2tpns/acct"',
+      "set primary_ipv6_dns 2001:db8::53",
+      "set cluster_hb_timeout 150",
+      "set bind_address 192.0.2.1",
+      "setforward @isp.example 192.0.2.9 1701 s3cret",
+      "router bgp 64512",
+      " neighbour 192.0.2.254 remote-as 64513",
+    ].join("\n"),
+    "/etc/l2tpns/startup-config",
+  );
+  t.same(messages(r), []);
+  t.same(warnings(r), [
+    "/etc/l2tpns/startup-config:2: accounting_dir: lnsd does not act on this setting yet: it is ignored",
+    "/etc/l2tpns/startup-config:3: primary_ipv6_dns: lnsd does not act on this setting yet: it is ignored",
+    "/etc/l2tpns/startup-config:4: cluster_hb_timeout: lnsd does not act on this setting yet: it is ignored",
+    "/etc/l2tpns/startup-config:6: setforward: lnsd does not relay sessions to a remote LNS yet: this line is ignored",
+    "/etc/l2tpns/startup-config:7: router bgp: lnsd does not announce routes over BGP yet: this block is ignored",
   ]);
   t.end();
 });

@@ -103,17 +103,17 @@ function sample(v: VariableSpec): [string, SettingValue] {
   }
 }
 
-/** A value of the wrong type, and the start of the message it must give. */
-function bad(v: VariableSpec): [string, string] {
+/** A value of the wrong type, and the start of the message it must give (l2tpns reads any word as a boolean). */
+function bad(v: VariableSpec): [string, string] | undefined {
   switch (v.kind) {
     case "string":
       return badString(v.format);
     case "int":
-      return ["abc", "'abc' is not a number"];
+      return ["-1", "'-1' is out of range"];
     case "port":
       return ["65536", "'65536' is out of range (0 to 65535)"];
     case "bool":
-      return ["on", "'on' is not a boolean: use yes/no or true/false"];
+      return undefined;
     case "ipv4":
       return ["localhost", "'localhost' is not an IPv4 address"];
     case "ipv6":
@@ -170,7 +170,9 @@ void t.test("every variable parses a good value", (t) => {
 
 void t.test("every variable refuses a bad value, naming file, line and variable", (t) => {
   for (const v of STARTUP_VARIABLES) {
-    const [text, message] = bad(v);
+    const b = bad(v);
+    if (b === undefined) continue;
+    const [text, message] = b;
     const r = parseStartupConfig(`# first line\nset ${v.name} ${text}\n`, "startup-config");
     t.notOk(r.ok, `${v.name} ${text}`);
     if (r.ok) continue;
@@ -192,19 +194,31 @@ void t.test("types in detail", (t) => {
     const r = parseSettingValue(name, text);
     t.equal(r.ok ? "(accepted)" : r.error, error, `${name} ${text}`);
   };
-  // Booleans: yes/no/true/false in any case, nothing else.
-  for (const [text, value] of [["yes", true], ["Yes", true], ["TRUE", true], ["no", false], ["False", false]] as const) {
+  const warned = (name: string, text: string, value: SettingValue, warning: string): void => {
+    t.same(parseSettingValue(name, text), { ok: true, value, warning }, `${name} ${text}`);
+  };
+  // Booleans as l2tpns reads them (cli.c cmd_set): yes, true or 1 in any case is yes; anything
+  // else is no. The words that are not yes/no/true/false/1/0 are read the same, with a warning.
+  for (const [text, value] of [["yes", true], ["Yes", true], ["TRUE", true], ["1", true], ["no", false], ["False", false], ["0", false]] as const) {
     ok("dump_speed", text, value);
+    t.equal(parseSettingValue("dump_speed", text).ok && !("warning" in parseSettingValue("dump_speed", text)), true, `${text}: no warning`);
   }
-  for (const text of ["on", "off", "1", "0", "y", ""]) {
-    no("dump_speed", text, `'${text}' is not a boolean: use yes/no or true/false (l2tpns would read it as no)`);
+  for (const text of ["on", "off", "y", "", "01"]) {
+    warned("dump_speed", text, false, `'${text}' is read as no, as l2tpns reads it (only yes, true and 1 mean yes)`);
   }
-  // Integers: decimal digits in range.
+  // Integers as C's atoi reads them: an optional sign, then decimal digits; what follows the
+  // digits is ignored (with a warning), and a value with no digits is 0 (with a warning).
   ok("l2tp_mtu", "1460", 1460);
   ok("l2tp_mtu", "0", 1500); // l2tpns: 0 means the default
-  no("l2tp_mtu", "-1", "'-1' is not a number");
-  no("l2tp_mtu", "1e3", "'1e3' is not a number");
-  no("l2tp_mtu", "0x10", "'0x10' is not a number");
+  ok("l2tp_mtu", "+1460", 1460);
+  ok("l2tp_mtu", "01460", 1460);
+  warned("l2tp_mtu", "1e3", 1, "'1e3' is read as 1, as l2tpns reads it (what follows the number is ignored)");
+  warned("l2tp_mtu", "0x10", 1500, "'0x10' is read as 0, as l2tpns reads it (what follows the number is ignored)");
+  warned("echo_timeout", "30s", 30, "'30s' is read as 30, as l2tpns reads it (what follows the number is ignored)");
+  warned("throttle_speed", "off", 0, "'off' is not a number: read as 0, as l2tpns reads it");
+  no("ppp_max_configure", "many", "'many' is not a number, and 0 is out of range (1 to 2147483647)");
+  no("l2tp_mtu", "-1", "'-1' is out of range (0 to 65535)");
+  warned("primary_radius_port", "1812/udp", 1812, "'1812/udp' is read as 1812, as l2tpns reads it (what follows the number is ignored)");
   no("l2tp_mtu", "70000", "'70000' is out of range (0 to 65535)");
   no("cluster_mcast_ttl", "256", "'256' is out of range (0 to 255)");
   no("ppp_max_configure", "0", "'0' is out of range (1 to 2147483647)");
