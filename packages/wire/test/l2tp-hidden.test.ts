@@ -160,11 +160,26 @@ void t.test("a wrong secret gives an error or garbage, never a throw", (t) => {
       errors++;
       t.equal(r.error.code, "bad-length");
       t.same(r.error.action, { kind: "cdn", resultCode: 2, errorCode: 2 });
+    } else if (r.value.messageType !== "ZLB" && r.value.ignored.length > 0) {
+      // These AVPs have M clear: a value that does not reveal is ignored, not an error (RFC 2661 4.1).
+      errors++;
+      t.ok(r.value.ignored.every((a) => a.type === AvpType.ProxyAuthenResponse || a.type === AvpType.ProxyAuthenName));
     } else {
       t.notSame(getAvp(r.value, AvpType.ProxyAuthenResponse), value);
     }
   }
   t.ok(errors > 150, `most wrong secrets are caught by the Original Length check (${errors}/200)`);
+  // The same with M set (Assigned Session ID): an error, CDN 2/2.
+  const mandatory = encodeControlMessage({ ...ICCN, messageType: L2tpMessageType.CDN, avps: { [AvpType.ResultCode]: { resultCode: 1 }, [AvpType.AssignedSessionId]: 7 } }, { hide: { secret: SECRET, randomVector: RV, types: [AvpType.AssignedSessionId], padding: { [AvpType.AssignedSessionId]: pattern(30, 3) } } });
+  let mandatoryErrors = 0;
+  for (let i = 0; i < 50; i++) {
+    const r = decodeControlMessage(mandatory, { secret: `wrong-${i}` });
+    if (!r.ok) {
+      mandatoryErrors++;
+      t.same(r.error.action, { kind: "cdn", resultCode: 2, errorCode: 2 });
+    }
+  }
+  t.ok(mandatoryErrors > 35, `a mandatory AVP that does not reveal is an error (${mandatoryErrors}/50)`);
   const short = revealAvpValue(33, Buffer.from([1]), SECRET, RV);
   t.same(!short.ok && short.error.code, "bad-length", "hidden value shorter than the Original Length field");
   t.end();

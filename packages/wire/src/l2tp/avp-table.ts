@@ -2,7 +2,7 @@
 // for each attribute type its M-bit rule, whether it may be hidden, its value kind and its length;
 // for each message type the AVPs RFC 2661 section 6 requires and allows. The TS value type of each
 // AVP is derived from its kind, so the table and the types cannot drift apart.
-import { AvpType, L2tpMessageType } from "./constants.js";
+import { AvpType, FramingBits, L2tpMessageType } from "./constants.js";
 
 /** How an AVP value is laid out; one codec per kind (avp-values.ts). */
 export type AvpValueKind =
@@ -11,6 +11,7 @@ export type AvpValueKind =
   | "protocol-version"
   | "u16"
   | "u32"
+  | "capabilities"
   | "u64"
   | "string"
   | "bytes"
@@ -73,6 +74,8 @@ export interface AvpKindValueMap {
   "protocol-version": ProtocolVersionValue;
   u16: number;
   u32: number;
+  /** RFC 2661 4.4.3: a 32-bit mask; 2 octets read as their value (l2tpns's test LAC sends that). */
+  capabilities: number;
   u64: bigint;
   string: string;
   bytes: Uint8Array;
@@ -111,8 +114,8 @@ export const AVP_TABLE = {
   [AvpType.RandomVector]: { name: "Random Vector", mBit: "set", mayHide: false, kind: "bytes", minLength: 1, maxLength: ANY, rfc: "RFC 2661 4.4.1" },
   [AvpType.ResultCode]: { name: "Result Code", mBit: "set", mayHide: false, kind: "result-code", minLength: 2, maxLength: ANY, rfc: "RFC 2661 4.4.2" },
   [AvpType.ProtocolVersion]: { name: "Protocol Version", mBit: "set", mayHide: false, kind: "protocol-version", minLength: 2, maxLength: 2, rfc: "RFC 2661 4.4.3" },
-  [AvpType.FramingCapabilities]: { name: "Framing Capabilities", mBit: "set", mayHide: true, kind: "u32", minLength: 4, maxLength: 4, rfc: "RFC 2661 4.4.3" },
-  [AvpType.BearerCapabilities]: { name: "Bearer Capabilities", mBit: "set", mayHide: true, kind: "u32", minLength: 4, maxLength: 4, rfc: "RFC 2661 4.4.3" },
+  [AvpType.FramingCapabilities]: { name: "Framing Capabilities", mBit: "set", mayHide: true, kind: "capabilities", minLength: 2, maxLength: 4, rfc: "RFC 2661 4.4.3" },
+  [AvpType.BearerCapabilities]: { name: "Bearer Capabilities", mBit: "set", mayHide: true, kind: "capabilities", minLength: 2, maxLength: 4, rfc: "RFC 2661 4.4.3" },
   [AvpType.TieBreaker]: { name: "Tie Breaker", mBit: "clear", mayHide: false, kind: "u64", minLength: 8, maxLength: 8, rfc: "RFC 2661 4.4.3" },
   [AvpType.FirmwareRevision]: { name: "Firmware Revision", mBit: "clear", mayHide: true, kind: "u16", minLength: 2, maxLength: 2, rfc: "RFC 2661 4.4.3" },
   [AvpType.HostName]: { name: "Host Name", mBit: "set", mayHide: false, kind: "string", minLength: 1, maxLength: ANY, rfc: "RFC 2661 4.4.3" },
@@ -181,6 +184,13 @@ export interface L2tpMessageSpec {
   readonly scope: L2tpScope;
   readonly required: readonly AvpType[];
   readonly optional: readonly AvpType[];
+  /**
+   * Required AVPs lnsd can do without, as l2tpns does (its own test LAC leaves them out): a message
+   * missing one is accepted, with the value in `defaults` if there is one, and the control plane
+   * logs it. Every other required AVP missing is an error.
+   */
+  readonly mayBeMissing?: readonly AvpType[];
+  readonly defaults?: AvpValues;
   readonly rfc: string;
 }
 
@@ -221,6 +231,8 @@ export const L2TP_MESSAGE_TABLE = {
     scope: "tunnel",
     required: [A.MessageType, A.AssignedTunnelId, A.ResultCode],
     optional: [],
+    // The header names the tunnel, and it closes whatever the reason (recorded as result 0).
+    mayBeMissing: [A.AssignedTunnelId, A.ResultCode],
     rfc: "RFC 2661 6.4",
   },
   // RFC 2661 6.5 Hello (Session ID 0 in the header).
@@ -261,6 +273,8 @@ export const L2TP_MESSAGE_TABLE = {
     scope: "session",
     required: [A.MessageType, A.AssignedSessionId, A.CallSerialNumber],
     optional: [A.BearerType, A.PhysicalChannelId, A.CallingNumber, A.CalledNumber, A.SubAddress],
+    // RFC 2661 4.4.4: the Call Serial Number only ties the two ends' logs together.
+    mayBeMissing: [A.CallSerialNumber],
     rfc: "RFC 2661 6.6",
   },
   // RFC 2661 6.7 Incoming-Call-Reply.
@@ -289,6 +303,10 @@ export const L2TP_MESSAGE_TABLE = {
       A.RxConnectSpeed,
       A.SequencingRequired,
     ],
+    // The LAC's own link, which lnsd only reports. No speed is invented (no RADIUS Connect-Info,
+    // as l2tpns); the framing is taken as synchronous (RFC 2661 4.4.4 bit 0), as l2tpns's ICCN says.
+    mayBeMissing: [A.TxConnectSpeed, A.FramingType],
+    defaults: { [A.FramingType]: FramingBits.Sync },
     rfc: "RFC 2661 6.8",
   },
   // RFC 2661 6.12 Call-Disconnect-Notify; PPP Disconnect Cause Code from RFC 3145 3.1.
@@ -297,6 +315,8 @@ export const L2TP_MESSAGE_TABLE = {
     scope: "session",
     required: [A.MessageType, A.ResultCode, A.AssignedSessionId],
     optional: [A.Q931CauseCode, A.PppDisconnectCauseCode],
+    // The call ends whatever the reason; without one it is recorded as result 0.
+    mayBeMissing: [A.ResultCode],
     rfc: "RFC 2661 6.12, RFC 3145 3.1",
   },
   // RFC 2661 6.13 WAN-Error-Notify.

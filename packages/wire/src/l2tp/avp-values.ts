@@ -90,6 +90,11 @@ const CODECS: KindCodecs = {
     decode: (v) => ok(u32(v, 0)),
     encode: (x) => fixed(4, (b) => b.writeUInt32BE(x, 0)),
   },
+  // RFC 2661 4.4.3 defines 4 octets; a 2-octet value (l2tpns's test LAC) is read as its value.
+  capabilities: {
+    decode: (v) => (v.length === 2 ? ok(u16(v, 0)) : v.length === 4 ? ok(u32(v, 0)) : err({ code: "bad-length", reason: `capabilities of ${v.length} octets (must be 4, or 2)`, value: v.length })),
+    encode: (x) => fixed(4, (b) => b.writeUInt32BE(x, 0)),
+  },
   u64: {
     decode: (v) => ok(view(v).readBigUInt64BE(0)),
     encode: (x) => fixed(8, (b) => b.writeBigUInt64BE(x, 0)),

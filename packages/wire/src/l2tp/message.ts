@@ -66,10 +66,21 @@ export interface L2tpAvpMessageInit extends L2tpControlFields {
   readonly unknown?: readonly L2tpUnknownAvp[];
 }
 
-/** A decoded control message. `avps` holds the first occurrence of each known AVP. */
+/** A known AVP with the M bit clear whose value was unusable (a wrong length): left out of `avps`. */
+export interface L2tpIgnoredAvp {
+  readonly type: AvpType;
+  readonly reason: string;
+}
+
+/**
+ * A decoded control message. `avps` holds the first occurrence of each known AVP, plus the table's
+ * defaults for the AVPs listed in `missing` (required, absent, and ones lnsd can do without).
+ */
 export interface L2tpAvpMessage extends L2tpAvpMessageInit {
   readonly unknown: readonly L2tpUnknownAvp[];
   readonly received: readonly L2tpReceivedAvp[];
+  readonly ignored: readonly L2tpIgnoredAvp[];
+  readonly missing: readonly AvpType[];
 }
 
 export type L2tpControlMessage = L2tpAvpMessage | L2tpZlb;
@@ -184,6 +195,7 @@ export function parseControlMessage(buf: Uint8Array, opts: L2tpDecodeOptions = {
   const avps: AvpValues = { [AvpType.MessageType]: messageType };
   const received: L2tpReceivedAvp[] = [{ type: AvpType.MessageType, mandatory: (mt.flags & M_BIT) !== 0, hidden: false }];
   const unknown: L2tpUnknownAvp[] = [];
+  const ignored: L2tpIgnoredAvp[] = [];
   // RFC 2661 4.3: a hidden AVP uses the Random Vector AVP most closely preceding it.
   let randomVector: Uint8Array | undefined;
   let pos = mt.next;
@@ -217,15 +229,29 @@ export function parseControlMessage(buf: Uint8Array, opts: L2tpDecodeOptions = {
         return fail("missing-avp", `hidden ${avpName(type)} AVP with no Random Vector before it (RFC 2661 4.3)`, teardown(scope, L2tpErrorCode.FieldOutOfRange), AvpType.RandomVector);
       }
       const revealed = revealAvpValue(type, value, opts.secret, randomVector);
-      if (!revealed.ok) return fail("bad-length", revealed.error.reason, teardown(scope, L2tpErrorCode.LengthWrong), revealed.error.value);
+      if (!revealed.ok) {
+        if (!mandatory) {
+          ignored.push({ type, reason: revealed.error.reason });
+          continue;
+        }
+        return fail("bad-length", revealed.error.reason, teardown(scope, L2tpErrorCode.LengthWrong), revealed.error.value);
+      }
       value = revealed.value;
     }
     const stored = storeAvp(avps, type, value, scope);
-    if (!stored.ok) return stored;
+    if (!stored.ok) {
+      // RFC 2661 4.1 lets a receiver ignore what it cannot use in an AVP without M (l2tpns does):
+      // a wrong length there is left out, and the control plane logs it.
+      if (!mandatory && stored.error.code === "bad-length") {
+        ignored.push({ type, reason: stored.error.reason });
+        continue;
+      }
+      return stored;
+    }
     if (type === AvpType.RandomVector) randomVector = value;
     received.push({ type, mandatory, hidden });
   }
-  return ok({ messageType, ...fields, avps, unknown, received });
+  return ok({ messageType, ...fields, avps, unknown, received, ignored, missing: [] });
 }
 
 /**
@@ -254,11 +280,18 @@ export function validateControlMessage(msg: L2tpControlMessage, opts: L2tpDecode
       return fail("unexpected-avp", `mandatory ${avpName(r.type)} AVP is not defined for ${spec.name} (${spec.rfc})`, teardown(spec.scope, L2tpErrorCode.UnknownMandatoryAvp), r.type);
     }
   }
+  const missing: AvpType[] = [];
   for (const type of spec.required) {
     if (msg.avps[type] !== undefined) continue;
+    if (spec.mayBeMissing?.includes(type) === true) {
+      missing.push(type);
+      continue;
+    }
     return fail("missing-avp", `${spec.name} without the ${avpName(type)} AVP (${spec.rfc})`, teardown(spec.scope, L2tpErrorCode.FieldOutOfRange), type);
   }
-  return ok(msg);
+  if (missing.length === 0) return ok(msg);
+  // Defaults are only for AVPs that may be missing: whatever the message carries comes first.
+  return ok({ ...msg, avps: { ...spec.defaults, ...msg.avps }, missing });
 }
 
 /** Parse then validate: the decoder the control plane calls on every received control message. */
