@@ -9,11 +9,17 @@ export interface L2tpConfig {
   /** l2tp_secret: tunnel authentication and hidden AVPs (RFC 2661 4.3, 5.1.1). */
   readonly secret?: string;
   /**
-   * With a secret: refuse a peer that does not answer our Challenge (StopCCN result 4). Without
-   * it, a peer that sends no Challenge Response is accepted, as l2tpns does.
+   * l2tp_require_auth (lnsd): challenge every LAC and refuse one that does not answer correctly
+   * (StopCCN result 4). Without it, as l2tpns, only a LAC that sent a Challenge is challenged in
+   * return (RFC 2661 5.1.1: mutual authentication); a LAC without a secret gets in. Needs a secret:
+   * without one every tunnel is refused.
    */
   readonly requireTunnelAuth: boolean;
-  /** With a secret: send the AVPs in HIDDEN_WHEN_SECRET hidden (RFC 2661 4.3). */
+  /**
+   * With a secret: send the AVPs in HIDDEN_WHEN_SECRET hidden (RFC 2661 4.3), to a peer that
+   * answered our Challenge or hid AVPs itself. Hidden AVPs from the peer are read whenever we
+   * have the secret.
+   */
   readonly hideAvps: boolean;
   readonly reliable: ReliableConfig;
   /** RFC 2661 6.5: a HELLO after this long without a message from the peer. */

@@ -261,10 +261,14 @@ export class L2tpNode {
     const a = error.action;
     if (a.kind !== "stopccn" || ns !== 0) return;
     const mt = wire.peekControlAvp(packet, wire.AvpType.MessageType);
+    if (mt?.length !== 2 || ((mt[0] ?? 0) << 8 | (mt[1] ?? 0)) !== L2tpMessageType.SCCRQ) return;
     const at = wire.peekControlAvp(packet, wire.AvpType.AssignedTunnelId);
-    if (mt?.length !== 2 || ((mt[0] ?? 0) << 8 | (mt[1] ?? 0)) !== L2tpMessageType.SCCRQ || at?.length !== 2) return;
-    const peerTunnelId = ((at[0] ?? 0) << 8) | (at[1] ?? 0);
-    if (peerTunnelId === 0 || this.tunnels.size >= this.config.maxTunnels) return;
+    const peerTunnelId = at?.length === 2 ? ((at[0] ?? 0) << 8) | (at[1] ?? 0) : 0;
+    if (peerTunnelId === 0) {
+      this.answerUnaddressable(from, a.resultCode, a.errorCode, error.reason);
+      return;
+    }
+    if (this.tunnels.size >= this.config.maxTunnels) return;
     const id = this.tunnelIds.allocate();
     if (id === undefined) return;
     const t = new Tunnel(this.host, "lns", id, from);
@@ -272,6 +276,18 @@ export class L2tpNode {
     t.peerId = peerTunnelId;
     this.count("sccrq-refused-invalid");
     t.receive(packet, controlHeader(id, ns, 0, packet.length));
+  }
+
+  /**
+   * An SCCRQ without a usable Assigned Tunnel ID names no tunnel to answer in, yet RFC 2661 4.1
+   * wants it refused: one StopCCN to tunnel 0, acknowledging it (Nr 1), sent once and forgotten.
+   * It has no Assigned Tunnel ID AVP, as we assign none; no state is kept, so a flood costs none.
+   */
+  private answerUnaddressable(from: PeerAddress, resultCode: number, errorCode: number | undefined, reason: string): void {
+    this.count("sccrq-refused-unaddressable");
+    const result = errorCode === undefined ? { resultCode } : { resultCode, errorCode, errorMessage: reason };
+    const stop = wire.encodeControlMessage({ messageType: L2tpMessageType.StopCCN, tunnelId: 0, sessionId: 0, ns: 0, nr: 1, avps: { [wire.AvpType.ResultCode]: result } });
+    this.endpoint.send(stop, from);
   }
 
   /**

@@ -4,8 +4,11 @@
 // Runs on the control thread; reliable delivery is below it (reliable.ts).
 import {
   AvpType,
+  avpName,
   CdnResultCode,
   decodeControlMessage,
+  parseControlMessage,
+  peekControlAvp,
   encodeControlMessage,
   getAvp,
   L2tpErrorCode,
@@ -54,7 +57,11 @@ export const TUNNEL_TRANSITIONS: { readonly [S in TunnelState]: { readonly [E in
   closed: {},
 };
 
-/** With a secret, these AVPs are sent hidden (RFC 2661 4.3): the subscriber's identity and credentials. */
+/**
+ * With a secret, these AVPs are sent hidden (RFC 2661 4.3): the subscriber's identity and
+ * credentials. Only to a peer that answered our Challenge or hid AVPs itself: hiding needs the
+ * secret at both ends, and a peer without it would read garbage.
+ */
 export const HIDDEN_WHEN_SECRET: readonly AvpType[] = [
   AvpType.AssignedSessionId,
   AvpType.CalledNumber,
@@ -96,8 +103,19 @@ export interface TunnelHost {
   log(level: LogLevel, reason: string, message: string): void;
 }
 
+/** A message that failed validation, with what could still be read of it to address the answer. */
+interface BadInbound {
+  readonly ok: false;
+  readonly error: WireError;
+  /** Session ID of the header. */
+  readonly sessionId: number;
+  readonly messageType?: number;
+  /** The peer's Assigned Session ID, when the message carries one we can read. */
+  readonly peerSessionId?: number;
+}
+
 /** What a tunnel's transport carries up: a decoded message, or one that failed validation. */
-type Inbound = { readonly ok: true; readonly msg: L2tpAvpMessage } | { readonly ok: false; readonly error: WireError; readonly sessionId: number };
+type Inbound = { readonly ok: true; readonly msg: L2tpAvpMessage } | BadInbound;
 
 export interface TunnelTransition {
   readonly from: TunnelState;
@@ -137,6 +155,12 @@ export class Tunnel {
   readonly transport: ReliableTransport<Inbound>;
   private readonly sessionIds = new IdAllocator();
   private ourChallenge: Buffer | undefined;
+  /** RFC 2661 5.1.1: the peer answered our Challenge correctly. */
+  private peerProvedSecret = false;
+  /** RFC 2661 4.3: the peer sent hidden AVPs that our secret revealed. */
+  private peerHides = false;
+  /** What was logged once for this tunnel (an AVP missing or ignored, by message type). */
+  private readonly loggedOnce = new Set<string>();
   private lastHeard: number;
   private helloTimer: TimerHandle | undefined;
   private holdTimer: TimerHandle | undefined;
@@ -205,7 +229,7 @@ export class Tunnel {
     const r = decodeControlMessage(packet, secret === undefined ? {} : { secret });
     if (!r.ok) {
       this.host.count(`bad-control:${r.error.code}`);
-      this.transport.receive(header.ns, header.nr, { ok: false, error: r.error, sessionId: header.sessionId });
+      this.transport.receive(header.ns, header.nr, badInbound(packet, header.sessionId, r.error, secret));
       return;
     }
     const msg = r.value;
@@ -213,6 +237,7 @@ export class Tunnel {
       this.transport.receive(msg.ns, msg.nr, undefined);
       return;
     }
+    if (msg.received.some((a) => a.hidden)) this.peerHides = true;
     this.transport.receive(msg.ns, msg.nr, { ok: true, msg });
   }
 
@@ -295,11 +320,12 @@ export class Tunnel {
   private deliver(m: Inbound): void {
     if (this.state === "closed") return;
     if (!m.ok) {
-      this.onBadMessage(m.error, m.sessionId);
+      this.onBadMessage(m);
       return;
     }
     const msg = m.msg;
     const type = msg.messageType;
+    this.noteLeniency(msg);
     switch (type) {
       case L2tpMessageType.SCCRQ:
         this.onSccrq(msg);
@@ -348,16 +374,62 @@ export class Tunnel {
     }
   }
 
-  private onBadMessage(error: WireError, sessionId: number): void {
+  /** RFC 2661 4.1: a message we cannot accept is answered at once, StopCCN or CDN as the error says. */
+  private onBadMessage(m: BadInbound): void {
+    const { error } = m;
     const a = error.action;
     this.host.log("warn", `bad-control:${error.code}`, `tunnel ${this.localId}: ${error.reason}`);
     if (a.kind === "stopccn") {
       this.stop(a.resultCode, a.errorCode, error.reason);
-    } else if (a.kind === "cdn") {
-      const s = this.sessions.get(sessionId);
-      if (s !== undefined) this.clearSession(s, a.resultCode, a.errorCode, error.reason);
-      else this.host.count("bad-control-unknown-session");
+      return;
     }
+    if (a.kind !== "cdn") return;
+    if (m.messageType === L2tpMessageType.ICRQ || m.messageType === L2tpMessageType.OCRQ) {
+      // No session exists yet: refuse the call, addressed to its Assigned Session ID if readable
+      // (else Session ID 0: the LAC learns at least that its request failed, and why).
+      this.refuseCall(m.peerSessionId ?? 0, a.resultCode, a.errorCode, error.reason);
+      return;
+    }
+    const s = m.sessionId !== 0 ? this.sessions.get(m.sessionId) : [...this.sessions.values()].find((x) => m.peerSessionId !== undefined && x.peerId === m.peerSessionId);
+    if (s === undefined) {
+      this.host.count("bad-control-unknown-session");
+      return;
+    }
+    if (m.messageType === L2tpMessageType.CDN) {
+      // RFC 2661 5.7: the peer has cleared the call already; a CDN back would name a call it forgot.
+      this.endSession(s, "recv-CDN", endOf("peer", 0, undefined, `CDN not understood: ${error.reason}`));
+      return;
+    }
+    this.clearSession(s, a.resultCode, a.errorCode, error.reason);
+  }
+
+  /** RFC 2661 5.7: CDN for a call we never set up; our Assigned Session ID is borrowed for it. */
+  private refuseCall(peerSessionId: number, resultCode: number, errorCode: number | undefined, message: string): void {
+    const id = this.sessionIds.allocate();
+    this.send(L2tpMessageType.CDN, peerSessionId, {
+      [AvpType.ResultCode]: resultValue(resultCode, errorCode, message),
+      [AvpType.AssignedSessionId]: id ?? 0xffff,
+    });
+    if (id !== undefined) this.sessionIds.release(id);
+  }
+
+  /** Required AVPs lnsd did without and AVPs it ignored: counted each time, logged once per tunnel. */
+  private noteLeniency(msg: L2tpAvpMessage): void {
+    const what = l2tpMessageTypeName(msg.messageType);
+    for (const type of msg.missing) {
+      this.host.count(`avp-missing:${avpName(type)}`);
+      this.logOnce(`missing ${what} ${type}`, "avp-missing", `tunnel ${this.localId}: ${what} without the ${avpName(type)} AVP; going on without it`);
+    }
+    for (const i of msg.ignored) {
+      this.host.count(`avp-ignored:${avpName(i.type)}`);
+      this.logOnce(`ignored ${what} ${i.type}`, "avp-ignored", `tunnel ${this.localId}: ${what}: ${i.reason}; M bit clear, AVP ignored`);
+    }
+  }
+
+  private logOnce(key: string, reason: string, message: string): void {
+    if (this.loggedOnce.has(key)) return;
+    this.loggedOnce.add(key);
+    this.host.log("info", reason, message);
   }
 
   // ---- tunnel messages --------------------------------------------------------------------
@@ -382,6 +454,7 @@ export class Tunnel {
       return;
     }
     const config = this.host.config();
+    const { secret, requireTunnelAuth } = config;
     const avps: AvpValues = {
       [AvpType.ProtocolVersion]: { version: 1, revision: 0 },
       [AvpType.FramingCapabilities]: FramingBits.Sync | FramingBits.Async,
@@ -393,14 +466,21 @@ export class Tunnel {
       [AvpType.ReceiveWindowSize]: config.reliable.receiveWindow,
     };
     const challenge = getAvp(msg, AvpType.Challenge);
-    if (challenge !== undefined) {
-      if (config.secret === undefined) {
-        this.stop(StopCcnResultCode.NotAuthorized, undefined, "peer sent a Challenge but no l2tp_secret is set");
-        return;
-      }
-      avps[AvpType.ChallengeResponse] = tunnelChallengeResponse(L2tpMessageType.SCCRP, config.secret, challenge);
+    if (challenge !== undefined && secret === undefined) {
+      // l2tpns answers without a Challenge Response and leaves the LAC to refuse; we say why.
+      this.refuseAuth("tunnel-auth-no-secret", "the LAC sent a Challenge but no l2tp_secret is set");
+      return;
     }
-    if (config.secret !== undefined) {
+    if (requireTunnelAuth && secret === undefined) {
+      this.refuseAuth("tunnel-auth-no-secret", "l2tp_require_auth is set but no l2tp_secret");
+      return;
+    }
+    if (challenge !== undefined && secret !== undefined) {
+      avps[AvpType.ChallengeResponse] = tunnelChallengeResponse(L2tpMessageType.SCCRP, secret, challenge);
+    }
+    // RFC 2661 5.1.1: we challenge a LAC that challenged us (authentication is then mutual), or
+    // every LAC with l2tp_require_auth; a LAC without a secret is never asked what it cannot answer.
+    if (secret !== undefined && (challenge !== undefined || requireTunnelAuth)) {
       this.ourChallenge = this.host.random(16);
       avps[AvpType.Challenge] = this.ourChallenge;
     }
@@ -421,7 +501,7 @@ export class Tunnel {
     const secret = this.host.config().secret;
     if (challenge !== undefined) {
       if (secret === undefined) {
-        this.stop(StopCcnResultCode.NotAuthorized, undefined, "peer sent a Challenge but no l2tp_secret is set");
+        this.refuseAuth("tunnel-auth-no-secret", "the LNS sent a Challenge but no l2tp_secret is set");
         return;
       }
       avps[AvpType.ChallengeResponse] = tunnelChallengeResponse(L2tpMessageType.SCCCN, secret, challenge);
@@ -444,23 +524,29 @@ export class Tunnel {
     this.established();
   }
 
-  /** RFC 2661 5.1.1: the response to our Challenge must match; without one, only if not required. */
+  /** RFC 2661 5.1.1: once we sent a Challenge, the peer must answer it, and correctly. */
   private checkChallengeResponse(msg: L2tpAvpMessage, carrier: typeof L2tpMessageType.SCCRP | typeof L2tpMessageType.SCCCN): boolean {
-    const { secret, requireTunnelAuth } = this.host.config();
-    if (secret === undefined || this.ourChallenge === undefined) return true;
+    if (this.ourChallenge === undefined) return true;
+    const { secret } = this.host.config();
     const response = getAvp(msg, AvpType.ChallengeResponse);
     if (response === undefined) {
-      if (!requireTunnelAuth && carrier === L2tpMessageType.SCCCN) return true;
-      this.host.count("tunnel-auth-missing");
-      this.stop(StopCcnResultCode.NotAuthorized, undefined, "no Challenge Response to our Challenge");
+      this.refuseAuth("tunnel-auth-missing", "no Challenge Response to our Challenge");
       return false;
     }
-    if (!verifyTunnelChallengeResponse(carrier, secret, this.ourChallenge, response)) {
-      this.host.count("tunnel-auth-failed");
-      this.stop(StopCcnResultCode.NotAuthorized, undefined, "Challenge Response does not match (wrong l2tp_secret?)");
+    // A reload may have removed the secret since the Challenge went out: nothing to check against.
+    if (secret === undefined || !verifyTunnelChallengeResponse(carrier, secret, this.ourChallenge, response)) {
+      this.refuseAuth("tunnel-auth-failed", "Challenge Response does not match (wrong l2tp_secret?)");
       return false;
     }
+    this.peerProvedSecret = true;
     return true;
+  }
+
+  /** RFC 2661 4.4.2: StopCCN result 4, "requester is not authorized to establish a control channel". */
+  private refuseAuth(counter: string, reason: string): void {
+    this.host.count(counter);
+    this.host.log("warn", counter, `tunnel ${this.localId} from ${this.address.address}: ${reason}`);
+    this.stop(StopCcnResultCode.NotAuthorized, undefined, reason);
   }
 
   private notePeer(msg: L2tpAvpMessage): void {
@@ -518,13 +604,8 @@ export class Tunnel {
       this.host.count("icrq-refused");
       const rc = refusal ?? { resultCode: CdnResultCode.NoFacilitiesTemporary, message: "refused" };
       this.host.log("info", "icrq-refused", `tunnel ${this.localId}: call refused: ${rc.message}`);
-      // RFC 2661 5.7: the CDN carries our Assigned Session ID; a refused call borrows one for it.
-      const borrowed = id ?? 0xffff;
-      this.send(L2tpMessageType.CDN, peerSessionId, {
-        [AvpType.ResultCode]: resultValue(rc.resultCode, "errorCode" in rc ? rc.errorCode : undefined, rc.message),
-        [AvpType.AssignedSessionId]: borrowed,
-      });
       if (id !== undefined) this.sessionIds.release(id);
+      this.refuseCall(peerSessionId, rc.resultCode, "errorCode" in rc ? rc.errorCode : undefined, rc.message);
       return;
     }
     const s = new Session("lns", id, this.host.clock.now());
@@ -618,13 +699,7 @@ export class Tunnel {
   /** RFC 2661 6.7: we are not a dial-out LNS; refuse with CDN result 5 (no facilities, permanent). */
   private onOcrq(msg: L2tpAvpMessage): void {
     this.host.count("ocrq-refused");
-    const peerSessionId = getAvp(msg, AvpType.AssignedSessionId) ?? 0;
-    const id = this.sessionIds.allocate() ?? 0xffff;
-    this.send(L2tpMessageType.CDN, peerSessionId, {
-      [AvpType.ResultCode]: resultValue(CdnResultCode.NoFacilitiesPermanent, undefined, "outgoing calls are not supported"),
-      [AvpType.AssignedSessionId]: id,
-    });
-    this.sessionIds.release(id);
+    this.refuseCall(getAvp(msg, AvpType.AssignedSessionId) ?? 0, CdnResultCode.NoFacilitiesPermanent, undefined, "outgoing calls are not supported");
   }
 
   private sessionOf(msg: L2tpAvpMessage, what: string): Session | undefined {
@@ -683,7 +758,9 @@ export class Tunnel {
 
   private send(type: L2tpMessageType, sessionId: number, avps: AvpValues): void {
     const { secret, hideAvps } = this.host.config();
-    const hideTypes = secret !== undefined && hideAvps ? HIDDEN_WHEN_SECRET.filter((t) => avps[t] !== undefined) : [];
+    // RFC 2661 4.3: hiding needs the secret at both ends; only a peer that showed it has it gets hidden AVPs.
+    const hiding = secret !== undefined && hideAvps && (this.peerProvedSecret || this.peerHides);
+    const hideTypes = hiding ? HIDDEN_WHEN_SECRET.filter((t) => avps[t] !== undefined) : [];
     const hide = secret !== undefined && hideTypes.length > 0 ? { secret, randomVector: this.host.random(16), types: hideTypes } : undefined;
     this.transport.send((ns, nr) =>
       encodeControlMessage({ messageType: type, tunnelId: this.peerId, sessionId, ns, nr, avps }, hide === undefined ? {} : { hide }),
@@ -817,4 +894,20 @@ function noteCall(call: CallInfo, msg: L2tpAvpMessage): void {
   put(proxy, "authenId", getAvp(msg, AvpType.ProxyAuthenId));
   put(proxy, "authenResponse", getAvp(msg, AvpType.ProxyAuthenResponse));
   if (Object.keys(proxy).length > 0) call.proxy = proxy;
+}
+
+/**
+ * What can still be read of a message that failed validation, to address the answer: its Message
+ * Type and the peer's Assigned Session ID (parsed, or peeked when the framing is broken after it).
+ */
+function badInbound(packet: Buffer, sessionId: number, error: WireError, secret: string | undefined): BadInbound {
+  const parsed = parseControlMessage(packet, secret === undefined ? {} : { secret });
+  if (parsed.ok && parsed.value.messageType !== "ZLB") {
+    const peerSessionId = parsed.value.avps[AvpType.AssignedSessionId];
+    return { ok: false, error, sessionId, messageType: parsed.value.messageType, ...(peerSessionId === undefined ? {} : { peerSessionId }) };
+  }
+  const u16At = (b: Uint8Array | undefined): number | undefined => (b?.length === 2 ? ((b[0] ?? 0) << 8) | (b[1] ?? 0) : undefined);
+  const messageType = u16At(peekControlAvp(packet, AvpType.MessageType));
+  const peerSessionId = u16At(peekControlAvp(packet, AvpType.AssignedSessionId));
+  return { ok: false, error, sessionId, ...(messageType === undefined ? {} : { messageType }), ...(peerSessionId === undefined || peerSessionId === 0 ? {} : { peerSessionId }) };
 }

@@ -612,11 +612,14 @@ void t.test("an SCCRQ with an unknown mandatory AVP is answered with StopCCN 2/8
   r.net.record = true;
   const lac = { address: "203.0.113.40", port: 1701 };
   r.net.inject(lac, LNS_ADDR, encodeControlMessage({ messageType: L2tpMessageType.SCCRQ, tunnelId: 0, sessionId: 0, ns: 0, nr: 0, avps: { [AvpType.ProtocolVersion]: { version: 1, revision: 0 }, [AvpType.HostName]: "odd", [AvpType.FramingCapabilities]: 3, [AvpType.AssignedTunnelId]: 321 }, unknown: [{ vendorId: 0, attributeType: 250, mandatory: true, hidden: false, value: Buffer.from("?") }] }));
-  // Without an Assigned Tunnel ID there is nobody to address: a counted drop.
+  // Without an Assigned Tunnel ID there is no tunnel to address: one StopCCN to tunnel 0, no state.
   r.net.inject(lac, LNS_ADDR, encodeControlMessage({ messageType: L2tpMessageType.SCCRQ, tunnelId: 0, sessionId: 0, ns: 0, nr: 0, avps: { [AvpType.ProtocolVersion]: { version: 1, revision: 0 }, [AvpType.HostName]: "odd", [AvpType.FramingCapabilities]: 3 } }));
   r.clock.advance(10);
   const stops = r.net.sent.filter((p) => p.from.address === LNS_ADDR.address).map((p) => decodeControlMessage(p.packet));
-  t.equal(stops.length, 1);
+  t.equal(stops.length, 2);
+  const unaddressed = stops[1];
+  t.equal(unaddressed?.ok === true && unaddressed.value.tunnelId, 0);
+  t.equal(r.lns.counter("sccrq-refused-unaddressable"), 1);
   const stop = stops[0];
   if (stop?.ok !== true || stop.value.messageType === "ZLB") return;
   t.equal(stop.value.messageType, L2tpMessageType.StopCCN);
