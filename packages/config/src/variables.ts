@@ -260,6 +260,14 @@ export const STARTUP_VARIABLES = [
     description: "Highest local port for RADIUS client sockets; 0 lets the system choose.",
   },
   {
+    name: "radius_bind_address", section: "RADIUS", kind: "ipv4", default: "0.0.0.0", status: USED, origin: "lnsd",
+    description: "Source address of RADIUS requests; 0.0.0.0 (as l2tpns) sends from the address the kernel picks for the route to the server. NAS-IP-Address stays bind_address.",
+  },
+  {
+    name: "radius_require_message_authenticator", section: "RADIUS", kind: "string", default: "auto", emptyIsDefault: true, status: USED, origin: "lnsd",
+    description: "auto, yes or no: whether Access-Accept/Reject/Challenge must carry Message-Authenticator (RFC 3579, BlastRADIUS); auto requires it from a server once that server has sent one. One that is present must always verify.",
+  },
+  {
     name: "local_secrets_file", section: "RADIUS", kind: "string", default: "chap-secrets", emptyIsDefault: true, status: USED, origin: "lnsd",
     description: "With no RADIUS server set, the users allowed in: a pppd chap-secrets file, relative to the startup-config's directory unless absolute.",
   },

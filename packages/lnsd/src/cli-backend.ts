@@ -41,6 +41,8 @@ export interface LnsdCliOptions {
   /** `reload` and `shutdown`: by default the daemon's own signals, SIGHUP and SIGQUIT. */
   readonly reload?: () => void;
   readonly shutdown?: () => void;
+  /** The RADIUS client's replies dropped, by reason, for `show counters` (RFC 3579 3.2 and the rest). */
+  readonly radiusDrops?: () => Readonly<Record<string, number>>;
   /** The data workers' statistics (packets moved and dropped), for `show counters`. */
   readonly dataplane?: () => Readonly<Record<string, number>>;
   /** The plugin host: show plugins, load plugin, remove plugin. */
@@ -260,7 +262,8 @@ export class LnsdCliBackend implements CliBackend {
     ];
     const dp = this.o.dataplane?.();
     const dataplane = dp === undefined ? [] : Object.entries(dp).map(([name, v]) => [`data_${name.toLowerCase()}`, this.counter(`data:${name}`, v)] as const);
-    const groups = [state, ...(drops.length > 0 ? [drops] : []), ...(dataplane.length > 0 ? [dataplane] : [])];
+    const radiusDrops = Object.entries(this.o.radiusDrops?.() ?? {}).map(([reason, v]) => [`radius_drop_${reason.replace(/-/g, "_")}`, this.counter(`radius-drop:${reason}`, v)] as const);
+    const groups = [state, ...(drops.length > 0 ? [drops] : []), ...(radiusDrops.length > 0 ? [radiusDrops] : []), ...(dataplane.length > 0 ? [dataplane] : [])];
     return {
       tunnel: { rxBytes: 0, rxPackets: received, rxErrors: 0, txBytes: 0, txPackets: sent, txErrors: 0, retries: retransmitted },
       groups,
@@ -285,6 +288,7 @@ export class LnsdCliBackend implements CliBackend {
   clearCounters(): void {
     this.baseline = new Map(this.o.daemon.l2tp.counters);
     for (const [name, v] of Object.entries(this.o.dataplane?.() ?? {})) this.baseline.set(`data:${name}`, v);
+    for (const [reason, v] of Object.entries(this.o.radiusDrops?.() ?? {})) this.baseline.set(`radius-drop:${reason}`, v);
     this.baseline.set("sessions:control-path-drops", this.o.daemon.sessions.controlPathDrops);
     this.lastReset = new Date();
   }

@@ -3,8 +3,56 @@
 // The RADIUS client does the retransmission and failover. Control thread.
 import { parseIpv4 } from "@lnsd/wire";
 import type { AuthRequest } from "@lnsd/ppp";
-import { connectInfo, type AccessRequestInput, type AuthReply, type AuthResult, type PppAuth } from "@lnsd/radius";
+import type { StartupSettings } from "@lnsd/config";
+import {
+  connectInfo,
+  MESSAGE_AUTHENTICATOR_POLICIES,
+  radiusServersFromSettings,
+  type AccessRequestInput,
+  type AuthReply,
+  type AuthResult,
+  type MessageAuthenticatorPolicy,
+  type NasIdentity,
+  type PppAuth,
+  type RadiusClientOptions,
+} from "@lnsd/radius";
 import type { AuthAnswer, AuthContext, Authenticator, SessionPolicy } from "./sessions.js";
+
+/** radius_require_message_authenticator: auto, yes or no (true and false as l2tpns booleans). */
+export function parseMessageAuthenticatorPolicy(text: string): MessageAuthenticatorPolicy | undefined {
+  const word = text.trim().toLowerCase();
+  if (word === "true") return "yes";
+  if (word === "false") return "no";
+  return MESSAGE_AUTHENTICATOR_POLICIES.find((p) => p === word);
+}
+
+/**
+ * The RADIUS client of the settings. Requests leave from radius_bind_address, or by default from
+ * the address the kernel picks for the route to each server (as l2tpns: FreeRADIUS knows its
+ * clients by that address, and in a cluster bind_address is every node's). RFC 2865 5.4, 5.32:
+ * NAS-IP-Address is bind_address when one is set, NAS-Identifier the hostname. Throws on a
+ * setting lnsd cannot use.
+ */
+export function radiusClientOptions(settings: StartupSettings, hostname: string): Omit<RadiusClientOptions, "onEvent"> {
+  const servers = radiusServersFromSettings({
+    primary: settings.primary_radius,
+    secondary: settings.secondary_radius,
+    primaryPort: settings.primary_radius_port,
+    secondaryPort: settings.secondary_radius_port,
+  });
+  const policy = parseMessageAuthenticatorPolicy(settings.radius_require_message_authenticator);
+  if (policy === undefined) throw new Error(`radius_require_message_authenticator '${settings.radius_require_message_authenticator}': use auto, yes or no`);
+  const nas: NasIdentity = { ...(settings.bind_address !== "0.0.0.0" ? { ipAddress: settings.bind_address } : {}), identifier: hostname };
+  return {
+    servers,
+    secret: settings.radius_secret,
+    nas,
+    ...(settings.radius_bind_address !== "0.0.0.0" ? { bindAddress: settings.radius_bind_address } : {}),
+    ...(settings.radius_bind_min > 0 ? { bindPortMin: settings.radius_bind_min } : {}),
+    ...(settings.radius_bind_max > 0 ? { bindPortMax: settings.radius_bind_max } : {}),
+    requireMessageAuthenticator: policy,
+  };
+}
 
 /** What the authenticator needs of a RADIUS client (RadiusClient, or a fake in tests). */
 export interface RadiusAuthClient {

@@ -88,7 +88,7 @@ void t.test("echo samples, RADIUS round trips, CLI sessions, log reasons with a 
   m.observeEcho({ kind: "reply", rttMs: 800 });
   m.observeEcho({ kind: "lost" });
   m.radiusEvent({ kind: "round-trip", request: "auth", server: "192.0.2.1:1812", rttMs: 30 });
-  m.radiusEvent({ kind: "server-alive", server: "192.0.2.1:1812" });
+  m.radiusEvent({ kind: "server-alive", server: "192.0.2.1:1812", cause: "reply" });
   m.setCliSessions(3);
   const logger = new Logger({ write: () => undefined }, 0);
   m.observeLogger(logger);

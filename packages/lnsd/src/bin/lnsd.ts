@@ -10,7 +10,7 @@ import { ControlServer, NSCTL_REQ_CONTROL, NSCTL_REQ_HELP, NSCTL_RES_OK, nsctlTy
 import { loadAddon } from "@lnsd/dataplane";
 import { systemClock } from "@lnsd/l2tp";
 import { mruForL2tpMtu } from "@lnsd/ppp";
-import { DaeServer, RadiusClient, radiusServersFromSettings, type DaeEvent, type NasIdentity, type RadiusClientEvent } from "@lnsd/radius";
+import { clientEventLogLine, DaeServer, RadiusClient, type DaeEvent, type NasIdentity, type RadiusClientEvent } from "@lnsd/radius";
 import { DataPlane, type DataPlaneSettings } from "@lnsd/dataplane";
 import { formatIpv4 } from "@lnsd/wire";
 import {
@@ -30,6 +30,7 @@ import {
   parseDaemonArgs,
   poolRangesProblem,
   RadiusAuthenticator,
+  radiusClientOptions,
   RadiusSessionAccounting,
   readChapSecretsFile,
   USAGE,
@@ -195,32 +196,13 @@ interface Radius {
   readonly servers: readonly string[];
 }
 
-/** One rate-limited log line per RADIUS client event, with a reason per kind. */
+/**
+ * One rate-limited log line per RADIUS client event, with a reason per kind; the first drop of
+ * each reason from a server at level 1 with what to do about it (the text: @lnsd/radius).
+ */
 function logRadiusEvent(logger: Logger, e: RadiusClientEvent): void {
-  switch (e.kind) {
-    case "drop":
-      logger.log("warn", `radius-drop-${e.reason}`, `RADIUS: dropped a reply from ${e.from.address}:${e.from.port}: ${e.reason} (${e.detail})`);
-      return;
-    case "server-dead":
-      logger.log("error", "radius-server-dead", `RADIUS server ${e.server} not answering: left alone for ${Math.round(e.forMs / 1000)} s`);
-      return;
-    case "server-alive":
-      logger.log("info", "radius-server-alive", `RADIUS server ${e.server} answering again`);
-      return;
-    case "gave-up":
-      logger.log("warn", `radius-gave-up-${e.request}`, `RADIUS ${e.request === "auth" ? "Access-Request" : "Accounting-Request"} given up: ${e.detail}`);
-      return;
-    case "socket-error":
-      logger.log("error", "radius-socket", `RADIUS socket: ${e.detail}`);
-      return;
-    case "round-trip":
-      // Not a log line: the metrics' RADIUS round-trip histogram.
-      return;
-    default: {
-      const never: never = e;
-      return never;
-    }
-  }
+  const line = clientEventLogLine(e);
+  if (line !== undefined) logger.log(line.level, line.reason, line.message);
 }
 
 function logDaeEvent(logger: Logger, e: DaeEvent): void {
@@ -246,30 +228,19 @@ function logDaeEvent(logger: Logger, e: DaeEvent): void {
 
 /** The RADIUS client, authenticator and accounting from primary_radius and the settings after it. */
 async function startRadius(settings: StartupSettings, hostname: string, logger: Logger, metrics: LnsdMetrics | undefined): Promise<Radius> {
-  const servers = radiusServersFromSettings({
-    primary: settings.primary_radius,
-    secondary: settings.secondary_radius,
-    primaryPort: settings.primary_radius_port,
-    secondaryPort: settings.secondary_radius_port,
-  });
+  const options = radiusClientOptions(settings, hostname);
+  const { servers, nas } = options;
   if (settings.radius_secret === "") logger.log("error", "radius-config", "radius_secret is not set: the RADIUS servers will not believe lnsd");
-  const bound = settings.bind_address !== "0.0.0.0";
-  // RFC 2865 4.1: NAS-IP-Address (bind_address, when set) and NAS-Identifier (the hostname).
-  const nas: NasIdentity = { ...(bound ? { ipAddress: settings.bind_address } : {}), identifier: hostname };
   const client = await RadiusClient.create({
-    servers,
-    secret: settings.radius_secret,
-    nas,
-    ...(bound ? { bindAddress: settings.bind_address } : {}),
-    ...(settings.radius_bind_min > 0 ? { bindPortMin: settings.radius_bind_min } : {}),
-    ...(settings.radius_bind_max > 0 ? { bindPortMax: settings.radius_bind_max } : {}),
+    ...options,
     onEvent: (e) => {
       metrics?.radiusEvent(e);
       logRadiusEvent(logger, e);
     },
   });
   const accounting = settings.radius_accounting ? new RadiusSessionAccounting(client, { clock: systemClock, logger, interimSec: settings.radius_interim }) : undefined;
-  logger.log("info", "radius", `RADIUS servers ${servers.map((s) => `${s.address}:${s.authPort}`).join(", ")}; accounting ${accounting === undefined ? "off" : "on"}`);
+  const source = options.bindAddress ?? "the kernel's choice per route";
+  logger.log("info", "radius", `RADIUS servers ${servers.map((s) => `${s.address}:${s.authPort}`).join(", ")} from ${source}; accounting ${accounting === undefined ? "off" : "on"}; Message-Authenticator required: ${options.requireMessageAuthenticator ?? "auto"}`);
   return { client, auth: new RadiusAuthenticator(client), accounting, nas, servers: servers.map((s) => s.address) };
 }
 
@@ -376,7 +347,8 @@ async function main(argv: readonly string[]): Promise<number> {
   plugins.becomeMaster();
   const control = await startControl(settings, logger, plugins);
   // The operator's telnet CLI (port 23 on cli_bind_address), once the daemon runs; without it lnsd carries on.
-  const cliBackend = new LnsdCliBackend({ daemon, pool, logger, config: loaded.config, startupConfigPath: files.startupConfig, usersPath: files.users, radius: radius !== undefined, ...(opts.hostname === undefined ? {} : { hostnameOverride: opts.hostname }), plugins: plugins.cli, ...(dataPlane === undefined ? {} : { dataplane: () => dataPlane.stats(), filters: dataPlane.filters }) });
+  const radiusClient = radius?.client;
+  const cliBackend = new LnsdCliBackend({ daemon, pool, logger, config: loaded.config, startupConfigPath: files.startupConfig, usersPath: files.users, radius: radius !== undefined, ...(radiusClient === undefined ? {} : { radiusDrops: () => radiusClient.counters.dropped }), ...(opts.hostname === undefined ? {} : { hostnameOverride: opts.hostname }), plugins: plugins.cli, ...(dataPlane === undefined ? {} : { dataplane: () => dataPlane.stats(), filters: dataPlane.filters }) });
   const cli = await CliServer.listen({ backend: cliBackend, address: settings.cli_bind_address, log: (level, message) => { logger.log(level, "cli", message); } }).then(
     (server) => { logger.log("info", "cli", `CLI on telnet ${server.local.address}:${server.local.port}`); return server; },
     (e: unknown) => { logger.log("error", "cli", `no CLI on ${settings.cli_bind_address}:23: ${e instanceof Error ? e.message : String(e)}`); return undefined; },
