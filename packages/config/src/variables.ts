@@ -147,7 +147,7 @@ export const STARTUP_VARIABLES = [
   },
   {
     name: "l2tp_require_auth", section: "L2TP", kind: "bool", default: false, status: USED, origin: "lnsd",
-    description: "With l2tp_secret set, refuse a LAC that does not answer our tunnel Challenge (l2tpns accepts it).",
+    description: "Challenge every LAC and refuse one that does not answer (StopCCN result 4); needs l2tp_secret. By default (as l2tpns) only a LAC that sends a Challenge is challenged in return.",
   },
   {
     name: "l2tp_mtu", section: "L2TP", kind: "int", default: 1500, min: 0, max: 65535, unit: "bytes", zeroIsDefault: true, status: USED, origin: "l2tpns",

@@ -51,3 +51,14 @@ export const DEFAULT_L2TP_CONFIG: L2tpConfig = {
   maxSessionsInSetup: 5_000,
   sessionSetupTimeoutMs: 30_000,
 };
+
+/**
+ * What makes a configuration unusable, for the daemon to refuse at start and on reload: a
+ * requirement to authenticate every LAC with no secret to do it with (RFC 2661 5.1.1).
+ */
+export function l2tpConfigProblem(c: { readonly secret?: string; readonly requireTunnelAuth?: boolean }): string | undefined {
+  if (c.requireTunnelAuth === true && (c.secret === undefined || c.secret === "")) {
+    return "l2tp_require_auth is set but l2tp_secret is not: there is no secret to challenge the LACs with";
+  }
+  return undefined;
+}

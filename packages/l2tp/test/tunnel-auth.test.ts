@@ -3,6 +3,7 @@
 // hides AVPs only towards a LAC that proved it holds the secret or hid AVPs itself.
 import t from "tap";
 import { AvpType, hideAvpValue, L2tpMessageType, StopCcnResultCode, tunnelChallengeResponse, type L2tpAvpMessage } from "@lnsd/wire";
+import { l2tpConfigProblem } from "../src/index.js";
 import { LNS_ADDR, RawLac, rig, u16, u32, type RawAvpSpec } from "./harness.js";
 
 function lnsSent(r: ReturnType<typeof rig>, secret?: string): L2tpAvpMessage[] {
@@ -133,5 +134,13 @@ void t.test("hidden AVPs go only to a LAC that hid AVPs itself or proved the sec
   t.equal(hiddenIcrp?.received.find((a) => a.type === AvpType.AssignedSessionId)?.hidden, true, "ICRP hidden in return");
   const s = [...r.lns.tunnels.values()].find((x) => x.peerId === 47)?.sessions.values().next().value;
   t.equal(s?.call.callingNumber, "0800", "hidden Calling Number revealed");
+  t.end();
+});
+
+void t.test("l2tp_require_auth without l2tp_secret is a configuration error", (t) => {
+  t.match(l2tpConfigProblem({ requireTunnelAuth: true }), /l2tp_secret/);
+  t.match(l2tpConfigProblem({ requireTunnelAuth: true, secret: "" }), /l2tp_secret/);
+  t.equal(l2tpConfigProblem({ requireTunnelAuth: true, secret: "s" }), undefined);
+  t.equal(l2tpConfigProblem({ requireTunnelAuth: false }), undefined);
   t.end();
 });

@@ -8,7 +8,7 @@ import { CliServer } from "@lnsd/cli";
 import { formatConfigError, poolRangesFor, readIpPoolFile, readStartupConfigFile, type IpPoolRange, type StartupConfig, type StartupSettings } from "@lnsd/config";
 import { ControlServer, NSCTL_REQ_CONTROL, NSCTL_REQ_HELP, NSCTL_RES_OK, nsctlTypeName, type ControlServerEvent } from "@lnsd/control";
 import { loadAddon } from "@lnsd/dataplane";
-import { systemClock } from "@lnsd/l2tp";
+import { l2tpConfigProblem, systemClock } from "@lnsd/l2tp";
 import { mruForL2tpMtu } from "@lnsd/ppp";
 import { clientEventLogLine, DaeServer, RadiusClient, type DaeEvent, type NasIdentity, type RadiusClientEvent } from "@lnsd/radius";
 import { DataPlane, type DataPlaneSettings } from "@lnsd/dataplane";
@@ -111,6 +111,8 @@ function observed(settings: DaemonSettings, metrics: LnsdMetrics | undefined): D
 async function loadConfig(path: string): Promise<{ ok: true; config: StartupConfig; warnings: string[] } | { ok: false; errors: string[] }> {
   const r = await readStartupConfigFile(path);
   if (!r.ok) return { ok: false, errors: r.errors.map(formatConfigError) };
+  const l2tpProblem = l2tpConfigProblem({ secret: r.value.settings.l2tp_secret, requireTunnelAuth: r.value.settings.l2tp_require_auth });
+  if (l2tpProblem !== undefined) return { ok: false, errors: [`${path}: ${l2tpProblem}`] };
   return { ok: true, config: r.value, warnings: r.warnings.map(formatConfigError) };
 }
 
