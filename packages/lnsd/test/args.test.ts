@@ -6,12 +6,14 @@ import { formatConfigError, readStartupConfigFile } from "@lnsd/config";
 import { configFilesFor, DEFAULT_STARTUP_CONFIG, parseDaemonArgs } from "../src/index.js";
 
 void t.test("l2tpns command line", (t) => {
-  t.same(parseDaemonArgs([]), { ok: true, options: { detach: false, verbosity: 0, configFile: DEFAULT_STARTUP_CONFIG } });
+  t.same(parseDaemonArgs([]), { ok: true, options: { detach: false, check: false, verbosity: 0, configFile: DEFAULT_STARTUP_CONFIG } });
   t.same(parseDaemonArgs(["-d", "-v", "-v", "-c", "/x/y", "-h", "lns1"]), {
     ok: true,
-    options: { detach: true, verbosity: 2, configFile: "/x/y", hostname: "lns1" },
+    options: { detach: true, check: false, verbosity: 2, configFile: "/x/y", hostname: "lns1" },
   });
-  t.same(parseDaemonArgs(["-dvv", "-c/x/z"]), { ok: true, options: { detach: true, verbosity: 2, configFile: "/x/z" } });
+  t.same(parseDaemonArgs(["-dvv", "-c/x/z"]), { ok: true, options: { detach: true, check: false, verbosity: 2, configFile: "/x/z" } });
+  t.same(parseDaemonArgs(["-t", "-c", "/x/t"]), { ok: true, options: { detach: false, check: true, verbosity: 0, configFile: "/x/t" } });
+  t.same(parseDaemonArgs(["-tc/x/u"]), { ok: true, options: { detach: false, check: true, verbosity: 0, configFile: "/x/u" } });
   t.same(parseDaemonArgs(["-c"]), { ok: false, message: "option -c needs a value" });
   t.same(parseDaemonArgs(["-x"]), { ok: false, message: "unknown option -x" });
   t.same(parseDaemonArgs(["foo"]), { ok: false, message: "unexpected argument 'foo'" });

@@ -48,6 +48,7 @@ import {
   type SessionEvents,
   type Subscriber,
 } from "../index.js";
+import { checkConfig, checkUsersFile, detachedLogTarget } from "../config-check.js";
 
 /** syslog(3)'s datagrams to /dev/log go through the dataplane addon (Node has no unix datagram sockets). */
 function unixDgramSender(): ((path: string, data: Uint8Array) => void) | undefined {
@@ -59,9 +60,58 @@ function unixDgramSender(): ((path: string, data: Uint8Array) => void) | undefin
   }
 }
 
+/** Set by -d in the environment of the lnsd it detaches: there is no terminal to log to. */
+const DETACHED_ENV = "LNSD_DETACHED";
+
 function sinkFor(logFile: string): LogSink {
+  // Detached with no log_file: syslog (lnsd -d checked that it listens), not the lost stderr.
+  const target = logFile === "" && process.env[DETACHED_ENV] === "1" ? "syslog:daemon" : logFile;
   // syslog:FACILITY without the addon: the lines go to stderr.
-  return sinkForLogFile(logFile, logFile.startsWith("syslog:") ? unixDgramSender() : undefined);
+  return sinkForLogFile(target, target.startsWith("syslog:") ? unixDgramSender() : undefined);
+}
+
+/**
+ * Every config warning once, at start and on each reload, with the users file's (each its own
+ * rate-limit reason, so that none is dropped however many there are).
+ */
+async function logConfigWarnings(logger: Logger, warnings: readonly string[], usersPath: string): Promise<void> {
+  const users = await checkUsersFile(usersPath);
+  for (const w of [...warnings, ...users.warnings]) logger.log("warn", `config ${w}`, w);
+  for (const e of users.errors) logger.log("error", `config ${e}`, `${e}: no CLI logins until it is fixed`);
+}
+
+/** -t: checks the startup-config and the files it points to, prints every problem; 0 when valid, else 1. */
+async function checkOnly(configFile: string): Promise<number> {
+  const r = await checkConfig(configFile);
+  for (const w of r.warnings) console.error(`lnsd: warning: ${w}`);
+  for (const e of r.errors) console.error(`lnsd: ${e}`);
+  if (r.errors.length > 0) {
+    console.error(`lnsd: ${configFile}: ${r.errors.length} error(s): lnsd would not start`);
+    return 1;
+  }
+  console.log(`lnsd: ${configFile}: config is valid (${r.warnings.length} warning(s))`);
+  return 0;
+}
+
+/**
+ * -d: the same check first (an error: exit 1, nothing detached), then lnsd again without -d,
+ * detached from the terminal, logging to log_file or else syslog; this process leaves.
+ */
+async function detach(argv: readonly string[], configFile: string): Promise<number> {
+  const r = await checkConfig(configFile);
+  for (const e of r.errors) console.error(`lnsd: ${e}`);
+  if (r.config === undefined || r.errors.length > 0) return 1;
+  const logFile = r.config.settings.log_file;
+  const log = await detachedLogTarget(logFile, unixDgramSender() !== undefined);
+  if (!log.ok) {
+    console.error(`lnsd: ${log.error}`);
+    return 1;
+  }
+  if (logFile === "") console.error("lnsd: no log_file: logging to syslog (daemon)");
+  const args = argv.filter((a) => a !== "-d").map((a) => (a.startsWith("-") && a.includes("d") && !a.startsWith("-c") && !a.startsWith("-h") ? a.replace(/d/g, "") : a)).filter((a) => a !== "-");
+  const child = spawn(process.execPath, [...process.execArgv, process.argv[1] ?? "", ...args], { detached: true, stdio: "ignore", env: { ...process.env, [DETACHED_ENV]: "1" } });
+  child.unref();
+  return 0;
 }
 
 /** The control port's events as rate-limited log lines (one reason per kind of drop). */
@@ -273,13 +323,8 @@ async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   const opts = parsed.options;
-  if (opts.detach) {
-    // -d: run again without -d, detached from the terminal, and leave.
-    const args = argv.filter((a) => a !== "-d").map((a) => (a.startsWith("-") && a.includes("d") && !a.startsWith("-c") && !a.startsWith("-h") ? a.replace(/d/g, "") : a)).filter((a) => a !== "-");
-    const child = spawn(process.execPath, [...process.execArgv, process.argv[1] ?? "", ...args], { detached: true, stdio: "ignore" });
-    child.unref();
-    return 0;
-  }
+  if (opts.check) return await checkOnly(opts.configFile);
+  if (opts.detach) return await detach(argv, opts.configFile);
   const files = configFilesFor(opts.configFile);
   const loaded = await loadConfig(files.startupConfig);
   if (!loaded.ok) {
@@ -292,7 +337,7 @@ async function main(argv: readonly string[]): Promise<number> {
   // Prometheus metrics (metrics_port, lnsd extension): made first, so that RADIUS and PPP can feed them.
   const metrics = settings.metrics_port === 0 ? undefined : new LnsdMetrics();
   if (metrics !== undefined) metrics.observeLogger(logger);
-  for (const w of loaded.warnings) logger.log("warn", "config", w);
+  await logConfigWarnings(logger, loaded.warnings, files.users);
   const poolRanges = await loadPool(files.ipPool, settings);
   const hostname = opts.hostname ?? (settings.hostname === "" ? osHostname() : settings.hostname);
   let radius: Radius | undefined;
@@ -301,6 +346,7 @@ async function main(argv: readonly string[]): Promise<number> {
       radius = await startRadius(settings, hostname, logger, metrics);
     } catch (e) {
       console.error(`lnsd: RADIUS: ${e instanceof Error ? e.message : String(e)}`);
+      logger.log("critical", "start", `RADIUS: ${e instanceof Error ? e.message : String(e)}`);
       return 1;
     }
   }
@@ -336,6 +382,7 @@ async function main(argv: readonly string[]): Promise<number> {
     daemon = await Daemon.start(running, logger, { pool, auth: auth.auth, ...(dataPlane === undefined || dataPath === undefined ? {} : { dataPlane: { endpoint: dataPlane.endpoint, path: dataPath } }), ...(events === undefined ? {} : { events }) });
   } catch (e) {
     console.error(`lnsd: cannot start: ${e instanceof Error ? e.message : String(e)}`);
+    logger.log("critical", "start", `cannot start: ${e instanceof Error ? e.message : String(e)}`);
     return 1;
   }
   const dae = radius === undefined ? undefined : await startDae(settings, radius, daemon, logger);
@@ -390,6 +437,7 @@ async function main(argv: readonly string[]): Promise<number> {
         for (const e of r.errors) logger.log("error", "reload", `reload refused, running config kept: ${e}`);
         return;
       }
+      await logConfigWarnings(logger, r.warnings, files.users);
       // ip_pool and chap-secrets beside it are read again too; any error keeps what is running.
       const [ranges, secrets] = await Promise.all([loadPool(files.ipPool, r.config.settings), loadAuth(files.startupConfig, r.config.settings, hostname, logger, radius?.auth)]);
       if (!ranges.ok || !secrets.ok) {
