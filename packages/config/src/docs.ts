@@ -86,7 +86,8 @@ The file is a list of commands of the CLI's configuration mode, one per line:
 - \`router bgp AS\` opens the BGP block; \`ip access-list standard NAME\` and
   \`ip access-list extended NAME\` open an access-list block. A block lasts until the next block,
   or \`exit\`. Indentation does not matter.
-- \`load plugin NAME\` and \`remove plugin NAME\`: the plugins to load, in order.
+- \`load plugin NAME\` and \`remove plugin NAME\`: the plugins to load, in order. As in l2tpns,
+  loading a plugin already loaded, or removing one that is not, is a warning and does nothing.
 - \`setforward MASK IP PORT SECRET\`: relay the users whose name matches MASK to the remote LNS at
   IP:PORT, authenticating the tunnel with SECRET (the LAC function).
 - \`no ip access-list standard|extended NAME\` deletes a list; \`no neighbour PEER\` (in the BGP
@@ -103,10 +104,16 @@ How a line is read, as l2tpns reads it:
 
 Values:
 
-- Booleans are \`yes\`/\`no\` or \`true\`/\`false\`, in any case. l2tpns reads anything else (\`on\`,
-  \`1\`) as no; lnsd refuses it.
-- Numbers are decimal and must be in the range given below; l2tpns reads a word that is not a
-  number as 0, lnsd refuses it.
+- Booleans are read as l2tpns reads them: \`yes\`, \`true\` or \`1\`, in any case, mean yes; every
+  other word means no. lnsd reads \`no\`, \`false\` and \`0\` silently, and any other word
+  (\`on\`, \`off\`, \`enabled\`, ...) as no with a warning, because \`on\` meaning *no* is rarely
+  what was meant.
+- Numbers are read as l2tpns reads them, with C's \`atoi\`: an optional \`+\` or \`-\`, then
+  decimal digits (leading zeros do not make it octal). What follows the digits is ignored
+  (\`30s\` is 30, \`1e3\` is 1, \`0x10\` is 0) and a word with no digits is 0; lnsd reads the
+  same value, with a warning whenever the text is not a plain number. Unlike l2tpns, lnsd then
+  checks the value against the range given below and refuses the file when it is outside
+  (\`set ppp_max_configure abc\` is 0, out of range: an error).
 - IPv4 addresses are dotted quads; host names are not accepted where an address is expected.
 - Files written by l2tpns's \`write memory\` list every variable with its running value; lnsd
   reads them (a 0 port or empty string that l2tpns treats as "use the default" is read the same way).
@@ -114,8 +121,11 @@ Values:
 ### Variables
 
 The column *lnsd* says whether lnsd acts on the setting yet: **used**, or **accepted, not yet
-used** (read and checked, so that an l2tpns file loads, but with no effect so far). Settings marked
-*lnsd extension* are not in l2tpns; l2tpns would refuse a file that has them.
+used** (read and checked, so that an l2tpns file loads, but with no effect so far). Each line that
+sets one of the latter gets a warning naming the file, the line and the setting, at start, on every
+reload and from \`lnsd -t\`, so that nothing is lost silently; so do \`setforward\` lines and the
+\`router bgp\` block, which lnsd reads but does not act on yet. Settings marked *lnsd extension*
+are not in l2tpns; l2tpns would refuse a file that has them.
 `;
 
 function variablesSection(): string {
@@ -208,16 +218,40 @@ lines are ignored, as is a \`#\` comment after an entry.
 ## users
 
 Logins of the telnet CLI, one \`username:password\` per line; lines starting with \`#\` are comments.
-The password is one of:
+The password is read as libcli reads it for l2tpns:
 
-- plain text (everything after the first \`:\`);
-- an MD5-crypt hash, \`$1$SALT$HASH\` (as made by \`openssl passwd -1\`);
-- \`{crypt}\` followed by a traditional 13-character DES crypt hash.
+- \`{crypt}\` (in any case) followed by a hash of any scheme the system's crypt(3) knows: on
+  Debian 12 (libxcrypt) \`$y$\` (yescrypt, the default of \`mkpasswd\`), \`$gy$\`, \`$7$\`,
+  \`$6$\` (sha512crypt), \`$5$\` (sha256crypt), \`$2b$\` (bcrypt), \`$1$\` (MD5-crypt) or a
+  traditional 13-character DES hash. \`mkpasswd -m yescrypt\` (Debian package \`whois\`) makes one.
+- an MD5-crypt hash, \`$1$SALT$HASH\`, also without \`{crypt}\` (as made by \`openssl passwd -1\`);
+- anything else is the plain-text password (everything after the first \`:\`). A \`$6$...\`
+  without \`{crypt}\` is therefore a plain-text password, in l2tpns as in lnsd; lnsd warns about it.
 
-Other hash schemes (\`$5$\`, \`$6$\`, ...) are refused. The user \`enable\` is not a login: its
-password is the one asked by the CLI's \`enable\` command. With no users (no file, or a file of
-comments only), l2tpns lets anyone on the local host into the CLI without a password, and no one
-from elsewhere.
+MD5-crypt and DES are computed by lnsd itself; the other schemes by the system's crypt(3), which
+lnsd asks through \`perl\` (part of every Debian system) in a child process, the password passed on
+its standard input. A line whose hash cannot be checked (an unknown scheme, a malformed hash) is a
+warning naming the file and line: that user cannot log in, the others can. For \`enable\`, such a
+line means the \`enable\` command refuses every password. \`lnsd -t\` also asks crypt(3) whether
+it knows each hash's scheme.
+
+The user \`enable\` is not a login: its password is the one asked by the CLI's \`enable\` command.
+With no users (no file, or a file of comments only), l2tpns lets anyone on the local host into the
+CLI without a password, and no one from elsewhere.
+
+## Checking a config: lnsd -t
+
+\`lnsd -t [-c startup-config]\` reads the startup-config and the \`ip_pool\`, \`users\` and
+\`chap-secrets\` (when no RADIUS server is set) files it points to, prints every error and warning
+(each naming file and line) and exits: 0 when lnsd would start with it, 1 when not. Nothing is
+started, no port is opened. \`lnsd -d\` makes the same check before it detaches from the terminal
+and exits 1, with the errors on standard error, when the config has an error.
+
+Detached, lnsd has no terminal to log to. With \`log_file\` set it logs there; with none it logs to
+syslog (facility daemon), and it refuses to detach (exit 1) when no syslog listens on \`/dev/log\`
+or \`log_file\` cannot be opened. (l2tpns \`-d\` with no \`log_file\` loses its log: it writes
+to standard error, which it has pointed at \`/dev/null\`.) The warnings of the config files are
+logged at start and again on every reload (SIGHUP), at level 2 (\`debug 2\` or more shows them).
 
 ## chap-secrets
 
