@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBS=(tshark iproute2 procps freeradius freeradius-utils telnet expect iperf3 l2tpns)
+DEBS=(tshark iproute2 procps freeradius freeradius-utils telnet expect iperf3 l2tpns whois)
 missing=()
 for p in "${DEBS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
