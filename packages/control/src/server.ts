@@ -56,7 +56,7 @@ export const NSCTL_TEXT = {
   backendError: "error returned by plugin",
 } as const;
 
-export type ControlDropReason = NsctlDecodeErrorCode | "not-a-request" | "busy";
+export type ControlDropReason = NsctlDecodeErrorCode | "not-a-request" | "busy" | "rate";
 
 export interface ControlPeer {
   readonly address: string;
@@ -87,23 +87,56 @@ export interface ControlServerOptions {
   readonly onEvent?: (e: ControlServerEvent) => void;
   /** Requests being answered at once; more are dropped (reason "busy"). Default 64. */
   readonly maxInFlight?: number;
+  /** Datagrams a second from one address, on average (a burst of twice this is allowed). Default 50. */
+  readonly ratePerSource?: number;
+}
+
+/** A token bucket per source address, so that one sender cannot crowd out the rest. */
+class SourceRate {
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+
+  constructor(private readonly perSecond: number) {}
+
+  take(address: string, now: number): boolean {
+    let b = this.buckets.get(address);
+    if (b === undefined) {
+      // Forged sources could grow the map: it is bounded, and starting afresh only forgives.
+      if (this.buckets.size >= 4096) this.buckets.clear();
+      b = { tokens: 2 * this.perSecond, at: now };
+      this.buckets.set(address, b);
+    }
+    b.tokens = Math.min(2 * this.perSecond, b.tokens + ((now - b.at) / 1000) * this.perSecond);
+    b.at = now;
+    if (b.tokens < 1) return false;
+    b.tokens--;
+    return true;
+  }
 }
 
 function newCounters(): ControlServerCounters {
-  return { requests: 0, responses: 0, backendErrors: 0, dropped: { short: 0, long: 0, magic: 0, type: 0, "not-a-request": 0, busy: 0 } };
+  return { requests: 0, responses: 0, backendErrors: 0, dropped: { short: 0, long: 0, magic: 0, type: 0, "not-a-request": 0, busy: 0, rate: 0 } };
 }
 
 export class ControlServer {
   readonly counters: ControlServerCounters = newCounters();
   private inFlight = 0;
   private closed = false;
+  private readonly rate: SourceRate;
 
   private constructor(
     private readonly socket: Socket,
     private readonly opts: ControlServerOptions,
   ) {
+    this.rate = new SourceRate(opts.ratePerSource ?? 50);
     socket.on("message", (msg, rinfo) => {
-      this.receive(msg, { address: rinfo.address, port: rinfo.port });
+      const from = { address: rinfo.address, port: rinfo.port };
+      try {
+        this.receive(msg, from);
+      } catch (e) {
+        // A fault of ours with one datagram: that datagram is dropped, the port stays open.
+        this.counters.backendErrors++;
+        this.event({ kind: "backend-error", from, detail: e instanceof Error ? e.message : String(e) });
+      }
     });
     socket.on("error", (e) => {
       this.event({ kind: "socket-error", detail: e.message });
@@ -154,6 +187,10 @@ export class ControlServer {
 
   private receive(packet: Buffer, from: ControlPeer): void {
     if (this.closed) return;
+    if (!this.rate.take(from.address, performance.now())) {
+      this.drop("rate", from, `over ${this.opts.ratePerSource ?? 50} datagrams a second from this address`, false);
+      return;
+    }
     const d = decodeNsctl(packet);
     if (!d.ok) {
       // l2tpns answers any bad datagram with an unpack error. lnsd answers only one that carries

@@ -99,7 +99,8 @@ void t.test("Debian's nsctl and lnsd's nsctl against the server", async (t) => {
 
 void t.test("garbage: counted, reported, never a crash; only datagrams with the magic get an answer", async (t) => {
   const events: ControlServerEvent[] = [];
-  const server = await ControlServer.create({ bindAddress: ADDR, port: 0, backend, onEvent: (e) => events.push(e) });
+  // The per-source rate has its own test: here every datagram is parsed.
+  const server = await ControlServer.create({ bindAddress: ADDR, port: 0, backend, onEvent: (e) => events.push(e), ratePerSource: 100_000 });
   t.teardown(() => { server.close(); });
   const sock = createSocket("udp4");
   await new Promise<void>((r) => sock.bind(0, "127.0.0.1", r));
@@ -128,4 +129,25 @@ void t.test("garbage: counted, reported, never a crash; only datagrams with the 
   t.ok(events.filter((e) => e.kind === "drop").length >= 206);
   const viaClient = await nsctlRequest({ type: NSCTL_REQ_CONTROL, args: ["echo", "still", "alive"] }, { host: ADDR, port: server.local.port, timeoutMs: 2000 });
   t.same(viaClient, { ok: true, response: { type: NSCTL_RES_OK, args: ["still", "alive"] } });
+});
+
+void t.test("one address over its rate is dropped and counted; another address is still answered", async (t) => {
+  const server = await ControlServer.create({ bindAddress: ADDR, port: 0, backend, ratePerSource: 20 });
+  t.teardown(() => { server.close(); });
+  const flood = createSocket("udp4");
+  await new Promise<void>((r) => flood.bind(0, "127.0.0.1", r));
+  t.teardown(() => { flood.close(); });
+  let answered = 0;
+  flood.on("message", () => { answered++; });
+  for (let i = 0; i < 500; i++) await new Promise<void>((r) => { flood.send(Buffer.from("90131300ff", "hex"), server.local.port, ADDR, () => { r(); }); });
+  await new Promise((r) => setTimeout(r, 200));
+  t.ok(server.counters.dropped.rate >= 100, `the flood is cut to its rate (${server.counters.dropped.rate} dropped)`);
+  t.ok(answered >= 20 && answered <= 100, `the burst and the rate are answered (${answered})`);
+  const other = createSocket("udp4");
+  await new Promise<void>((r) => other.bind(0, "127.0.0.2", r));
+  t.teardown(() => { other.close(); });
+  const reply = new Promise<Buffer>((r) => other.once("message", r));
+  other.send(Buffer.from("90131300ff", "hex"), server.local.port, ADDR);
+  const d = decodeNsctl(await reply);
+  t.ok(d.ok && d.value.type === NSCTL_RES_OK, "another address is served meanwhile");
 });

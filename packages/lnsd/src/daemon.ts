@@ -8,6 +8,7 @@ import type { AddressPool } from "./pool.js";
 import type { DataPath } from "./data-path.js";
 import { SessionManager, type Authenticator, type SessionEvents } from "./sessions.js";
 import type { Level, Logger } from "./log.js";
+import type { LoopWatch } from "./loop-watch.js";
 import { ipv6PrefixBytes } from "./router-advert.js";
 
 /** What the daemon takes from the startup-config (l2tpns names in comments). */
@@ -45,6 +46,8 @@ export interface DaemonParts {
   readonly dataPlane?: { readonly endpoint: UdpEndpoint; readonly path: DataPath };
   /** RADIUS accounting, when radius_accounting is set. */
   readonly events?: SessionEvents;
+  /** L2TP datagrams and timers run under it (contained, timed); without it, bare. */
+  readonly watch?: LoopWatch;
 }
 
 /** RFC 2661 8.1: L2TP's UDP port. */
@@ -126,11 +129,14 @@ export class Daemon {
   ) {}
 
   static async start(settings: DaemonSettings, logger: Logger, parts: DaemonParts): Promise<Daemon> {
-    const endpoint = parts.dataPlane?.endpoint ?? (await openUdpEndpoint(settings.bindAddress, settings.l2tpPort));
+    const bare = parts.dataPlane?.endpoint ?? (await openUdpEndpoint(settings.bindAddress, settings.l2tpPort));
+    const endpoint = parts.watch?.endpoint(bare) ?? bare;
+    const clock = parts.watch?.clock(systemClock) ?? systemClock;
     // The session manager needs the node and the node's events need the manager: tie the knot
     // through `ref`, set before any datagram can arrive.
     const ref: { sessions?: SessionManager } = {};
     const node = new L2tpNode(endpoint, {
+      clock,
       config: l2tpConfigFrom(settings),
       events: {
         data: (t, s, packet, header) => { ref.sessions?.data(t, s, packet, header); },
@@ -151,7 +157,7 @@ export class Daemon {
         },
       },
     });
-    const sessions = new SessionManager({ node, clock: systemClock, logger, pool: parts.pool, auth: parts.auth, ppp: settings.ppp, allowDuplicateUsers: settings.allowDuplicateUsers, ...(settings.guestAccount === undefined ? {} : { guestAccount: settings.guestAccount }), ...(settings.ipv6Prefix === undefined ? {} : { ipv6Prefix: settings.ipv6Prefix }), throttleSpeed: settings.throttleSpeed, ...(parts.dataPlane === undefined ? {} : { dataPath: parts.dataPlane.path }), ...(parts.events === undefined ? {} : { events: parts.events }) });
+    const sessions = new SessionManager({ node, clock, logger, pool: parts.pool, auth: parts.auth, ppp: settings.ppp, allowDuplicateUsers: settings.allowDuplicateUsers, ...(settings.guestAccount === undefined ? {} : { guestAccount: settings.guestAccount }), ...(settings.ipv6Prefix === undefined ? {} : { ipv6Prefix: settings.ipv6Prefix }), throttleSpeed: settings.throttleSpeed, ...(parts.dataPlane === undefined ? {} : { dataPath: parts.dataPlane.path }), ...(parts.events === undefined ? {} : { events: parts.events }) });
     ref.sessions = sessions;
     logger.log("info", "start", `lnsd listening for L2TP on ${endpoint.local.address}:${endpoint.local.port}`);
     return new Daemon(node, sessions, logger);

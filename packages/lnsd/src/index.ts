@@ -2,6 +2,7 @@
 export * from "./args.js";
 export * from "./startup.js";
 export * from "./log.js";
+export * from "./loop-watch.js";
 export * from "./daemon.js";
 export * from "./trace.js";
 export * from "./pool.js";

@@ -3,11 +3,12 @@
 // L2TP node, the RADIUS client's stats): nothing is added to the packet path. Line quality is the
 // LCP Echo keepalive: round-trip and loss histograms over every line, and the worst few lines by
 // name, so that cardinality stays bounded whatever the number of sessions. Runs on the control thread.
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { EchoSample, EchoStats, PppPhase } from "@lnsd/ppp";
 import type { RadiusClientEvent, RadiusClientStats } from "@lnsd/radius";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { Level, Logger } from "./log.js";
+import type { LoopWatch } from "./loop-watch.js";
 
 /** How many lines the worst-line gauges name: small and fixed, so the series stay few. */
 export const WORST_LINES = 5;
@@ -340,6 +341,27 @@ export class LnsdMetrics {
     this.sources = { ...this.sources, ...sources };
   }
 
+  /** The control loop's lag (a histogram) and the inputs dropped after an internal error, by site. */
+  watchLoop(watch: LoopWatch): void {
+    const lag = new Histogram({
+      name: "lnsd_event_loop_lag_seconds",
+      help: "How late the control thread's event loop ran a 20 ms timer: time other work held it.",
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [this.registry],
+    });
+    watch.onLag = (seconds) => { lag.observe(seconds); };
+    new Counter({
+      name: "lnsd_handler_errors_total",
+      help: "Inputs (a datagram, a connection's data, a timer) dropped after an internal error, by where they entered.",
+      labelNames: ["site"],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [site, n] of watch.errors) this.inc({ site }, n);
+      },
+    });
+  }
+
   /** Counts the logger's problems by reason (critical, error, warning). */
   observeLogger(logger: Logger): void {
     logger.observer = (level, reason) => {
@@ -438,30 +460,22 @@ export interface MetricsHttpServer {
   close(): Promise<void>;
 }
 
-/** GET /metrics (the Prometheus text format); anything else 404, methods other than GET/HEAD 405. */
+/** The scrape listener; each request is answered by answerScrape, its faults contained to it. */
 export async function serveMetrics(metrics: LnsdMetrics, address: string, port: number): Promise<MetricsHttpServer> {
   const server: Server = createServer((req, res) => {
-    const path = (req.url ?? "/").split("?")[0];
-    if (path !== "/metrics") {
-      res.writeHead(404, { "content-type": "text/plain" }).end("lnsd: metrics are at /metrics\n");
-      return;
+    try {
+      answerScrape(metrics, req, res);
+    } catch (e) {
+      // One request's fault: that request gets a 500, the listener and the daemon go on.
+      if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
+      res.end(`lnsd: ${e instanceof Error ? e.message : String(e)}\n`);
     }
-    if (req.method !== "GET" && req.method !== "HEAD") {
-      res.writeHead(405, { allow: "GET, HEAD" }).end();
-      return;
-    }
-    metrics.text().then(
-      (body) => {
-        res.writeHead(200, { "content-type": metrics.registry.contentType }).end(req.method === "HEAD" ? undefined : body);
-      },
-      (e: unknown) => {
-        res.writeHead(500, { "content-type": "text/plain" }).end(`lnsd: ${e instanceof Error ? e.message : String(e)}\n`);
-      },
-    );
   });
+  server.on("clientError", (_e, socket) => { socket.destroy(); });
   server.keepAliveTimeout = 5_000;
   server.headersTimeout = 10_000;
   server.requestTimeout = 10_000;
+  server.maxHeadersCount = 50;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, address, () => {
@@ -481,4 +495,26 @@ export async function serveMetrics(metrics: LnsdMetrics, address: string, port: 
         server.closeAllConnections();
       }),
   };
+}
+
+/** One scrape: GET /metrics (the Prometheus text format); anything else 404, methods other than GET/HEAD 405. */
+function answerScrape(metrics: LnsdMetrics, req: IncomingMessage, res: ServerResponse): void {
+  const path = (req.url ?? "/").split("?")[0];
+  if (path !== "/metrics") {
+    res.writeHead(404, { "content-type": "text/plain" }).end("lnsd: metrics are at /metrics\n");
+    return;
+  }
+  if (req.method !== "GET" && req.method !== "HEAD") {
+    res.writeHead(405, { allow: "GET, HEAD" }).end();
+    return;
+  }
+  metrics.text().then(
+    (body) => {
+      res.writeHead(200, { "content-type": metrics.registry.contentType }).end(req.method === "HEAD" ? undefined : body);
+    },
+    (e: unknown) => {
+      if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
+      res.end(`lnsd: ${e instanceof Error ? e.message : String(e)}\n`);
+    },
+  );
 }

@@ -10,7 +10,7 @@ import { ControlServer, NSCTL_REQ_CONTROL, NSCTL_REQ_HELP, NSCTL_RES_OK, nsctlTy
 import { loadAddon } from "@lnsd/dataplane";
 import { l2tpConfigProblem, systemClock } from "@lnsd/l2tp";
 import { mruForL2tpMtu } from "@lnsd/ppp";
-import { clientEventLogLine, DaeServer, RadiusClient, type DaeEvent, type NasIdentity, type RadiusClientEvent } from "@lnsd/radius";
+import { clientEventLogLine, DaeServer, nodeUdp, RadiusClient, type DaeEvent, type NasIdentity, type RadiusClientEvent } from "@lnsd/radius";
 import { DataPlane, type DataPlaneSettings } from "@lnsd/dataplane";
 import { formatIpv4 } from "@lnsd/wire";
 import {
@@ -39,6 +39,7 @@ import {
   LnsdCliBackend,
   lnsdControlBackend,
   LnsdPlugins,
+  LoopWatch,
   serveMetrics,
   sinkForLogFile,
   type Authenticator,
@@ -279,12 +280,13 @@ function logDaeEvent(logger: Logger, e: DaeEvent): void {
 }
 
 /** The RADIUS client, authenticator and accounting from primary_radius and the settings after it. */
-async function startRadius(settings: StartupSettings, hostname: string, logger: Logger, metrics: LnsdMetrics | undefined): Promise<Radius> {
+async function startRadius(settings: StartupSettings, hostname: string, logger: Logger, metrics: LnsdMetrics | undefined, watch: LoopWatch): Promise<Radius> {
   const options = radiusClientOptions(settings, hostname);
   const { servers, nas } = options;
   if (settings.radius_secret === "") logger.log("error", "radius-config", "radius_secret is not set: the RADIUS servers will not believe lnsd");
   const client = await RadiusClient.create({
     ...options,
+    udp: watch.udp(nodeUdp, "radius"),
     onEvent: (e) => {
       metrics?.radiusEvent(e);
       logRadiusEvent(logger, e);
@@ -297,13 +299,14 @@ async function startRadius(settings: StartupSettings, hostname: string, logger: 
 }
 
 /** RFC 5176 on radius_dae_port, bind_address: requests from the RADIUS servers only. */
-async function startDae(settings: StartupSettings, radius: Radius, daemon: Daemon, logger: Logger): Promise<DaeServer<Subscriber> | undefined> {
+async function startDae(settings: StartupSettings, radius: Radius, daemon: Daemon, logger: Logger, watch: LoopWatch): Promise<DaeServer<Subscriber> | undefined> {
   try {
     const dae = await DaeServer.create<Subscriber>({
       bindAddress: settings.bind_address,
       port: settings.radius_dae_port,
       secret: settings.radius_secret,
       allowedClients: radius.servers,
+      udp: watch.udp(nodeUdp, "dae"),
       nas: radius.nas,
       handler: daeHandlerFor(daemon.sessions),
       onEvent: (e) => { logDaeEvent(logger, e); },
@@ -337,13 +340,20 @@ async function main(argv: readonly string[]): Promise<number> {
   // Prometheus metrics (metrics_port, lnsd extension): made first, so that RADIUS and PPP can feed them.
   const metrics = settings.metrics_port === 0 ? undefined : new LnsdMetrics();
   if (metrics !== undefined) metrics.observeLogger(logger);
+  // Every input's handler runs under the watch: a fault drops that input, never the process.
+  const watch = new LoopWatch(logger);
+  watch.start();
+  metrics?.watchLoop(watch);
+  // The last resort, for a fault in a continuation no handler saw: logged and counted, lnsd goes on.
+  process.on("uncaughtException", (e) => { watch.fault("process", e); });
+  process.on("unhandledRejection", (e) => { watch.fault("process", e); });
   await logConfigWarnings(logger, loaded.warnings, files.users);
   const poolRanges = await loadPool(files.ipPool, settings);
   const hostname = opts.hostname ?? (settings.hostname === "" ? osHostname() : settings.hostname);
   let radius: Radius | undefined;
   if (!usesLocalSecrets(settings)) {
     try {
-      radius = await startRadius(settings, hostname, logger, metrics);
+      radius = await startRadius(settings, hostname, logger, metrics, watch);
     } catch (e) {
       console.error(`lnsd: RADIUS: ${e instanceof Error ? e.message : String(e)}`);
       logger.log("critical", "start", `RADIUS: ${e instanceof Error ? e.message : String(e)}`);
@@ -379,13 +389,13 @@ async function main(argv: readonly string[]): Promise<number> {
     const problem = dataPlane?.loadFilters(filterListsFrom(loaded.config.accessLists));
     if (problem !== undefined) logger.log("error", "access-list", `access lists not loaded: ${problem}`);
     const dataPath = dataPlane === undefined ? undefined : new WorkerDataPath(dataPlane, systemClock, logger);
-    daemon = await Daemon.start(running, logger, { pool, auth: auth.auth, ...(dataPlane === undefined || dataPath === undefined ? {} : { dataPlane: { endpoint: dataPlane.endpoint, path: dataPath } }), ...(events === undefined ? {} : { events }) });
+    daemon = await Daemon.start(running, logger, { watch, pool, auth: auth.auth, ...(dataPlane === undefined || dataPath === undefined ? {} : { dataPlane: { endpoint: dataPlane.endpoint, path: dataPath } }), ...(events === undefined ? {} : { events }) });
   } catch (e) {
     console.error(`lnsd: cannot start: ${e instanceof Error ? e.message : String(e)}`);
     logger.log("critical", "start", `cannot start: ${e instanceof Error ? e.message : String(e)}`);
     return 1;
   }
-  const dae = radius === undefined ? undefined : await startDae(settings, radius, daemon, logger);
+  const dae = radius === undefined ? undefined : await startDae(settings, radius, daemon, logger, watch);
   // Plugins (issue 7): the startup-config's `load plugin` lines, in order; then nsctl can reach them.
   const plugins = new LnsdPlugins({ sessions: daemon.sessions, logger, settings, ...packetPluginsFor(dataPlane), ...(radius?.accounting === undefined ? {} : { accounting: radius.accounting }) });
   daemon.sessions.usePlugins(plugins.sessionHooks);
