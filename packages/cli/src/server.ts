@@ -73,6 +73,8 @@ interface Client {
   readonly loopback: boolean;
   readonly since: number;
   lastInput: number;
+  /** Being closed: it no longer holds a slot. */
+  closing: boolean;
   /** Ends the connection (at most once). */
   readonly end: (message?: string) => void;
 }
@@ -132,7 +134,7 @@ export class CliServer {
 
   /** Room for one more connection from `source`: true, or what to tell the client. */
   private admit(source: string, loopback: boolean): true | string {
-    const same = [...this.clients].filter((c) => c.loopback === loopback);
+    const same = [...this.clients].filter((c) => c.loopback === loopback && !c.closing);
     if (loopback) {
       // Loopback is the operator on the box: never locked out. The longest idle one makes room.
       if (same.length >= (this.o.loopbackSlots ?? 32)) {
@@ -189,6 +191,7 @@ export class CliServer {
     const finish = (): void => {
       if (ended) return;
       ended = true;
+      client.closing = true;
       if (open()) output.end();
       setTimeout(() => { socket.destroy(); }, 2_000).unref();
     };
@@ -244,12 +247,13 @@ export class CliServer {
       this.counters.errors++;
       this.o.log?.("error", `CLI connection from ${who} closed: ${what}: ${e instanceof Error ? e.message : String(e)}`);
       ended = true;
+      client.closing = true;
       session.hangUp();
       socket.destroy();
     };
     const now = Date.now();
     const client: Client = {
-      socket, session, source: who, loopback, since: now, lastInput: now,
+      socket, session, source: who, loopback, since: now, lastInput: now, closing: false,
       end: (message) => {
         if (ended) return;
         if (message !== undefined && open()) output.write(Buffer.from(message, "utf8"));
