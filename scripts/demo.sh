@@ -32,9 +32,14 @@ if [ "$(id -u)" -eq 0 ]; then
 fi
 "${in_ns[@]}" bin/lnsd -v -c etc/startup-config >"$log" 2>&1 &
 lnsd_pid=$!
+lac_pid=""
+# Everything the demo starts is stopped by its PID, however the demo ends (the test LAC too, should
+# the demo be interrupted while it runs); the namespace goes with it.
 cleanup() {
-  kill "$lnsd_pid" 2>/dev/null || true
-  wait "$lnsd_pid" 2>/dev/null || true
+  for pid in $lac_pid $lnsd_pid; do
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
   if [ -n "$ns" ]; then ip netns del "$ns" 2>/dev/null || true; fi
 }
 trap cleanup EXIT
@@ -66,6 +71,7 @@ echo "== 4. The CLI (telnet 127.0.0.1 23, libcli-style), while the sessions are 
 sleep 1.5
 "${in_ns[@]}" expect -f scripts/demo-cli.exp | tr -d '\r' | awk '/show session/ { n = 1 } /show counters/ { n = 0 } n > 0 && n++ == 12 { print "   ... (250 sessions in all)" } n == 0 || n <= 12 { print }'
 wait "$lac_pid" || true
+lac_pid=""
 sed -n '/holding the calls/,$p' "$lac_out" | tail -n +2
 rm -f "$lac_out"
 
