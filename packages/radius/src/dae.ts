@@ -65,9 +65,11 @@ export type DaeDropReason =
   | "bad-authenticator"
   | "missing-message-authenticator"
   | "bad-message-authenticator"
-  | "stale-timestamp";
+  | "stale-timestamp"
+  | "rate";
 
 export const DAE_DROP_REASONS: readonly DaeDropReason[] = [
+  "rate",
   "malformed",
   "unknown-client",
   "unexpected-code",
@@ -113,6 +115,8 @@ export interface DaeServerOptions<S> {
   readonly clock?: Clock;
   readonly wallClockMs?: () => number;
   readonly onEvent?: (e: DaeEvent) => void;
+  /** Requests a second from one client, on average (bursts of twice this). Default 200. */
+  readonly ratePerClient?: number;
 }
 
 type Role = "session" | "nas" | "change" | "cause" | "timestamp" | "proxy-state" | "authenticator" | "service";
@@ -172,6 +176,8 @@ export class DaeServer<S> {
   private readonly allowed: Set<string>;
   private readonly recent = new Map<string, Cached>();
   private closed = false;
+  /** Per client: requests it may still send now (a token bucket) and when that was worked out. */
+  private readonly budget = new Map<string, { tokens: number; at: number }>();
 
   private constructor(
     private readonly opts: DaeServerOptions<S>,
@@ -210,6 +216,19 @@ export class DaeServer<S> {
     this.sock.close();
   }
 
+  private withinRate(address: string): boolean {
+    const perSecond = this.opts.ratePerClient ?? 200;
+    const now = this.clock.now();
+    // Only allowed clients get here, so the map holds at most one entry per RADIUS server.
+    const b = this.budget.get(address) ?? { tokens: 2 * perSecond, at: now };
+    b.tokens = Math.min(2 * perSecond, b.tokens + ((now - b.at) / 1000) * perSecond);
+    b.at = now;
+    this.budget.set(address, b);
+    if (b.tokens < 1) return false;
+    b.tokens--;
+    return true;
+  }
+
   private drop(reason: DaeDropReason, from: UdpPeer, detail: string): void {
     this.counters.dropped[reason]++;
     this.onEvent({ kind: "drop", reason, from, detail });
@@ -220,6 +239,11 @@ export class DaeServer<S> {
     // discarded, before any work is done on them.
     if (!this.allowed.has(from.address)) {
       this.drop("unknown-client", from, `${packet.length} octets`);
+      return;
+    }
+    // Before any hashing: a flood with a forged client address costs a lookup, not an MD5 each.
+    if (!this.withinRate(from.address)) {
+      this.drop("rate", from, `over ${this.opts.ratePerClient ?? 200} requests a second`);
       return;
     }
     const d = decodePacket(packet);

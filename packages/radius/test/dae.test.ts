@@ -274,3 +274,21 @@ void t.test("a retransmitted request is answered again without acting twice; Pro
   t.equal(l.replies.length, 3);
   t.equal(errorCause(l.replies[2]), undefined);
 });
+
+void t.test("a client over its rate: the excess is dropped before any hashing, and counted; it recovers", async (t) => {
+  const l = await lab({ ratePerClient: 5 });
+  // A burst of twice the rate is taken; the rest of a same-instant flood is dropped.
+  const pkt = signRequest({ code: Code.DisconnectRequest, identifier: 9, attributes: [user("nobody")], secret: SECRET, messageAuthenticator: false, randomAuthenticator: Buffer.alloc(16, 3) });
+  for (let i = 0; i < 30; i++) l.radius.send(pkt, { address: "127.0.0.1", port: 3799 });
+  for (let i = 0; i < 5; i++) {
+    l.clock.advance(1);
+    await flush();
+  }
+  t.equal(l.dae.counters.dropped.rate, 20, "30 sent, a burst of 10 taken, 20 dropped");
+  t.ok(l.events.some((e) => e.kind === "drop" && e.reason === "rate"), "reported");
+  // A second later the client is served again.
+  l.clock.advance(1000);
+  l.raw.length = 0;
+  await send(l, Code.DisconnectRequest, [user("alice")], { identifier: 10 });
+  t.equal(l.replies.at(-1)?.code, Code.DisconnectAck);
+});

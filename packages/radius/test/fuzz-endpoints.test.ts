@@ -141,6 +141,8 @@ void t.test("DAE server: raw and re-signed requests", async (t) => {
     port: 3799,
     secret: SECRET,
     allowedClients: ["127.0.0.1"],
+    // Every datagram is parsed here; the per-client rate has its own test.
+    ratePerClient: 1_000_000,
     handler: {
       findSessions: (m) => (m.userName === "bob" ? [1, 2] : []),
       disconnect: () => {
