@@ -93,7 +93,7 @@ void t.test("an l2tpns operator's FreeRADIUS, startup-config and Linux LAC", { s
   await t.test("radius_require_message_authenticator yes: FreeRADIUS 3.2.1 does not sign, so logins fail and the log says why", async (t) => {
     lnsd = await startLnsdIn(NS.lns, entry, config(["set radius_require_message_authenticator yes"]));
     t.match(lnsd.log(), /listening for L2TP/, "lnsd is up");
-    const lac = await nsRunAsync(NS.lns, process.execPath, [lacBin, "--lns", ADDR.bind, "--tunnels", "1", "--sessions", "1", "--user", USER, "--password", PASSWORD, "--timeout", "10"], 30_000);
+    const lac = await nsRunAsync(NS.lns, process.execPath, [lacBin, "--lns", ADDR.bind, "--tunnels", "1", "--sessions", "1", "--user", USER, "--password", PASSWORD, "--timeout", "6"], 30_000);
     const log = lnsd.log();
     t.equal(onlineLines(log).length, 0, "no session came up");
     t.match(lac.err, /PPP online: 0\/1 sessions/, `the LAC's one call was established and its login failed\n${lac.err.slice(-2000)}`);
