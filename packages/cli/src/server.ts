@@ -46,6 +46,8 @@ export interface CliServerOptions {
   /** Output bytes waiting for a client before we stop reading what it sends. Default 256 KiB. */
   readonly maxPendingOutput?: number;
   readonly chunkBytes?: number;
+  /** Runs each handler of a connection (the daemon's loop watch times them); default: directly. */
+  readonly run?: (handler: () => void) => void;
   readonly log?: (level: "info" | "warn" | "error", message: string) => void;
 }
 
@@ -280,13 +282,16 @@ export class CliServer {
       this.clients.delete(client);
     });
 
+    const run = this.o.run ?? ((handler: () => void): void => { handler(); });
     const guarded = <A extends unknown[]>(what: string, f: (...args: A) => void) => (...args: A): void => {
       if (ended) return;
-      try {
-        f(...args);
-      } catch (e) {
-        fault(what, e);
-      }
+      run(() => {
+        try {
+          f(...args);
+        } catch (e) {
+          fault(what, e);
+        }
+      });
     };
     // Options we offered: the client's DO/WILL for them is the answer, not a request to answer.
     const weWill = new Set([OPT_ECHO, OPT_SGA]);

@@ -89,6 +89,8 @@ export interface ControlServerOptions {
   readonly maxInFlight?: number;
   /** Datagrams a second from one address, on average (a burst of twice this is allowed). Default 50. */
   readonly ratePerSource?: number;
+  /** Runs the handling of each datagram (the daemon's loop watch times it); default: directly. */
+  readonly run?: (handler: () => void) => void;
 }
 
 /** A token bucket per source address, so that one sender cannot crowd out the rest. */
@@ -128,15 +130,18 @@ export class ControlServer {
     private readonly opts: ControlServerOptions,
   ) {
     this.rate = new SourceRate(opts.ratePerSource ?? 50);
+    const run = opts.run ?? ((handler: () => void): void => { handler(); });
     socket.on("message", (msg, rinfo) => {
       const from = { address: rinfo.address, port: rinfo.port };
-      try {
-        this.receive(msg, from);
-      } catch (e) {
-        // A fault of ours with one datagram: that datagram is dropped, the port stays open.
-        this.counters.backendErrors++;
-        this.event({ kind: "backend-error", from, detail: e instanceof Error ? e.message : String(e) });
-      }
+      run(() => {
+        try {
+          this.receive(msg, from);
+        } catch (e) {
+          // A fault of ours with one datagram: that datagram is dropped, the port stays open.
+          this.counters.backendErrors++;
+          this.event({ kind: "backend-error", from, detail: e instanceof Error ? e.message : String(e) });
+        }
+      });
     });
     socket.on("error", (e) => {
       this.event({ kind: "socket-error", detail: e.message });

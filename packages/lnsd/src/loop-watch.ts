@@ -8,7 +8,7 @@ import type { UdpPeer, UdpSocketFactory } from "@lnsd/radius";
 import type { Logger } from "./log.js";
 
 /** Where input enters the control loop. */
-export type WatchSite = "l2tp" | "radius" | "dae" | "timer" | "process";
+export type WatchSite = "l2tp" | "radius" | "dae" | "nsctl" | "cli" | "timer" | "process";
 
 /** A turn of the event loop later than this is logged. */
 export const SLOW_TURN_MS = 100;

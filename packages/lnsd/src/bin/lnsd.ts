@@ -142,10 +142,10 @@ function logControlEvent(logger: Logger, e: ControlServerEvent): void {
 }
 
 /** nsctl on nsctl_address:nsctl_port (l2tpns: every address, 1702); nsctl_port 0 turns it off. */
-async function startControl(settings: StartupSettings, logger: Logger, plugins?: PluginHostControl): Promise<ControlServer | undefined> {
+async function startControl(settings: StartupSettings, logger: Logger, watch: LoopWatch, plugins?: PluginHostControl): Promise<ControlServer | undefined> {
   if (settings.nsctl_port === 0) return undefined;
   try {
-    const control = await ControlServer.create({ bindAddress: settings.nsctl_address, port: settings.nsctl_port, backend: lnsdControlBackend(plugins), onEvent: (e) => { logControlEvent(logger, e); } });
+    const control = await ControlServer.create({ bindAddress: settings.nsctl_address, port: settings.nsctl_port, backend: lnsdControlBackend(plugins), onEvent: (e) => { logControlEvent(logger, e); }, run: (f) => { watch.call("nsctl", f); } });
     logger.log("info", "nsctl", `nsctl control port on ${control.local.address}:${control.local.port}`);
     return control;
   } catch (e) {
@@ -404,11 +404,11 @@ async function main(argv: readonly string[]): Promise<number> {
   await plugins.loadConfigured(loaded.config.plugins);
   plugins.startTimer();
   plugins.becomeMaster();
-  const control = await startControl(settings, logger, plugins);
+  const control = await startControl(settings, logger, watch, plugins);
   // The operator's telnet CLI (port 23 on cli_bind_address), once the daemon runs; without it lnsd carries on.
   const radiusClient = radius?.client;
   const cliBackend = new LnsdCliBackend({ daemon, pool, logger, config: loaded.config, startupConfigPath: files.startupConfig, usersPath: files.users, radius: radius !== undefined, ...(radiusClient === undefined ? {} : { radiusDrops: () => radiusClient.counters.dropped }), ...(opts.hostname === undefined ? {} : { hostnameOverride: opts.hostname }), plugins: plugins.cli, ...(dataPlane === undefined ? {} : { dataplane: () => dataPlane.stats(), filters: dataPlane.filters }) });
-  const cli = await CliServer.listen({ backend: cliBackend, address: settings.cli_bind_address, log: (level, message) => { logger.log(level, "cli", message); } }).then(
+  const cli = await CliServer.listen({ backend: cliBackend, address: settings.cli_bind_address, run: (f) => { watch.call("cli", f); }, log: (level, message) => { logger.log(level, "cli", message); } }).then(
     (server) => { logger.log("info", "cli", `CLI on telnet ${server.local.address}:${server.local.port}`); return server; },
     (e: unknown) => { logger.log("error", "cli", `no CLI on ${settings.cli_bind_address}:23: ${e instanceof Error ? e.message : String(e)}`); return undefined; },
   );
