@@ -13,6 +13,7 @@ import {
   type ConfigError,
   type StartupConfig,
 } from "@lnsd/config";
+import { l2tpConfigProblem } from "@lnsd/l2tp";
 import { poolRangesProblem } from "./pool.js";
 import { localSecretsPath, readChapSecretsFile, usesLocalSecrets } from "./secrets.js";
 import { configFilesFor } from "./startup.js";
@@ -46,6 +47,8 @@ export async function checkConfig(startupConfig: string): Promise<ConfigCheck> {
   const errors: string[] = [];
   const warnings: string[] = sc.warnings.map(formatConfigError);
   const settings = sc.value.settings;
+  const l2tpProblem = l2tpConfigProblem({ secret: settings.l2tp_secret, requireTunnelAuth: settings.l2tp_require_auth });
+  if (l2tpProblem !== undefined) errors.push(`${files.startupConfig}: ${l2tpProblem}`);
 
   const pool = await readIpPoolFile(files.ipPool);
   if (!pool.ok) {

@@ -98,6 +98,11 @@ void t.test("lnsd -t: an error in any of the files exits 1, naming file, line an
   const missing = await run(["-t", "-c", join(pool, "nope")]);
   t.equal(missing.code, 1);
   t.ok(missing.stderr.includes(`${join(pool, "nope")}: cannot read: no such file`), missing.stderr);
+  // l2tp_require_auth with no l2tp_secret: refused by -t as by start and reload.
+  const auth = configDir({ "startup-config": `set bind_address 127.0.35.2\nset l2tp_require_auth yes\n`, ip_pool: "198.51.100.0/24\n", "chap-secrets": "* * s *\n" });
+  const r3 = await run(["-t", "-c", join(auth, "startup-config")]);
+  t.equal(r3.code, 1);
+  t.match(r3.stderr, /l2tp_require_auth/);
 });
 
 void t.test("lnsd -d checks the config before it detaches", async (t) => {
