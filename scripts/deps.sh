@@ -28,6 +28,8 @@ DEBS=(
   # ../shared/tools/vm-lac (the Linux LAC in a VM): what its run.sh would otherwise install itself
   qemu-system-x86 kmod cpio xz-utils libpcap0.8 libssl3 libpam0g libcrypt1 libsystemd0 libfl2
 )
+# Installed as programs for the tests, never as services of this host.
+REFERENCE=(freeradius l2tpns iperf3)
 # busybox-static conflicts with busybox: where busybox is installed already, it is the ping.
 if dpkg-query -W -f='${Status}' busybox 2>/dev/null | grep -q "install ok installed"; then
   DEBS=("${DEBS[@]/busybox-static/busybox}")
@@ -72,16 +74,19 @@ if [ "${#missing[@]}" -gt 0 ]; then
   [ -z "$ours" ] || rm -f "$ours"
   ours=""
 
-  # What this run installed (the packages asked for and their dependencies), and their services.
+  # What this run installed (the packages asked for and their dependencies). The services of the
+  # reference software among them are disabled; other packages' (procps's sysctl at boot, ...) are
+  # left as Debian sets them up.
   installed=$(comm -13 <(echo "$before_pkgs") <(dpkg-query -W -f='${Package} ${Status}\n' | awk '/install ok installed/ { print $1 }' | sort))
   files=$(for p in $installed; do dpkg-query -L "$p" 2>/dev/null; done | sort -u)
-  for init in $(grep -E '^/etc/init\.d/[^/]+$' <<<"$files" || true); do
+  service_files=$(for p in $installed; do case " ${REFERENCE[*]} " in *" $p "*) dpkg-query -L "$p" 2>/dev/null;; esac; done | sort -u)
+  for init in $(grep -E '^/etc/init\.d/[^/]+$' <<<"$service_files" || true); do
     name=$(basename "$init")
     echo "deps: service $name (installed now) disabled"
     update-rc.d "$name" disable >/dev/null 2>&1 || true
   done
   if command -v systemctl >/dev/null; then
-    for unit in $(grep -E '^/(usr/)?lib/systemd/system/[^/]+\.(service|socket|timer)$' <<<"$files" | xargs -r -n1 basename | sort -u); do
+    for unit in $(grep -E '^/(usr/)?lib/systemd/system/[^/]+\.(service|socket|timer)$' <<<"$service_files" | xargs -r -n1 basename | sort -u); do
       systemctl disable --quiet "$unit" >/dev/null 2>&1 || true
       if [ -d /run/systemd/system ]; then systemctl stop --quiet "$unit" >/dev/null 2>&1 || true; fi
     done
@@ -98,6 +103,12 @@ if [ "${#missing[@]}" -gt 0 ]; then
       kill "$pid" 2>/dev/null || true
     fi
   done < <(processes)
+fi
+
+# node-gyp builds the data plane's addon against this Node's own headers where they are installed
+# (/usr/include/node, as Debian's and NodeSource's packages have them) rather than downloading them.
+if [ -z "${npm_config_nodedir:-}" ] && [ ! -d "$(npm config get nodedir 2>/dev/null)" ] && [ -f /usr/include/node/node_version.h ]; then
+  export npm_config_nodedir=/usr
 fi
 
 stamp=node_modules/.lnsd-deps-stamp
