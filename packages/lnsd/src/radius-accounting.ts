@@ -2,18 +2,12 @@
 // a session's IPCP opens, Interim-Update every radius_interim seconds (or the Access-Accept's
 // Acct-Interim-Interval), Stop with the session's counters and Acct-Terminate-Cause, and
 // Accounting-Off at an orderly stop. Control thread.
-import { formatIpv4 } from "@lnsd/wire";
+import { AcctTerminateCause, formatIpv4 } from "@lnsd/wire";
 import type { Clock } from "@lnsd/l2tp";
 import type { DisconnectCause } from "@lnsd/ppp";
-import { AccountingSession, AcctTerminateCause, connectInfo, type AcctResult, type AcctSessionInfo, type RadiusAccounting, type RadiusAttribute } from "@lnsd/radius";
+import { AccountingSession, connectInfo, type AcctResult, type AcctSessionInfo, type RadiusAccounting, type RadiusAttribute } from "@lnsd/radius";
 import type { Logger } from "./log.js";
 import type { SessionEvents, Subscriber } from "./sessions.js";
-
-const TERMINATE_CAUSES: ReadonlySet<number> = new Set(Object.values(AcctTerminateCause));
-
-function isTerminateCause(n: number): n is AcctTerminateCause {
-  return TERMINATE_CAUSES.has(n);
-}
 
 /** RFC 2869 5.16: an Acct-Interim-Interval below 60 s is raised to 60 s. */
 export const MIN_INTERIM_SEC = 60;
@@ -141,11 +135,10 @@ export class RadiusSessionAccounting implements SessionEvents {
     const acct = this.sessions.get(sub);
     if (acct === undefined) return;
     this.sessions.delete(sub);
-    const n = cause.acctTerminateCause;
     const counters = this.counters(sub);
     this.withAttributes(sub, "stop", () => {
       this.extras.delete(sub);
-      void this.track("stop", acct.stop(isTerminateCause(n) ? n : AcctTerminateCause.NasError, counters), sub);
+      void this.track("stop", acct.stop(cause.acctTerminateCause, counters), sub);
     });
   }
 

@@ -1,9 +1,9 @@
 // Dynamic Authorization (RFC 5176) on the daemon's sessions: the handler the DAE server of
 // @lnsd/radius calls to find sessions, drop them (Disconnect-Request) and change their policy
 // (CoA-Request). Control thread.
-import { formatIpv4 } from "@lnsd/wire";
+import { AcctTerminateCause, formatIpv4 } from "@lnsd/wire";
 import type { DisconnectReason } from "@lnsd/ppp";
-import { AcctTerminateCause, type CoaChanges, type DaeHandler, type DaeMatch, type DaeOutcome } from "@lnsd/radius";
+import { type CoaChanges, type DaeHandler, type DaeMatch, type DaeOutcome } from "@lnsd/radius";
 import type { SessionManager, SessionPolicy, Subscriber } from "./sessions.js";
 
 /** Does the session agree with every attribute the request gives (RFC 5176 3)? */

@@ -1,7 +1,7 @@
 // Why a PPP session ended, as data: each reason with its RFC 3145 PPP Disconnect Cause Code (for
 // the CDN the L2TP layer sends) and its RFC 2866 5.10 Acct-Terminate-Cause (for RADIUS
 // accounting). Pure data and one builder; no state.
-import { PppProtocol, type PppDisconnectCauseValue } from "@lnsd/wire";
+import { AcctTerminateCause, PppProtocol, type PppDisconnectCauseValue } from "@lnsd/wire";
 
 /** RFC 3145 3.1-3.4 Disconnect Code values. */
 export const PppDisconnectCode = {
@@ -24,19 +24,6 @@ export const PppDisconnectCode = {
 
 /** RFC 3145 3: Direction. */
 export const PppDisconnectDirection = { Global: 0, AtPeer: 1, AtLocal: 2 } as const;
-
-/** RFC 2866 5.10 Acct-Terminate-Cause values used here. */
-export const AcctTerminateCause = {
-  UserRequest: 1,
-  LostCarrier: 2,
-  IdleTimeout: 4,
-  SessionTimeout: 5,
-  AdminReset: 6,
-  PortError: 8,
-  NasError: 9,
-  NasRequest: 10,
-  UserError: 17,
-} as const;
 
 export type DisconnectReason =
   /** The peer sent LCP Terminate-Request (the user hung up). */
@@ -85,7 +72,7 @@ export type DisconnectReason =
 interface ReasonSpec {
   readonly code: number;
   readonly protocol: number;
-  readonly acct: number;
+  readonly acct: AcctTerminateCause;
   readonly text: string;
 }
 
@@ -129,7 +116,7 @@ export interface DisconnectCause {
   /** RFC 3145: ready for the PPP Disconnect Cause Code AVP of the CDN. */
   readonly ppp: PppDisconnectCauseValue;
   /** RFC 2866 5.10 Acct-Terminate-Cause for the Accounting-Stop. */
-  readonly acctTerminateCause: number;
+  readonly acctTerminateCause: AcctTerminateCause;
   /** The Data of the Terminate-Request we sent or received, as text, when there was one. */
   readonly terminateMessage?: string;
 }

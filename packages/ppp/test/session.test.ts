@@ -4,9 +4,8 @@
 import t from "tap";
 import type { ProxyInfo } from "@lnsd/l2tp";
 import { FakeClock } from "@lnsd/l2tp";
-import { PppProtocol, encodeCcp, encodeChap, encodeIpcp, encodeIpv6cp, encodeLcp, encodePap, type LcpOption } from "@lnsd/wire";
+import { AcctTerminateCause, PppProtocol, encodeCcp, encodeChap, encodeIpcp, encodeIpv6cp, encodeLcp, encodePap, type LcpOption } from "@lnsd/wire";
 import {
-  AcctTerminateCause,
   FSM_EVENTS,
   FSM_STATES,
   FSM_TRANSITIONS,

@@ -2,9 +2,10 @@
 // or the reply's Acct-Interim-Interval, see interimIntervalSec), Stop with the final counters and
 // the Acct-Terminate-Cause the caller gives. The session manager owns one per session; runs on
 // the control thread.
+import type { AcctTerminateCause } from "@lnsd/wire";
 import type { Clock, TimerHandle } from "./clock.js";
 import type { AcctResult, RadiusAccounting } from "./client.js";
-import type { AcctCounters, AcctSessionInfo, AcctTerminateCause } from "./codec/index.js";
+import type { AcctCounters, AcctSessionInfo } from "./codec/index.js";
 
 export interface AccountingSessionOptions {
   readonly session: AcctSessionInfo;

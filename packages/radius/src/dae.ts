@@ -3,9 +3,9 @@
 // answered with ACK or NAK and an Error-Cause (RFC 5176 3.5). Requests that do not authenticate,
 // or come from anyone but an allowed client, are silently discarded and counted. Runs on the
 // control thread.
+import { AcctTerminateCause, isAcctTerminateCause } from "@lnsd/wire";
 import { systemClock, type Clock } from "./clock.js";
 import {
-  AcctTerminateCause,
   Attr,
   Code,
   codeName,
@@ -155,12 +155,6 @@ type Verdict =
   | { readonly kind: "act"; readonly match: DaeMatch; readonly changes: CoaChanges; readonly cause: AcctTerminateCause };
 
 const DUPLICATE_WINDOW_MS = 30_000;
-
-const TERMINATE_CAUSES: ReadonlySet<number> = new Set(Object.values(AcctTerminateCause));
-
-function isTerminateCause(n: number): n is AcctTerminateCause {
-  return TERMINATE_CAUSES.has(n);
-}
 
 function newCounters(): DaeCounters {
   const dropped = {} as Record<DaeDropReason, number>;
@@ -389,7 +383,7 @@ export class DaeServer<S> {
           break;
         case "cause": {
           const n = a.value.readUInt32BE(0);
-          if (!isTerminateCause(n)) return nak(ErrorCause.InvalidAttributeValue, `Acct-Terminate-Cause ${n}`);
+          if (!isAcctTerminateCause(n)) return nak(ErrorCause.InvalidAttributeValue, `Acct-Terminate-Cause ${n}`);
           cause = n;
           break;
         }

@@ -1,9 +1,9 @@
 // The client in-process (fake clock, in-memory UDP, scripted servers): replies believed only
 // when authentic, retransmission, failover and back-off, accounting retries, many in flight.
 import t from "tap";
+import { AcctTerminateCause } from "@lnsd/wire";
 import {
   AccountingSession,
-  AcctTerminateCause,
   Attr,
   chapMd5Response,
   Code,

@@ -1,10 +1,10 @@
 // The codec: the RFC 2865 7.1 example packets, signing and verification of every packet kind,
 // decode errors, vendor attributes, the reply parser, routes and prefixes, request builders.
 import t from "tap";
+import { AcctTerminateCause } from "@lnsd/wire";
 import {
   accessRequestAttributes,
   accountingAttributes,
-  AcctTerminateCause,
   Attr,
   bufferToIpv6,
   Code,

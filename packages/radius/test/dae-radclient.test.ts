@@ -2,7 +2,8 @@
 // the right session's callback and no other; an unknown session gets a NAK with Error-Cause 503;
 // a wrong secret gets no answer at all; radclient's own Message-Authenticator verifies.
 import t from "tap";
-import { AcctTerminateCause, DaeServer, ErrorCause, nodeUdp, type CoaChanges, type DaeMatch } from "../src/index.js";
+import { AcctTerminateCause } from "@lnsd/wire";
+import { DaeServer, ErrorCause, nodeUdp, type CoaChanges, type DaeMatch } from "../src/index.js";
 import { RADCLIENT, radclient } from "@lnsd/testkit";
 
 const SECRET = "dae-test-secret";

@@ -2,8 +2,8 @@
 // silently discarded (wrong secret, stranger, bad Message-Authenticator, stale timestamp),
 // duplicates answered from the cache, Proxy-State echoed.
 import t from "tap";
+import { AcctTerminateCause } from "@lnsd/wire";
 import {
-  AcctTerminateCause,
   Attr,
   Code,
   DaeServer,

@@ -4,9 +4,9 @@
 // it on accounting too. Then the replies that must be refused: FreeRADIUS 3.2.1's own unsigned
 // Access-Accept, and a tiny fake server on real UDP for a wrong authenticator and an unknown id.
 import t from "tap";
+import { AcctTerminateCause } from "@lnsd/wire";
 import {
   AccountingSession,
-  AcctTerminateCause,
   chapMd5Response,
   Code,
   nodeUdp,

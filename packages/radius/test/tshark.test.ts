@@ -6,11 +6,10 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import t from "tap";
-import { buildIpv4Udp, encodePcap } from "@lnsd/wire";
+import { AcctTerminateCause, buildIpv4Udp, encodePcap } from "@lnsd/wire";
 import {
   accessRequestAttributes,
   accountingAttributes,
-  AcctTerminateCause,
   Attr,
   chapMd5Response,
   Code,

@@ -6,3 +6,4 @@ export * from "./ppp/index.js";
 export * from "./ip/index.js";
 export * from "./l2tp/index.js";
 export * from "./pcap.js";
+export * from "./acct-terminate-cause.js";

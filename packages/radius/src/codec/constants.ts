@@ -122,29 +122,6 @@ export const AcctStatusType = {
 } as const;
 export type AcctStatusType = (typeof AcctStatusType)[keyof typeof AcctStatusType];
 
-/** Acct-Terminate-Cause values, RFC 2866 5.10: how a session ended. */
-export const AcctTerminateCause = {
-  UserRequest: 1,
-  LostCarrier: 2,
-  LostService: 3,
-  IdleTimeout: 4,
-  SessionTimeout: 5,
-  AdminReset: 6,
-  AdminReboot: 7,
-  PortError: 8,
-  NasError: 9,
-  NasRequest: 10,
-  NasReboot: 11,
-  PortUnneeded: 12,
-  PortPreempted: 13,
-  PortSuspended: 14,
-  ServiceUnavailable: 15,
-  Callback: 16,
-  UserError: 17,
-  HostRequest: 18,
-} as const;
-export type AcctTerminateCause = (typeof AcctTerminateCause)[keyof typeof AcctTerminateCause];
-
 /** Error-Cause values, RFC 5176 3.5. */
 export const ErrorCause = {
   ResidualSessionContextRemoved: 201,

@@ -1,7 +1,8 @@
 // The attributes of the requests an LNS sends: Access-Request for a PPP user (RFC 2865 4.1,
 // 5.2, 5.3, 5.40) and Accounting-Request (RFC 2866 4.1, 5). Values that come from the network
 // (user names, Calling Number) may be too long: that is an error result, never a throw. Pure.
-import { AcctAuthentic, AcctStatusType, Attr, FramedProtocol, MAX_ATTRIBUTE_VALUE, MAX_PACKET_LENGTH, MAX_PASSWORD_LENGTH, NasPortType, ServiceType, type AcctTerminateCause } from "./constants.js";
+import type { AcctTerminateCause } from "@lnsd/wire";
+import { AcctAuthentic, AcctStatusType, Attr, FramedProtocol, MAX_ATTRIBUTE_VALUE, MAX_PACKET_LENGTH, MAX_PASSWORD_LENGTH, NasPortType, ServiceType } from "./constants.js";
 import { hidePassword, type Secret } from "./crypto.js";
 import { encodeIpv6Prefix, ipv4ToBuffer, type Ipv6Prefix } from "./ip.js";
 import { integerAttr, packetLength, type RadiusAttribute } from "./packet.js";
