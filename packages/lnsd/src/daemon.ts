@@ -2,7 +2,7 @@
 // lifetime (start, reload, the two kinds of stop). Runs on the control thread.
 import { hostname as osHostname } from "node:os";
 import type { StartupSettings } from "@lnsd/config";
-import { L2tpNode, openUdpEndpoint, systemClock, type L2tpConfig, type LogLevel, type UdpEndpoint } from "@lnsd/l2tp";
+import { L2tpNode, openUdpEndpoint, systemClock, type Clock, type L2tpConfig, type LogLevel, type UdpEndpoint } from "@lnsd/l2tp";
 import type { PppServerConfig } from "@lnsd/ppp";
 import type { AddressPool } from "./pool.js";
 import type { DataPath } from "./data-path.js";
@@ -48,6 +48,9 @@ export interface DaemonParts {
   readonly events?: SessionEvents;
   /** L2TP datagrams and timers run under it (contained, timed); without it, bare. */
   readonly watch?: LoopWatch;
+  /** In-process tests: a fake clock and an in-memory L2TP socket instead of the system's. */
+  readonly clock?: Clock;
+  readonly endpoint?: UdpEndpoint;
 }
 
 /** RFC 2661 8.1: L2TP's UDP port. */
@@ -129,9 +132,10 @@ export class Daemon {
   ) {}
 
   static async start(settings: DaemonSettings, logger: Logger, parts: DaemonParts): Promise<Daemon> {
-    const bare = parts.dataPlane?.endpoint ?? (await openUdpEndpoint(settings.bindAddress, settings.l2tpPort));
+    const bare = parts.dataPlane?.endpoint ?? parts.endpoint ?? (await openUdpEndpoint(settings.bindAddress, settings.l2tpPort));
     const endpoint = parts.watch?.endpoint(bare) ?? bare;
-    const clock = parts.watch?.clock(systemClock) ?? systemClock;
+    const bareClock = parts.clock ?? systemClock;
+    const clock = parts.watch?.clock(bareClock) ?? bareClock;
     // The session manager needs the node and the node's events need the manager: tie the knot
     // through `ref`, set before any datagram can arrive.
     const ref: { sessions?: SessionManager } = {};

@@ -7,6 +7,7 @@ import {
   L2tpNode,
   openUdpEndpoint,
   type CallInfo,
+  type Clock,
   type L2tpConfig,
   type LogLevel,
   type PeerAddress,
@@ -63,6 +64,8 @@ export interface LacSimulatorOptions {
   readonly bindPort?: number;
   /** A socket to use instead of opening one (bindAddress and bindPort then do not apply). */
   readonly endpoint?: UdpEndpoint;
+  /** The LAC node's timers (retransmit, ZLB, HELLO); default the system's. In-process tests pass a fake one. */
+  readonly clock?: Clock;
   /** Loss, duplication, reordering and delay between the LAC node and its socket, both ways. */
   readonly impairment?: Partial<Impairment>;
   /** Seed of the impairment's decisions (a run's pattern of losses can be repeated). */
@@ -203,6 +206,7 @@ export class LacSimulator {
     const config: Partial<L2tpConfig> = { hostName: "lnsd-testkit-lac", ...(this.opts.secret === undefined ? {} : { secret: this.opts.secret }), ...this.opts.config };
     const log = this.opts.log;
     this.nodeOrUndefined = new L2tpNode(endpoint, {
+      ...(this.opts.clock === undefined ? {} : { clock: this.opts.clock }),
       config,
       events: {
         tunnelUp: (t) => { this.onTunnelUp(t); },

@@ -1,0 +1,305 @@
+// In-process rig for the daemon glue: Daemon.start on a FakeClock and an in-memory UDP network, the
+// testkit LAC logging subscribers in with PPP, the real RadiusClient, RadiusAuthenticator,
+// RadiusSessionAccounting and DaeServer talking to a small RADIUS server built on @lnsd/radius's
+// codec (so every Accounting-Request is really encoded and decoded), and optionally the plugin
+// host. Nothing here touches a real socket or a real timer, but the plugin host's call timeout.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { defaultSettings, parseIpPool } from "@lnsd/config";
+import { FakeClock } from "@lnsd/l2tp";
+import {
+  Attr,
+  Code,
+  DaeServer,
+  decodePacket,
+  MemoryUdpNetwork,
+  RadiusClient,
+  revealPassword,
+  signRequest,
+  signResponse,
+  Vendor,
+  vendorAttr,
+  VendorAttr,
+  type RadiusAttribute,
+  type RadiusPacket,
+  type UdpSocket,
+} from "@lnsd/radius";
+import { formatIpv4 } from "@lnsd/wire";
+import { LacSimulator, pppLogins, type LacCall, type PppLogins } from "@lnsd/testkit";
+import {
+  AddressPool,
+  Daemon,
+  daeHandlerFor,
+  defaultPluginDirs,
+  LnsdPlugins,
+  Logger,
+  RadiusAuthenticator,
+  RadiusSessionAccounting,
+  type DaemonSettings,
+  type DataPath,
+  type Subscriber,
+} from "../../src/index.js";
+
+export const LNS = { address: "192.0.2.1", port: 1701 } as const;
+export const RADIUS_ADDRESS = "192.0.2.10";
+export const DAE_PORT = 3799;
+export const SECRET = "inproc-secret";
+const NAS_IDENTIFIER = "lns-inproc";
+
+/** Lets every promise continuation and I/O callback queued so far run. */
+export function flush(): Promise<void> {
+  return new Promise((r) => setImmediate(r));
+}
+
+export function ciscoAvPair(pair: string): RadiusAttribute {
+  return vendorAttr(Vendor.Cisco, VendorAttr.CiscoAvPair, Buffer.from(pair, "utf8"));
+}
+
+/** A request the RADIUS server received, decoded, with the fake-clock time it arrived. */
+export interface Received {
+  readonly at: number;
+  readonly packet: RadiusPacket;
+}
+
+export function attrInt(p: RadiusPacket, type: number): number | undefined {
+  const a = p.attributes.find((x) => x.type === type);
+  return a === undefined || a.value.length !== 4 ? undefined : a.value.readUInt32BE(0);
+}
+
+export function attrText(p: RadiusPacket, type: number): string | undefined {
+  return p.attributes.find((x) => x.type === type)?.value.toString("utf8");
+}
+
+/**
+ * The RADIUS server: PAP users and their Access-Accept attributes, an Accounting-Response to
+ * every Accounting-Request, and a client of lnsd's DAE port.
+ */
+export class FakeRadius {
+  readonly access: Received[] = [];
+  readonly accounting: Received[] = [];
+  readonly daeReplies: RadiusPacket[] = [];
+  /** user -> password and what the Access-Accept carries. */
+  readonly users = new Map<string, { readonly password: string; readonly reply: readonly RadiusAttribute[] }>();
+  private daeIdentifier = 0;
+
+  constructor(
+    private readonly clock: FakeClock,
+    private readonly auth: UdpSocket,
+    private readonly acct: UdpSocket,
+    private readonly dae: UdpSocket,
+  ) {
+    auth.onMessage((raw, from) => { this.onAccess(raw, from); });
+    acct.onMessage((raw, from) => { this.onAccounting(raw, from); });
+    dae.onMessage((raw) => {
+      const d = decodePacket(raw);
+      if (d.ok) this.daeReplies.push(d.value);
+    });
+  }
+
+  /** Accounting-Requests of one Acct-Status-Type (RFC 2866 5.1), in arrival order. */
+  records(status: number): Received[] {
+    return this.accounting.filter((r) => attrInt(r.packet, Attr.AcctStatusType) === status);
+  }
+
+  /** Sends a Disconnect-Request or CoA-Request (RFC 5176) to lnsd's DAE port. */
+  sendDae(code: number, attributes: readonly RadiusAttribute[]): void {
+    this.daeIdentifier = (this.daeIdentifier + 1) & 0xff;
+    const pkt = signRequest({ code, identifier: this.daeIdentifier, attributes, secret: SECRET, messageAuthenticator: true });
+    this.dae.send(pkt, { address: LNS.address, port: DAE_PORT });
+  }
+
+  private onAccess(raw: Buffer, from: { address: string; port: number }): void {
+    const d = decodePacket(raw);
+    if (!d.ok || d.value.code !== Code.AccessRequest) return;
+    const req = d.value;
+    this.access.push({ at: this.clock.now(), packet: req });
+    const user = this.users.get(attrText(req, Attr.UserName) ?? "");
+    const hidden = req.attributes.find((a) => a.type === Attr.UserPassword);
+    const password = hidden === undefined ? undefined : revealPassword(hidden.value, SECRET, req.authenticator)?.toString("utf8");
+    const ok = user !== undefined && password === user.password;
+    const out = signResponse({ code: ok ? Code.AccessAccept : Code.AccessReject, identifier: req.identifier, attributes: ok ? user.reply : [], secret: SECRET, requestAuthenticator: req.authenticator });
+    this.auth.send(out, from);
+  }
+
+  private onAccounting(raw: Buffer, from: { address: string; port: number }): void {
+    const d = decodePacket(raw);
+    if (!d.ok || d.value.code !== Code.AccountingRequest) return;
+    this.accounting.push({ at: this.clock.now(), packet: d.value });
+    this.acct.send(signResponse({ code: Code.AccountingResponse, identifier: d.value.identifier, attributes: [], secret: SECRET, requestAuthenticator: d.value.authenticator }), from);
+  }
+}
+
+/**
+ * The data plane as the session manager sees it, in memory: what it was told, and a way to count
+ * a subscriber's upstream packets as the workers' harvest would.
+ */
+export class MemoryDataPath implements DataPath {
+  readonly onlineSubs = new Set<Subscriber>();
+  /** Each setPolicy, with the throttle the session had then. */
+  readonly policies: { readonly sub: Subscriber; readonly throttle: Subscriber["throttle"] }[] = [];
+
+  online(sub: Subscriber): void {
+    this.onlineSubs.add(sub);
+  }
+  update(): void {
+    // Nothing is forwarded in memory.
+  }
+  offline(sub: Subscriber): void {
+    this.onlineSubs.delete(sub);
+  }
+  setPolicy(sub: Subscriber): void {
+    this.policies.push({ sub, throttle: sub.throttle === undefined ? undefined : { ...sub.throttle } });
+  }
+  sync(): void {
+    // Counters are added by traffic() at once.
+  }
+  nextNs(): number | undefined {
+    return undefined;
+  }
+
+  /** The subscriber sent `packets` packets (what a harvest adds to the Subscriber). */
+  traffic(sub: Subscriber, packets: number, octets = packets * 100): void {
+    sub.rxPackets += packets;
+    sub.rxOctets += octets;
+    sub.ppp.noteActivity();
+  }
+}
+
+export interface InprocOptions {
+  readonly allowDuplicateUsers?: boolean;
+  readonly guestAccount?: string;
+  /** radius_interim (seconds); default 0. */
+  readonly interimSec?: number;
+  /** Plugins to load, in order: names found in pluginFiles or in the checkout's plugins/. */
+  readonly plugins?: readonly string[];
+  /** Single-file plugins (NAME.mjs -> source) written to a temporary plugin directory. */
+  readonly pluginFiles?: Readonly<Record<string, string>>;
+  /** throttle_speed and other startup-config settings the plugins read. */
+  readonly throttleSpeed?: number;
+}
+
+/** One LAC with its PPP logins. */
+export interface Lac {
+  readonly sim: LacSimulator;
+  readonly logins: PppLogins;
+}
+
+export class Inproc {
+  private readonly lacs: LacSimulator[] = [];
+  private nextLac = 1;
+
+  private constructor(
+    readonly clock: FakeClock,
+    readonly net: MemoryUdpNetwork,
+    readonly daemon: Daemon,
+    readonly radius: FakeRadius,
+    readonly client: RadiusClient,
+    readonly accounting: RadiusSessionAccounting,
+    readonly dae: DaeServer<Subscriber>,
+    readonly dataPath: MemoryDataPath,
+    readonly plugins: LnsdPlugins | undefined,
+    /** Every log line: "LEVEL message". */
+    readonly lines: string[],
+  ) {}
+
+  static async start(o: InprocOptions = {}): Promise<Inproc> {
+    const clock = new FakeClock();
+    const net = new MemoryUdpNetwork((fn, ms) => { clock.setTimeout(fn, ms); });
+    const lines: string[] = [];
+    const logger = new Logger({ write: (_line, level, message) => { lines.push(`${level} ${message}`); } }, 5, () => clock.now(), { burst: Number.MAX_SAFE_INTEGER, windowMs: 1 });
+    const radius = new FakeRadius(clock, await net.bind(RADIUS_ADDRESS, 1812), await net.bind(RADIUS_ADDRESS, 1813), await net.bind(RADIUS_ADDRESS, 0));
+    const nas = { ipAddress: LNS.address, identifier: NAS_IDENTIFIER };
+    const client = await RadiusClient.create({ servers: [{ address: RADIUS_ADDRESS, authPort: 1812, acctPort: 1813 }], secret: SECRET, nas, clock, udp: net, wallClockMs: () => 1_800_000_000_000 + clock.now() });
+    const accounting = new RadiusSessionAccounting(client, { clock, logger, interimSec: o.interimSec ?? 0 });
+    const pool = parseIpPool("10.20.0.0/24");
+    if (!pool.ok) throw new Error("ip_pool");
+    const settings: DaemonSettings = {
+      hostname: NAS_IDENTIFIER,
+      bindAddress: LNS.address,
+      l2tpPort: LNS.port,
+      l2tpRequireAuth: false,
+      disableSendingHello: false,
+      maxTunnels: 100,
+      maxSessions: 1000,
+      maxSessionsInSetup: 100,
+      ppp: { authProtocols: ["pap"], hostName: NAS_IDENTIFIER, localAddress: LNS.address },
+      allowDuplicateUsers: o.allowDuplicateUsers ?? false,
+      ...(o.guestAccount === undefined ? {} : { guestAccount: o.guestAccount }),
+      throttleSpeed: 0,
+    };
+    const dataPath = new MemoryDataPath();
+    const endpoint = await net.bind(LNS.address, LNS.port);
+    const daemon = await Daemon.start(settings, logger, { clock, pool: new AddressPool(pool.value.ranges, clock), auth: new RadiusAuthenticator(client), dataPlane: { endpoint, path: dataPath }, events: accounting });
+    const dae = await DaeServer.create<Subscriber>({ bindAddress: LNS.address, port: DAE_PORT, secret: SECRET, allowedClients: [RADIUS_ADDRESS], udp: net, nas, handler: daeHandlerFor(daemon.sessions), clock, wallClockMs: () => 1_800_000_000_000 + clock.now() });
+    let plugins: LnsdPlugins | undefined;
+    if (o.plugins !== undefined) {
+      const dir = mkdtempSync(join(tmpdir(), "lnsd-inproc-plugins-"));
+      for (const [name, source] of Object.entries(o.pluginFiles ?? {})) writeFileSync(join(dir, `${name}.mjs`), source);
+      const startup = { ...defaultSettings(), throttle_speed: o.throttleSpeed ?? 0 };
+      plugins = new LnsdPlugins({ sessions: daemon.sessions, logger, settings: startup, pluginDirs: [dir, ...defaultPluginDirs({})], accounting, wallClockMs: () => 1_800_000_000_000 + clock.now() });
+      daemon.sessions.usePlugins(plugins.sessionHooks);
+      const host = plugins;
+      accounting.useAttributesHook((sub, status) => host.accountAttributes(sub, status));
+      for (const name of o.plugins) {
+        const r = await plugins.host.load(name);
+        if (!r.ok) throw new Error(`plugin ${name}: ${r.message}`);
+      }
+      plugins.becomeMaster();
+    }
+    return new Inproc(clock, net, daemon, radius, client, accounting, dae, dataPath, plugins, lines);
+  }
+
+  /** Moves the fake clock on by ms in steps, letting promises settle after each step. */
+  async run(ms: number, stepMs = 10): Promise<void> {
+    const end = this.clock.now() + ms;
+    while (this.clock.now() < end) {
+      this.clock.advance(Math.min(stepMs, end - this.clock.now()));
+      await flush();
+    }
+  }
+
+  /** Runs the clock until cond holds (true) or maxMs of fake time passed (false). */
+  async until(cond: () => boolean, maxMs = 30_000, stepMs = 10): Promise<boolean> {
+    const end = this.clock.now() + maxMs;
+    while (!cond()) {
+      if (this.clock.now() >= end) return false;
+      this.clock.advance(stepMs);
+      await flush();
+    }
+    return true;
+  }
+
+  /** A LAC (its own address) placing `sessions` calls in one tunnel, each logging `username` in with PAP. */
+  async lac(username: string, password: string, sessions = 1): Promise<Lac> {
+    const endpoint = await this.net.bind(`198.51.100.${this.nextLac++}`, 1701);
+    const logins = pppLogins({ username, password, authProtocols: ["pap"], clock: this.clock });
+    const sim = new LacSimulator({ lns: LNS, tunnels: 1, sessionsPerTunnel: sessions, endpoint, clock: this.clock, calls: logins.handler });
+    await sim.start();
+    this.lacs.push(sim);
+    return { sim, logins };
+  }
+
+  /** A LAC whose logins all come online (IPCP up on the subscriber's side), or throws. */
+  async online(username: string, password: string, sessions = 1): Promise<Lac> {
+    const lac = await this.lac(username, password, sessions);
+    if (!(await this.until(() => lac.logins.stats.online.size === sessions))) throw new Error(`${username}: ${lac.logins.stats.online.size} of ${sessions} online; log:\n${this.lines.join("\n")}`);
+    return lac;
+  }
+
+  /** The LNS's session of a subscriber's call (matched by its address). */
+  subscriberOf(lac: Lac, call?: LacCall): Subscriber {
+    const c = call ?? [...lac.logins.stats.online.keys()][0];
+    const info = c === undefined ? undefined : lac.logins.stats.online.get(c);
+    const found = [...this.daemon.sessions.all()].find((s) => s.address !== undefined && info !== undefined && formatIpv4(s.address) === info.address);
+    if (found === undefined) throw new Error("no such session on the LNS");
+    return found;
+  }
+
+  close(): void {
+    for (const l of this.lacs) l.close();
+    this.dae.close();
+    this.client.close();
+    this.daemon.stopKeepingSessions();
+  }
+}
