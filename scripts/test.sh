@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command (npm test): installs what it needs, builds with tsc -b, lints with
-# typescript-eslint strictTypeChecked, then runs every tap test, the root/netns ones included.
+# typescript-eslint strictTypeChecked, fails on any import cycle between source files, then runs
+# every tap test, the root/netns ones included.
 #   --only-root   run only the tests tagged as needing root (files named *.root.test.ts)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +10,8 @@ echo "== build (tsc -b)"
 npx tsc -b
 echo "== lint (eslint, typescript-eslint strictTypeChecked)"
 npx eslint --max-warnings 0 .
+echo "== import cycles (packages/*/src, plugins/*/src)"
+node scripts/import-cycles.mjs
 echo "== tests (tap)"
 files=()
 if [ "${1:-}" = "--only-root" ]; then

@@ -1,33 +1,55 @@
 // Between the session manager and the worker data plane: a session that comes online is published
 // in the shared table (the workers forward its packets from then on), one that ends is withdrawn,
-// and the workers' per-session counters are added into the Subscriber every second (accounting,
+// and the workers' per-session counters are added into the session every second (accounting,
 // Idle-Timeout and the CLI read them there). Control thread.
 import type { CounterDelta, DataPlane, RecordPolicy } from "@lnsd/dataplane";
 import { parseIpv4 } from "@lnsd/wire";
-import type { Clock } from "@lnsd/l2tp";
+import type { Clock, Session, Tunnel } from "@lnsd/l2tp";
+import type { PppServerSession, PppServerUpInfo } from "@lnsd/ppp";
 import type { Logger } from "./log.js";
-import type { Subscriber } from "./sessions.js";
+
+/**
+ * What the data path reads of a session and the counters it adds into: the session manager's
+ * Subscriber is one (kept apart so that this module does not import the session manager).
+ */
+export interface ForwardedSession {
+  readonly tunnel: Tunnel;
+  readonly l2tp: Session;
+  readonly ppp: Pick<PppServerSession, "noteActivity">;
+  readonly address?: number;
+  readonly up?: Pick<PppServerUpInfo, "address" | "ipv6">;
+  readonly nasPort: number;
+  readonly throttle?: { readonly up: number; readonly down: number };
+  readonly snoop?: { readonly address: number; readonly port: number };
+  readonly filterIn?: string;
+  readonly filterOut?: string;
+  readonly garden?: boolean;
+  rxPackets: number;
+  txPackets: number;
+  rxOctets: number;
+  txOctets: number;
+}
 
 /** What the session manager tells the data path. */
 export interface DataPath {
   /** IPCP is open and the session has its address: forward its traffic. */
-  online(sub: Subscriber): void;
+  online(sub: ForwardedSession): void;
   /** An NCP opened or closed later (IPV6CP after IPCP, a renegotiation): what is forwarded follows. */
-  update(sub: Subscriber): void;
+  update(sub: ForwardedSession): void;
   /** The session ends: stop forwarding (its last counters are added first). */
-  offline(sub: Subscriber): void;
+  offline(sub: ForwardedSession): void;
   /** The session's throttle, interception, filters or garden changed. */
-  setPolicy(sub: Subscriber): void;
+  setPolicy(sub: ForwardedSession): void;
   /** Brings the session's counters up to date (before an accounting Stop). */
-  sync(sub: Subscriber): void;
+  sync(sub: ForwardedSession): void;
   /** The Ns for a data message the control thread sends on a sequenced session (RFC 2661 5.4). */
-  nextNs(sub: Subscriber): number | undefined;
+  nextNs(sub: ForwardedSession): number | undefined;
 }
 
 const HARVEST_MS = 1000;
 
 export class WorkerDataPath implements DataPath {
-  private readonly slots = new Map<Subscriber, number>();
+  private readonly slots = new Map<ForwardedSession, number>();
   private readonly delta: CounterDelta = { rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, drops: 0 };
 
   constructor(
@@ -43,7 +65,7 @@ export class WorkerDataPath implements DataPath {
     clock.setTimeout(tick, HARVEST_MS);
   }
 
-  online(sub: Subscriber): void {
+  online(sub: ForwardedSession): void {
     if (sub.address === undefined) return;
     const old = this.slots.get(sub);
     if (old !== undefined) {
@@ -79,19 +101,19 @@ export class WorkerDataPath implements DataPath {
     this.slots.set(sub, slot);
   }
 
-  update(sub: Subscriber): void {
+  update(sub: ForwardedSession): void {
     const slot = this.slots.get(sub);
     if (slot === undefined) this.online(sub);
     else this.plane.table.setUp(slot, sub.up?.address !== undefined, sub.up?.ipv6 !== undefined);
   }
 
-  setPolicy(sub: Subscriber): void {
+  setPolicy(sub: ForwardedSession): void {
     const slot = this.slots.get(sub);
     if (slot !== undefined) this.plane.table.setPolicy(slot, this.policyOf(sub));
   }
 
   /** The session's policy as the workers read it; a filter naming no loaded list is left out (and said). */
-  private policyOf(sub: Subscriber): RecordPolicy {
+  private policyOf(sub: ForwardedSession): RecordPolicy {
     const list = (name: string | undefined, dir: string): number | undefined => {
       if (name === undefined) return undefined;
       const i = this.plane.filters.indexOf(name);
@@ -109,7 +131,7 @@ export class WorkerDataPath implements DataPath {
     };
   }
 
-  offline(sub: Subscriber): void {
+  offline(sub: ForwardedSession): void {
     const slot = this.slots.get(sub);
     if (slot === undefined) return;
     this.add(sub, slot);
@@ -117,12 +139,12 @@ export class WorkerDataPath implements DataPath {
     this.plane.table.unpublish(slot);
   }
 
-  sync(sub: Subscriber): void {
+  sync(sub: ForwardedSession): void {
     const slot = this.slots.get(sub);
     if (slot !== undefined) this.add(sub, slot);
   }
 
-  nextNs(sub: Subscriber): number | undefined {
+  nextNs(sub: ForwardedSession): number | undefined {
     const slot = this.slots.get(sub);
     return slot === undefined ? undefined : this.plane.table.nextNs(slot);
   }
@@ -131,7 +153,7 @@ export class WorkerDataPath implements DataPath {
     for (const [sub, slot] of this.slots) this.add(sub, slot);
   }
 
-  private add(sub: Subscriber, slot: number): void {
+  private add(sub: ForwardedSession, slot: number): void {
     const d = this.delta;
     this.plane.table.harvest(slot, d);
     sub.rxPackets += d.rxPackets;
