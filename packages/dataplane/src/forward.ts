@@ -3,18 +3,18 @@
 // 1661 2) carrying IPv4, checked and stripped to the IP packet. Downstream: an IP packet from TUN,
 // wrapped in PPP and L2TP in the headroom in front of it. Nothing here allocates, logs or awaits:
 // what it cannot handle it reports to the caller by a return code.
-import { clampTcpMss } from "@lnsd/wire";
+import { clampTcpMss, L2TP_DATA_HEADER_MIN_LENGTH, L2TP_SEQUENCE_LENGTH, L2TP_VERSION, L2TP_VERSION_MASK, L2tpFlag } from "@lnsd/wire";
 import { filterPermits } from "./filters.js";
 import { C, COUNTER_WORDS, G, lookupAddress, lookupKey, PolicyFlag, R, RECORD_WORDS, RecordFlag, RecordState, T, TRAFFIC_WORDS, WorkerStat, type TableViews } from "./tables.js";
 
 /** Bytes kept free in front of every packet read from TUN: L2TP (up to 10) + PPP (4). */
 export const HEADROOM = 16;
 
-const T_BIT = 0x8000;
-const L_BIT = 0x4000;
-const S_BIT = 0x0800;
-const O_BIT = 0x0200;
-const VERSION_MASK = 0x000f;
+// The L2TP header layout is wire's (RFC 2661 3.1); the workers read and write it in place.
+const T_BIT = L2tpFlag.T;
+const L_BIT = L2tpFlag.L;
+const S_BIT = L2tpFlag.S;
+const O_BIT = L2tpFlag.O;
 const PPP_IPV4 = 0x0021;
 const PPP_IPV6 = 0x0057;
 
@@ -138,16 +138,16 @@ function count(t: TableViews, slot: number, packetsWord: number, bytes: number):
  * statBase: this worker's statistics in globals.
  */
 export function upstream(t: TableViews, statBase: number, buf: Uint8Array, offset: number, length: number, address: number, port: number, nowMs = 0): number {
-  if (length < 6) return Up.ToControl;
+  if (length < L2TP_DATA_HEADER_MIN_LENGTH) return Up.ToControl;
   const flags = ((buf[offset] ?? 0) << 8) | (buf[offset + 1] ?? 0);
   // Control messages and anything not version 2 are the control thread's (RFC 2661 3.1, 4.3).
-  if ((flags & T_BIT) !== 0 || (flags & VERSION_MASK) !== 2) return Up.ToControl;
+  if ((flags & T_BIT) !== 0 || (flags & L2TP_VERSION_MASK) !== L2TP_VERSION) return Up.ToControl;
   const end = offset + length;
   let p = offset + 2;
   if ((flags & L_BIT) !== 0) {
     const l = ((buf[p] ?? 0) << 8) | (buf[p + 1] ?? 0);
     // RFC 2661 3.1: Length is the whole message; a shorter datagram is broken.
-    if (l > length || l < 6) {
+    if (l > length || l < L2TP_DATA_HEADER_MIN_LENGTH) {
       stat(t, statBase, WorkerStat.BAD_HEADER);
       return Up.Dropped;
     }
@@ -158,7 +158,7 @@ export function upstream(t: TableViews, statBase: number, buf: Uint8Array, offse
   let ns = -1;
   if ((flags & S_BIT) !== 0) {
     ns = ((buf[p] ?? 0) << 8) | (buf[p + 1] ?? 0);
-    p += 4;
+    p += L2TP_SEQUENCE_LENGTH;
   }
   if ((flags & O_BIT) !== 0) p += 2 + (((buf[p] ?? 0) << 8) | (buf[p + 1] ?? 0));
   if (p + 2 > end) {
@@ -356,15 +356,16 @@ export function downstream(t: TableViews, statBase: number, buf: Uint8Array, off
   const sequenced = (rFlags & RecordFlag.Sequencing) !== 0 || cs[c + C.PEER_SEQUENCES] !== 0;
   if (sequenced) {
     const ns = Atomics.add(cs, c + C.NS_DOWN, 1) & 0xffff;
-    h -= 4;
+    h -= L2TP_SEQUENCE_LENGTH;
     buf[h] = ns >>> 8;
     buf[h + 1] = ns & 0xff;
     buf[h + 2] = 0;
     buf[h + 3] = 0;
   }
-  h -= 6;
-  buf[h] = sequenced ? 0x08 : 0x00;
-  buf[h + 1] = 0x02;
+  h -= L2TP_DATA_HEADER_MIN_LENGTH;
+  const flags = (sequenced ? S_BIT : 0) | L2TP_VERSION;
+  buf[h] = flags >>> 8;
+  buf[h + 1] = flags & 0xff;
   buf[h + 2] = (peerIds >>> 24) & 0xff;
   buf[h + 3] = (peerIds >>> 16) & 0xff;
   buf[h + 4] = (peerIds >>> 8) & 0xff;

@@ -56,7 +56,7 @@ export const RecordState = { Free: 0, Online: 1 } as const;
 export const RecordFlag = {
   /** IPCP is open: IPv4 flows. */
   Ipv4: 1,
-  /** The LAC asked for sequenced data (RFC 2661 4.4.6, Sequencing Required). */
+  /** The LAC asked for sequenced data (RFC 2661 4.4.4, Sequencing Required). */
   Sequencing: 2,
   /** The session has Framed-Routes: an upstream source may be in one of them. */
   Routes: 4,
@@ -461,14 +461,18 @@ export class SessionTableWriter {
     this.lastDrops[slot] = drops;
   }
 
-  /** The next downstream Ns of a sequenced session, for frames the control thread sends; undefined when not sequenced. */
-  nextNs(slot: number): number | undefined {
-    const rec = this.published.get(slot);
-    if (rec === undefined) return undefined;
+  /**
+   * The slot's downstream data-channel Ns as the control thread's frames take it: @lnsd/l2tp's
+   * DataSequence decides whether a frame is sequenced (RFC 2661 5.4), this is where the counter
+   * the workers share lives while they forward the session.
+   */
+  dataSequence(slot: number): { peerSequences(): boolean; takeNs(): number } {
     const cs = this.views.counters;
     const c = slot * COUNTER_WORDS;
-    if (!rec.sequencing && Atomics.load(cs, c + C.PEER_SEQUENCES) === 0) return undefined;
-    return Atomics.add(cs, c + C.NS_DOWN, 1) & 0xffff;
+    return {
+      peerSequences: () => Atomics.load(cs, c + C.PEER_SEQUENCES) !== 0,
+      takeNs: () => Atomics.add(cs, c + C.NS_DOWN, 1) & 0xffff,
+    };
   }
 
   private writeRecord(slot: number, rec: SessionRecord): void {

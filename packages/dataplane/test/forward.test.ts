@@ -133,7 +133,11 @@ void t.test("sequencing (RFC 2661 5.4): Ns sent when asked or when the LAC seque
     downstream(w.views, G.STATS, buf, HEADROOM, down.length, 0);
     t.same(buf.subarray(downOut.offset, downOut.offset + downOut.length), l2tpData(1001, 2002, down, { ns }), `downstream Ns ${ns}`);
   }
-  t.equal(w.nextNs(slot), 2, "the control thread's frames continue the sequence");
+  const shared = w.dataSequence(slot);
+  t.ok(shared.peerSequences(), "the LAC's sequenced data is remembered");
+  t.equal(shared.takeNs(), 2, "the control thread's frames continue the sequence");
+  const quiet = table();
+  t.notOk(quiet.dataSequence(quiet.publish(record())).peerSequences(), "a session whose LAC never sequenced");
   const required = table();
   required.publish(record({ sequencing: true }));
   const buf = Buffer.alloc(HEADROOM + down.length);

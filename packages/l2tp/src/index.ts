@@ -6,6 +6,7 @@ export * from "./reliable.js";
 export * from "./config.js";
 export * from "./ids.js";
 export * from "./session.js";
+export * from "./data.js";
 export * from "./tunnel.js";
 export * from "./node.js";
 export * from "./transport-udp.js";

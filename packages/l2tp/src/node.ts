@@ -193,6 +193,15 @@ export class L2tpNode {
     this.endpoint.send(packet, t.address);
   }
 
+  /**
+   * Frames a PPP frame as an L2TP data message of session s (RFC 2661 3.1) and sends it; Ns and
+   * the S bit as the session's data sequence says (RFC 2661 5.4).
+   */
+  sendPppFrame(t: Tunnel, s: Session, frame: Uint8Array): void {
+    const ns = s.dataSequence.nextNs();
+    this.sendData(t, wire.encodeL2tpDataMessage({ tunnelId: t.peerId, sessionId: s.peerId, ...(ns === undefined ? {} : { ns }) }, frame));
+  }
+
   /** Tunnel ID 0: only an SCCRQ may open a tunnel (RFC 2661 5.1). */
   private onNewTunnel(packet: Buffer, ns: number, from: PeerAddress): void {
     // Peek the message type and Assigned Tunnel ID before committing state: a flood of junk

@@ -2,6 +2,7 @@
 // for the LAC's incoming call, 7.4.2 for the LNS's), and what the LAC told us about the call.
 // Owned by its Tunnel, on the control thread.
 import type { AccmValue, CallErrorsValue, PppDisconnectCauseValue } from "@lnsd/wire";
+import { DataSequence } from "./data.js";
 
 export type SessionRole = "lns" | "lac";
 
@@ -93,6 +94,8 @@ export class Session {
   /** The peer's Assigned Session ID: the header of what we send. 0 until known. */
   peerId = 0;
   readonly call: CallInfo = {};
+  /** Whether and with which Ns our data messages go (RFC 2661 5.4); follows call.sequencingRequired. */
+  readonly dataSequence = new DataSequence(this.call);
   end: SessionEnd | undefined;
   /** Recent transitions with their reasons (STYLE.md: `show session` can print them). */
   readonly history: TransitionRecord[] = [];

@@ -42,8 +42,6 @@ export interface DataPath {
   setPolicy(sub: ForwardedSession): void;
   /** Brings the session's counters up to date (before an accounting Stop). */
   sync(sub: ForwardedSession): void;
-  /** The Ns for a data message the control thread sends on a sequenced session (RFC 2661 5.4). */
-  nextNs(sub: ForwardedSession): number | undefined;
 }
 
 const HARVEST_MS = 1000;
@@ -71,6 +69,7 @@ export class WorkerDataPath implements DataPath {
     if (old !== undefined) {
       // IPCP again (renegotiation): publish afresh with what is current.
       this.add(sub, old);
+      sub.l2tp.dataSequence.detach();
       this.plane.table.unpublish(old);
       this.slots.delete(sub);
     }
@@ -99,6 +98,8 @@ export class WorkerDataPath implements DataPath {
       return;
     }
     this.slots.set(sub, slot);
+    // RFC 2661 5.4: the control thread's frames take their Ns from the counter the workers share.
+    sub.l2tp.dataSequence.attach(this.plane.table.dataSequence(slot));
   }
 
   update(sub: ForwardedSession): void {
@@ -136,17 +137,13 @@ export class WorkerDataPath implements DataPath {
     if (slot === undefined) return;
     this.add(sub, slot);
     this.slots.delete(sub);
+    sub.l2tp.dataSequence.detach();
     this.plane.table.unpublish(slot);
   }
 
   sync(sub: ForwardedSession): void {
     const slot = this.slots.get(sub);
     if (slot !== undefined) this.add(sub, slot);
-  }
-
-  nextNs(sub: ForwardedSession): number | undefined {
-    const slot = this.slots.get(sub);
-    return slot === undefined ? undefined : this.plane.table.nextNs(slot);
   }
 
   harvestAll(): void {

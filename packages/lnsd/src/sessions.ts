@@ -3,7 +3,7 @@
 // Idle-Timeout, and the end of a session in both layers (CDN with the RFC 3145 PPP cause).
 // Control thread.
 import { randomBytes } from "node:crypto";
-import { CdnResultCode, encodeL2tpDataMessage, encodePppFrame, formatIpv4, L2tpErrorCode, parseIpv4, type L2tpDataHeader } from "@lnsd/wire";
+import { CdnResultCode, encodePppFrame, formatIpv4, L2tpErrorCode, parseIpv4, type L2tpDataHeader } from "@lnsd/wire";
 import type { Clock, L2tpNode, Session, TimerHandle, Tunnel } from "@lnsd/l2tp";
 import { PppServerSession, type NcpChange, type AuthRequest, type AuthResult, type DisconnectCause, type DisconnectReason, type PppServerConfig, type PppServerUpInfo } from "@lnsd/ppp";
 import type { DataPath } from "./data-path.js";
@@ -401,10 +401,7 @@ export class SessionManager {
   private sendFrame(sub: Subscriber, frame: Buffer): void {
     const { tunnel, l2tp } = sub;
     if (l2tp.state !== "established") return;
-    // RFC 2661 5.4: on a sequenced session the control thread's frames take their Ns from the
-    // same counter as the workers' data.
-    const ns = this.o.dataPath?.nextNs(sub);
-    this.o.node.sendData(tunnel, encodeL2tpDataMessage({ tunnelId: tunnel.peerId, sessionId: l2tp.peerId, ...(ns === undefined ? {} : { ns }) }, frame));
+    this.o.node.sendPppFrame(tunnel, l2tp, frame);
   }
 
   private async authenticate(sub: Subscriber, given: AuthRequest): Promise<AuthResult> {

@@ -4,15 +4,27 @@
 import { DROP, wireError, type WireError } from "../errors.js";
 import { err, ok, type Result } from "../result.js";
 
-const T_BIT = 0x8000;
-const L_BIT = 0x4000;
-const S_BIT = 0x0800;
-const O_BIT = 0x0200;
-const P_BIT = 0x0100;
-const VER_MASK = 0x000f;
-
+/**
+ * RFC 2661 3.1: the bits of the header's first word. T: control message; L: Length present;
+ * S: Ns and Nr present; O: Offset Size present; P: priority (data only). The data workers frame
+ * in place with these, so the layout is written down once, here.
+ */
+export const L2tpFlag = { T: 0x8000, L: 0x4000, S: 0x0800, O: 0x0200, P: 0x0100 } as const;
+/** The Ver field: the low four bits of the first word. */
+export const L2TP_VERSION_MASK = 0x000f;
 /** RFC 2661 3.1: Ver MUST be 2 (1 is L2F, 3 is L2TPv3). */
 export const L2TP_VERSION = 2;
+/** A data header with neither L, S nor O: flags, Tunnel ID, Session ID. */
+export const L2TP_DATA_HEADER_MIN_LENGTH = 6;
+/** Ns and Nr, present when S is set (RFC 2661 3.1). */
+export const L2TP_SEQUENCE_LENGTH = 4;
+
+const T_BIT = L2tpFlag.T;
+const L_BIT = L2tpFlag.L;
+const S_BIT = L2tpFlag.S;
+const O_BIT = L2tpFlag.O;
+const P_BIT = L2tpFlag.P;
+const VER_MASK = L2TP_VERSION_MASK;
 /** A control header: flags, Length, Tunnel ID, Session ID, Ns, Nr. */
 export const L2TP_CONTROL_HEADER_LENGTH = 12;
 /** First word of every control message: T=1, L=1, S=1, O=0, P=0, Ver=2 (RFC 2661 3.1). */
@@ -150,7 +162,7 @@ export interface L2tpDataHeaderInit {
 
 /** Bytes writeL2tpDataHeader will write for this header (so callers can reserve headroom). */
 export function l2tpDataHeaderLength(h: L2tpDataHeaderInit): number {
-  return 6 + (h.withLength === true ? 2 : 0) + (h.ns === undefined ? 0 : 4) + (h.offsetSize === undefined ? 0 : 2 + h.offsetSize);
+  return L2TP_DATA_HEADER_MIN_LENGTH + (h.withLength === true ? 2 : 0) + (h.ns === undefined ? 0 : L2TP_SEQUENCE_LENGTH) + (h.offsetSize === undefined ? 0 : 2 + h.offsetSize);
 }
 
 function put16(b: Uint8Array, at: number, v: number): void {
