@@ -99,6 +99,23 @@ void t.test("CoA-Request with a Session-Timeout already passed ends the session 
   t.ok(await lab.until(() => lac.logins.stats.online.size === 0, 2000));
 });
 
+void t.test("CoA-Request with Idle-Timeout: a quiet session ends that long after the CoA, with a Stop saying Idle-Timeout", async (t) => {
+  const lab = await Inproc.start();
+  t.teardown(() => { lab.close(); });
+  lab.radius.users.set("idle", { password: "pw", reply: [] });
+  const lac = await lab.online("idle", "pw");
+  await lab.run(100_000, 100);
+  t.equal(lac.logins.stats.online.size, 1, "no Idle-Timeout at login: still online after 100 s");
+  const sent = lab.clock.now();
+  lab.radius.sendDae(Code.CoaRequest, [textAttr(Attr.UserName, "idle"), integerAttr(Attr.IdleTimeout, 40)]);
+  t.ok(await lab.until(() => lab.radius.records(AcctStatusType.Stop).length === 1, 60_000, 50), "a Stop");
+  const stop = lab.radius.records(AcctStatusType.Stop)[0];
+  // sessions.ts checks a quarter of the timeout at a time: between 1 and 1.25 times the timeout.
+  t.ok(stop !== undefined && stop.at - sent >= 40_000 && stop.at - sent <= 50_200, `${(stop?.at ?? 0) - sent} ms after the CoA`);
+  t.equal(stop === undefined ? undefined : attrInt(stop.packet, Attr.AcctTerminateCause), AcctTerminateCause.IdleTimeout, "Acct-Terminate-Cause Idle-Timeout");
+  t.equal(lab.radius.daeReplies[0]?.code, Code.CoaAck);
+});
+
 void t.test("CoA-Request with Cisco-AVPair throttle=N: autothrottle throttles that session in the data plane", async (t) => {
   const lab = await Inproc.start({ plugins: ["autothrottle"] });
   t.teardown(() => { lab.close(); });

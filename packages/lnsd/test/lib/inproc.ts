@@ -193,6 +193,7 @@ export class Inproc {
     readonly clock: FakeClock,
     readonly net: MemoryUdpNetwork,
     readonly daemon: Daemon,
+    readonly pool: AddressPool,
     readonly radius: FakeRadius,
     readonly client: RadiusClient,
     readonly accounting: RadiusSessionAccounting,
@@ -230,7 +231,8 @@ export class Inproc {
     };
     const dataPath = new MemoryDataPath();
     const endpoint = await net.bind(LNS.address, LNS.port);
-    const daemon = await Daemon.start(settings, logger, { clock, pool: new AddressPool(pool.value.ranges, clock), auth: new RadiusAuthenticator(client), dataPlane: { endpoint, path: dataPath }, events: accounting });
+    const addresses = new AddressPool(pool.value.ranges, clock);
+    const daemon = await Daemon.start(settings, logger, { clock, pool: addresses, auth: new RadiusAuthenticator(client), dataPlane: { endpoint, path: dataPath }, events: accounting });
     const dae = await DaeServer.create<Subscriber>({ bindAddress: LNS.address, port: DAE_PORT, secret: SECRET, allowedClients: [RADIUS_ADDRESS], udp: net, nas, handler: daeHandlerFor(daemon.sessions), clock, wallClockMs: () => 1_800_000_000_000 + clock.now() });
     let plugins: LnsdPlugins | undefined;
     if (o.plugins !== undefined) {
@@ -247,7 +249,7 @@ export class Inproc {
       }
       plugins.becomeMaster();
     }
-    return new Inproc(clock, net, daemon, radius, client, accounting, dae, dataPath, plugins, lines);
+    return new Inproc(clock, net, daemon, addresses, radius, client, accounting, dae, dataPath, plugins, lines);
   }
 
   /** Moves the fake clock on by ms in steps, letting promises settle after each step. */
