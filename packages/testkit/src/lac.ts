@@ -21,7 +21,7 @@ import {
   type TunnelEnd,
   type UdpEndpoint,
 } from "@lnsd/l2tp";
-import { CdnResultCode, encodeL2tpDataMessage, StopCcnResultCode } from "@lnsd/wire";
+import { CdnResultCode, StopCcnResultCode } from "@lnsd/wire";
 import { ImpairedEndpoint, seededRandom, type Impairment } from "./impairment.js";
 import { countResults, timeStats, type LacReport } from "./report.js";
 
@@ -468,7 +468,7 @@ export class LacSimulator {
         session: s,
         sendFrame: (frame) => {
           if (s.state !== "established" || t.state !== "established") return false;
-          node.sendData(t, encodeL2tpDataMessage({ tunnelId: t.peerId, sessionId: s.peerId }, frame));
+          node.sendPppFrame(t, s, frame);
           s.txPackets++;
           return true;
         },
