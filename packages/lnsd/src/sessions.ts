@@ -438,9 +438,14 @@ export class SessionManager {
         sub.refusal = { resultCode: CdnResultCode.GeneralError, errorCode: L2tpErrorCode.TryAnother, message: "address pool exhausted" };
         return { ok: false, message: "no address available" };
       }
-      // The address is someone else's: as l2tpns, the newer login takes it from the older.
-      const holder = this.byAddress.get(a.address);
-      if (holder !== undefined) this.drop(holder, `address ${formatIpv4(a.address)} taken by a newer login of ${req.username}`);
+      // The address is someone else's: as l2tpns, the newer login takes it from the older. The
+      // older session no longer has it, so that its end does not give the newer one's address back.
+      const holder = this.byAddress.get(a.address) ?? [...this.subscribers.values()].find((s) => s !== sub && s.address === a.address);
+      if (holder !== undefined) {
+        if (this.byAddress.get(a.address) === holder) this.byAddress.delete(a.address);
+        delete holder.address;
+        this.drop(holder, `address ${formatIpv4(a.address)} taken by a newer login of ${req.username}`);
+      }
       this.o.pool.release(a.address);
       const again = this.o.pool.allocate(req.username, r.address, { remember: !gardened });
       if (!again.ok) return { ok: false, message: "address in use" };

@@ -154,10 +154,6 @@ export class MemoryDataPath implements DataPath {
   sync(): void {
     // Counters are added by traffic() at once.
   }
-  nextNs(): number | undefined {
-    return undefined;
-  }
-
   /** The subscriber sent `packets` packets (what a harvest adds to the Subscriber). */
   traffic(sub: Subscriber, packets: number, octets = packets * 100): void {
     sub.rxPackets += packets;
