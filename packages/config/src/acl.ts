@@ -1,7 +1,7 @@
 // Named access lists ("ip access-list standard|extended NAME" and their permit/deny rules), in the
 // grammar of startup-config(5) and as l2tpns 2.4.1 checks it: tcp/udp rules may match ports, tcp
 // rules may match flags, "fragments" never goes with a port or flag match, ports are 1 to 65535.
-import { parseIpv4 } from "./ip.js";
+import { parseIpv4 } from "@lnsd/wire";
 
 export type AclAction = "permit" | "deny";
 export type AclType = "standard" | "extended";
@@ -71,14 +71,14 @@ function parseAddress(words: readonly string[], i: number, role: string, bareIsH
   if (key === "host") {
     const address = words[i + 1];
     if (address === undefined) return { ok: false, error: `missing address after 'host' in the ${role}` };
-    if (parseIpv4(address) === undefined) return { ok: false, error: `'${address}' is not an IPv4 address` };
+    if (parseIpv4(address, { syntax: "strict" }) === undefined) return { ok: false, error: `'${address}' is not an IPv4 address` };
     return { ok: true, value: { kind: "host", address }, next: i + 2 };
   }
-  if (parseIpv4(word) === undefined) {
+  if (parseIpv4(word, { syntax: "strict" }) === undefined) {
     return { ok: false, error: `'${word}' is not a ${role} (any, host ADDRESS, or ADDRESS WILDCARD)` };
   }
   const wildcard = words[i + 1];
-  if (wildcard === undefined || parseIpv4(wildcard) === undefined) {
+  if (wildcard === undefined || parseIpv4(wildcard, { syntax: "strict" }) === undefined) {
     if (bareIsHost) return { ok: true, value: { kind: "host", address: word }, next: i + 1 };
     return {
       ok: false,

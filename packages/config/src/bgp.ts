@@ -1,6 +1,6 @@
 // The "router bgp AS" block of the startup-config: the local AS and the neighbours, with the
 // defaults and limits l2tpns 2.4.1 applies (timers 60/180 s; keepalive 1-65535 s, hold 3-65535 s).
-import { parseIpv4 } from "./ip.js";
+import { parseIpv4 } from "@lnsd/wire";
 
 export const BGP_DEFAULT_KEEPALIVE_SECONDS = 60;
 export const BGP_DEFAULT_HOLD_TIME_SECONDS = 180;
@@ -33,7 +33,7 @@ const HOST_NAME = new RegExp(`^${LABEL}(?:\\.${LABEL})*$`);
 
 /** A neighbour is named by an IPv4 address or a DNS host name (startup-config(5)). */
 export function checkPeer(peer: string): string | undefined {
-  if (parseIpv4(peer) !== undefined) return undefined;
+  if (parseIpv4(peer, { syntax: "strict" }) !== undefined) return undefined;
   if (/^[0-9.]+$/.test(peer) || !HOST_NAME.test(peer) || peer.length > 253) {
     return `'${peer}' is not an IPv4 address or a host name`;
   }

@@ -81,6 +81,5 @@ export {
 export { md5Crypt } from "./md5-crypt.js";
 export { systemCrypt } from "./system-crypt.js";
 export { desCrypt, isDesCryptHash } from "./des-crypt.js";
-export { formatIpv4, parseIpv4 } from "./ip.js";
 export { readConfigFile, readIpPoolFile, readStartupConfigFile, readUsersFile } from "./read.js";
 export { renderConfigDocs } from "./docs.js";

@@ -3,8 +3,8 @@
 // (the entry is then used only by the node with that bind_address). As l2tpns 2.4.1 does, a network
 // gives all its addresses but the network address, and no address ending in .0 or .255 is handed out.
 // Ranges stay ranges: addresses are counted and listed lazily, so a /8 costs one object.
+import { formatIpv4, parseIpv4 } from "@lnsd/wire";
 import { fileLines, Problems, type ConfigResult } from "./errors.js";
-import { formatIpv4, parseIpv4 } from "./ip.js";
 
 export interface IpPoolRange {
   readonly line: number;
@@ -50,14 +50,14 @@ export function parseIpPool(text: string, file = "ip_pool"): ConfigResult<IpPool
     if (colon >= 0) {
       bindAddress = entry.slice(0, colon);
       spec = entry.slice(colon + 1);
-      if (parseIpv4(bindAddress) === undefined) {
+      if (parseIpv4(bindAddress, { syntax: "strict" }) === undefined) {
         problems.error(line, `'${bindAddress}' (before ':') is not an IPv4 bind address`);
         return;
       }
     }
     const slash = spec.indexOf("/");
     const addressText = slash < 0 ? spec : spec.slice(0, slash);
-    const address = parseIpv4(addressText);
+    const address = parseIpv4(addressText, { syntax: "strict" });
     if (address === undefined) {
       problems.error(line, `'${addressText}' is not an IPv4 address`);
       return;

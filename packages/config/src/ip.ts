@@ -1,27 +1,7 @@
-// Textual IPv4 and IPv6 addresses as the config files write them: strict dotted quads (no
-// leading zeros, no shorthand) and RFC 4291 2.2 IPv6 text, printed back in RFC 5952 form.
-
-/** Parses a dotted quad to an unsigned 32-bit number, or undefined. */
-export function parseIpv4(text: string): number | undefined {
-  const parts = text.split(".");
-  if (parts.length !== 4) return undefined;
-  let value = 0;
-  for (const part of parts) {
-    if (!/^(0|[1-9][0-9]{0,2})$/.test(part)) return undefined;
-    const octet = Number(part);
-    if (octet > 255) return undefined;
-    value = value * 256 + octet;
-  }
-  return value;
-}
-
-export function formatIpv4(value: number): string {
-  return [value >>> 24, (value >>> 16) & 0xff, (value >>> 8) & 0xff, value & 0xff].join(".");
-}
-
-export function isIpv4(text: string): boolean {
-  return parseIpv4(text) !== undefined;
-}
+// Textual IPv6 addresses as the config files write them: RFC 4291 2.2 text, printed back in
+// RFC 5952 form. IPv4 text is @lnsd/wire's parseIpv4 with { syntax: "strict" } (no leading zeros,
+// no shorthand).
+import { parseIpv4 } from "@lnsd/wire";
 
 /** Parses IPv6 text (with an optional trailing dotted quad) to its 8 groups, or undefined. Zone ids are refused. */
 export function parseIpv6(text: string): number[] | undefined {
@@ -30,7 +10,7 @@ export function parseIpv6(text: string): number[] | undefined {
   const tail: number[] = [];
   const lastColon = text.lastIndexOf(":");
   if (text.slice(lastColon + 1).includes(".")) {
-    const v4 = parseIpv4(text.slice(lastColon + 1));
+    const v4 = parseIpv4(text.slice(lastColon + 1), { syntax: "strict" });
     if (v4 === undefined || lastColon < 0) return undefined;
     tail.push(v4 >>> 16, v4 & 0xffff);
     // Keep the colon: "::1.2.3.4" becomes "::" and "a::1.2.3.4" becomes "a::".

@@ -1,6 +1,7 @@
 // The startup-config file (startup-config(5)): "set" variables, the "router bgp" block, named
 // access lists, plugins to load and static remote-LNS forwards. Parsing is pure and reports every
 // error with its file and line; writing produces a file that parses back to the same config.
+import { parseIpv4 } from "@lnsd/wire";
 import {
   checkAccessListName,
   formatExtendedRule,
@@ -21,7 +22,6 @@ import {
   type BgpNeighbour,
 } from "./bgp.js";
 import { fileLines, Problems, type ConfigResult } from "./errors.js";
-import { parseIpv4 } from "./ip.js";
 import { lexLine, quoteAlways, quoteWord } from "./lexer.js";
 import { formatSpecValue, parseSpecValue, sameValue } from "./values.js";
 import {
@@ -168,7 +168,7 @@ class StartupParser {
     if (mask === undefined || address === undefined || port === undefined || secret === undefined || extra.length > 0) {
       return "setforward: expected 'setforward MASK IP PORT SECRET'";
     }
-    if (parseIpv4(address) === undefined) return `setforward: '${address}' is not an IPv4 address`;
+    if (parseIpv4(address, { syntax: "strict" }) === undefined) return `setforward: '${address}' is not an IPv4 address`;
     if (!/^[0-9]+$/.test(port) || Number(port) < 1 || Number(port) > 65535) {
       return `setforward: '${port}' is not a port number (1 to 65535)`;
     }
@@ -265,7 +265,7 @@ class StartupParser {
     }
     const [source, ...extra] = values;
     if (source === undefined || extra.length > 0) return "neighbour: expected 'neighbour PEER update-source ADDRESS'";
-    if (parseIpv4(source) === undefined) return `neighbour ${peer} update-source: '${source}' is not an IPv4 address`;
+    if (parseIpv4(source, { syntax: "strict" }) === undefined) return `neighbour ${peer} update-source: '${source}' is not an IPv4 address`;
     existing.updateSource = source;
     return undefined;
   }

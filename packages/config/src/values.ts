@@ -1,6 +1,7 @@
 // Reading and writing one variable's value, driven by its table row. Shared by the startup-config
 // parser and writer (and later by the CLI's "set" command), so the three can never disagree.
-import { canonicalIpv6, formatIpv6, parseIpv4, parseIpv6 } from "./ip.js";
+import { parseIpv4 } from "@lnsd/wire";
+import { canonicalIpv6, formatIpv6, parseIpv6 } from "./ip.js";
 import { quoteAlways } from "./lexer.js";
 import { findVariable, type SettingValue, type StringFormat, type VariableSpec } from "./variables.js";
 
@@ -105,7 +106,7 @@ export function parseSpecValue(spec: VariableSpec, text: string): ValueResult {
     case "bool":
       return parseBoolean(text);
     case "ipv4":
-      return parseIpv4(text) === undefined ? fail(`'${text}' is not an IPv4 address`) : done(text);
+      return parseIpv4(text, { syntax: "strict" }) === undefined ? fail(`'${text}' is not an IPv4 address`) : done(text);
     case "ipv6": {
       const canonical = canonicalIpv6(text);
       return canonical === undefined ? fail(`'${text}' is not an IPv6 address`) : done(canonical);
@@ -128,7 +129,7 @@ export function parseSpecValue(spec: VariableSpec, text: string): ValueResult {
       const items = splitList(text);
       const out: string[] = [];
       for (const item of items) {
-        if (parseIpv4(item) === undefined) return fail(`'${item}' is not an IPv4 address`);
+        if (parseIpv4(item, { syntax: "strict" }) === undefined) return fail(`'${item}' is not an IPv4 address`);
         if (out.includes(item)) return fail(`${item} is listed twice`);
         out.push(item);
       }

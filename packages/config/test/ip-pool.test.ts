@@ -1,8 +1,8 @@
 import t from "tap";
 import { existsSync, readFileSync } from "node:fs";
+import { formatIpv4 } from "@lnsd/wire";
 import {
   formatConfigError,
-  formatIpv4,
   formatPoolRange,
   parseIpPool,
   poolRangeAddresses,

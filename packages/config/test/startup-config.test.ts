@@ -2,6 +2,7 @@ import t, { type Test } from "tap";
 import { existsSync, readFileSync } from "node:fs";
 import { isDeepStrictEqual } from "node:util";
 import * as fc from "fast-check";
+import { formatIpv4 } from "@lnsd/wire";
 import {
   STARTUP_VARIABLES,
   formatConfigError,
@@ -17,7 +18,7 @@ import {
   type StringFormat,
   type VariableSpec,
 } from "../src/index.js";
-import { formatIpv4, formatIpv6 } from "../src/ip.js";
+import { formatIpv6 } from "../src/ip.js";
 
 const here = (p: string): string => new URL(p, import.meta.url).pathname;
 const DEBIAN_EXAMPLE = "/etc/l2tpns/startup-config";

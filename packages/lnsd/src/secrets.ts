@@ -3,14 +3,13 @@
 // MD5 (RFC 1994). Parsing is a pure function of the text; runs on the control thread.
 import { createHash, timingSafeEqual } from "node:crypto";
 import { dirname, isAbsolute, join } from "node:path";
+import { formatIpv4, parseIpv4 } from "@lnsd/wire";
 import {
   Problems,
   desCrypt,
   fileLines,
-  formatIpv4,
   isDesCryptHash,
   md5Crypt,
-  parseIpv4,
   readConfigFile,
   type ConfigResult,
   type StartupSettings,
@@ -105,7 +104,7 @@ function parseAddresses(words: readonly string[]): { ok: true; address?: number 
   const all = words.join(" ");
   if (more.length === 0) {
     if (only === "-" || only === WILDCARD) return { ok: true };
-    const address = parseIpv4(only);
+    const address = parseIpv4(only, { syntax: "strict" });
     if (address === undefined) {
       return /[/!+]/.test(only)
         ? { ok: false, error: `'${only}': lnsd gives each user one address; subnets, '+' and '!' are not supported` }

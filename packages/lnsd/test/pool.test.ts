@@ -1,7 +1,8 @@
 import t from "tap";
 import * as fc from "fast-check";
 import { isDeepStrictEqual } from "node:util";
-import { formatConfigError, formatIpv4, parseIpPool, parseIpv4, poolRangesFor, type IpPoolRange } from "@lnsd/config";
+import { formatIpv4, parseIpv4 } from "@lnsd/wire";
+import { formatConfigError, parseIpPool, poolRangesFor, type IpPoolRange } from "@lnsd/config";
 import { AddressPool, MAX_POOL_ADDRESSES, poolRangesProblem, type AllocateResult } from "../src/index.js";
 
 function ranges(text: string, bindAddress = "192.0.2.1"): IpPoolRange[] {
@@ -11,7 +12,7 @@ function ranges(text: string, bindAddress = "192.0.2.1"): IpPoolRange[] {
 }
 
 const ip = (text: string): number => {
-  const n = parseIpv4(text);
+  const n = parseIpv4(text, { syntax: "strict" });
   if (n === undefined) throw new Error(`bad address ${text}`);
   return n;
 };

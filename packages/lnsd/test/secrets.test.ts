@@ -3,7 +3,8 @@ import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { defaultSettings, formatConfigError, formatIpv4, parseStartupConfig, type ConfigResult } from "@lnsd/config";
+import { formatIpv4 } from "@lnsd/wire";
+import { defaultSettings, formatConfigError, parseStartupConfig, type ConfigResult } from "@lnsd/config";
 import {
   LocalSecrets,
   localSecretsPath,

@@ -2,6 +2,7 @@
 // (atoi, inet_addr, "a number is a session id, else a user"), answering a control command, and
 // building a Cisco-AVPair attribute for radius_account. Plugins import them from here, their only
 // dependency.
+import { formatIpv4, parseIpv4 } from "@lnsd/wire";
 import { PLUGIN_RET_STOP, type ControlParams, type PluginApi, type RadiusAttributeOut, type SessionView } from "./contract.js";
 
 /** C's INADDR_NONE: what inetAddr answers for text that is no address. */
@@ -20,22 +21,11 @@ export function atoi(s: string): number {
 
 /** C's inet_addr: a, a.b, a.b.c or a.b.c.d, each part decimal, 0x hex or 0 octal; INADDR_NONE when not. */
 export function inetAddr(text: string): number {
-  const parts = text.split(".");
-  if (parts.length > 4) return INADDR_NONE;
-  const values: number[] = [];
-  for (const part of parts) {
-    if (!/^(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9]\d*)$/.test(part)) return INADDR_NONE;
-    values.push(/^0[xX]/.test(part) ? Number.parseInt(part.slice(2), 16) : part.startsWith("0") ? Number.parseInt(part, 8) : Number.parseInt(part, 10));
-  }
-  const last = values.pop() ?? 0;
-  if (values.some((v) => v > 255) || last >= 2 ** (8 * (4 - values.length))) return INADDR_NONE;
-  return values.reduce((a, v, i) => a + v * 2 ** (8 * (3 - i)), 0) + last;
+  return parseIpv4(text, { syntax: "inet_addr" }) ?? INADDR_NONE;
 }
 
 /** An IPv4 address (a number) as a dotted quad. */
-export function dotted(a: number): string {
-  return [a >>> 24, (a >>> 16) & 255, (a >>> 8) & 255, a & 255].join(".");
-}
+export const dotted: (a: number) => string = formatIpv4;
 
 /** l2tpns: an argument that is a number (strtol, base 10, all of it) other than 0 is a session id; else 0. */
 export function sessionIdArg(arg: string): number {

@@ -1,10 +1,10 @@
 // The subscriber's side of a PPP session, for the test LAC (packages/testkit): the same LCP and
 // automaton as the LNS side, PAP or CHAP-MD5 answered with a username and password, IPCP asking
 // 0.0.0.0 and taking the address it is Nak'd with, optional IPV6CP. Runs on the control thread.
-import { IPCP, IPV6CP } from "@lnsd/wire";
+import { formatIpv4, IPCP, IPV6CP } from "@lnsd/wire";
 import { AuthClient } from "./auth.js";
 import type { DisconnectCause, DisconnectReason } from "./cause.js";
-import { DEFAULT_CLIENT_CONFIG, type PppClientConfig, formatIpv4, withDefaults } from "./config.js";
+import { DEFAULT_CLIENT_CONFIG, type PppClientConfig, withDefaults } from "./config.js";
 import { IpcpClientPolicy } from "./ipcp.js";
 import { Ipv6cpPolicy } from "./ipv6cp.js";
 import { type NcpName, PppLink, type PppLinkOptions } from "./link.js";

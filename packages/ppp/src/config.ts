@@ -1,6 +1,6 @@
 // Settings of the PPP layer, named after l2tpns's startup-config(5) where it has them, with the
 // MRU arithmetic for PPP inside L2TP. Pure data and helpers.
-import { formatIpv4, parseIpv4 as parseIpv4Text } from "@lnsd/wire";
+import { parseIpv4 } from "@lnsd/wire";
 
 /** RFC 1661 6.1: the default (and, for lnsd, the largest) MRU. */
 export const DEFAULT_MRU = 1500;
@@ -133,16 +133,9 @@ export function withDefaults<C extends PppCommonConfig>(defaults: C, partial: Pa
   return partial?.authTimeoutMs === undefined ? { ...merged, authTimeoutMs: merged.restartTimeMs * merged.maxConfigure } : merged;
 }
 
-/** "10.0.0.1" -> 0x0a000001; undefined for anything that is not a dotted quad (wire's parser). */
-export function parseIpv4(text: string | undefined): number | undefined {
-  return text === undefined ? undefined : parseIpv4Text(text);
-}
-
-export { formatIpv4 };
-
 /** A configured address, 0.0.0.0 meaning "none" (l2tpns convention). */
 export function optionalIpv4(text: string | undefined): number | undefined {
-  const n = parseIpv4(text);
+  const n = text === undefined ? undefined : parseIpv4(text);
   return n === undefined || n === 0 ? undefined : n;
 }
 

@@ -2,17 +2,15 @@
 // proxy LCP and proxy authentication from the LAC, PAP/CHAP checked by the caller's async
 // callback (RADIUS in the daemon), then IPCP with the address the authentication gave, and
 // IPV6CP when IPv6 is configured. Runs on the control thread.
-import { IPCP, IPV6CP } from "@lnsd/wire";
+import { formatIpv4, IPCP, IPV6CP } from "@lnsd/wire";
 import { AuthServer, type AuthRequest, type AuthResult, type AuthSuccess } from "./auth.js";
 import type { DisconnectCause, DisconnectReason } from "./cause.js";
 import {
   type AuthProtocolName,
   DEFAULT_SERVER_CONFIG,
   type PppServerConfig,
-  formatIpv4,
   mruForL2tpMtu,
   optionalIpv4,
-  parseIpv4,
   withDefaults,
 } from "./config.js";
 import { IpcpServerPolicy } from "./ipcp.js";
@@ -204,7 +202,7 @@ export class PppServerSession extends PppLink {
   private authSucceeded(result: AuthSuccess, request: AuthRequest): void {
     this.username = request.username;
     const address = optionalIpv4(result.address);
-    if (address === undefined || parseIpv4(result.address) === undefined) {
+    if (address === undefined) {
       this.close("nas-error", `authentication gave no usable address (${result.address})`);
       return;
     }

@@ -7,11 +7,11 @@ import { readFile } from "node:fs/promises";
 import { createConnection, createServer, type Server } from "node:net";
 import { Worker } from "node:worker_threads";
 import type { PeerAddress, UdpEndpoint } from "@lnsd/l2tp";
+import { formatIpv4 } from "@lnsd/wire";
 import { loadTrafficAddon, type TrafficAddon } from "./traffic-addon.js";
 import {
   encodeSessionTable,
   ipv4ToNumber,
-  numberToIpv4,
   procStatCpuTicks,
   procStatMachineTicks,
   REFLECTOR_TOTALS,
@@ -159,7 +159,7 @@ export class TrafficLac {
     if (m.type !== "control" || !Array.isArray(m.packets)) return;
     for (const p of m.packets as unknown[]) {
       if (!isRecord(p) || !(p.data instanceof Uint8Array) || typeof p.address !== "number" || typeof p.port !== "number") continue;
-      this.handler(Buffer.from(p.data.buffer, p.data.byteOffset, p.data.byteLength), { address: numberToIpv4(p.address), port: p.port });
+      this.handler(Buffer.from(p.data.buffer, p.data.byteOffset, p.data.byteLength), { address: formatIpv4(p.address), port: p.port });
     }
   }
 }

@@ -2,7 +2,7 @@
 // subscriber sends (L2TP + PPP + IPv4 + UDP + a 16-byte test header naming the run and the
 // session), the parser that recognises one coming back, and the per-window figures. Runs in the
 // load tool's worker (hot path: nothing here allocates per packet) and in its main thread.
-import { internetChecksum, writeL2tpDataHeader } from "@lnsd/wire";
+import { internetChecksum, parseIpv4, writeL2tpDataHeader } from "@lnsd/wire";
 
 /** "LNSD" at the start of every test payload. */
 export const TRAFFIC_MAGIC = 0x4c4e5344;
@@ -21,20 +21,11 @@ export const TRAFFIC_PPP_HEADER_BYTES = 4;
 /** Bytes of an upstream datagram's UDP payload in front of the IP packet. */
 export const TRAFFIC_ENCAP_BYTES = TRAFFIC_L2TP_HEADER_BYTES + TRAFFIC_PPP_HEADER_BYTES;
 
+/** A dotted quad as a number, for the tool's command line: throws when it is not one. */
 export function ipv4ToNumber(address: string): number {
-  const parts = address.split(".");
-  if (parts.length !== 4) throw new RangeError(`not an IPv4 address: ${address}`);
-  let n = 0;
-  for (const p of parts) {
-    const v = Number(p);
-    if (!/^\d{1,3}$/.test(p) || v > 255) throw new RangeError(`not an IPv4 address: ${address}`);
-    n = n * 256 + v;
-  }
+  const n = parseIpv4(address);
+  if (n === undefined) throw new RangeError(`not an IPv4 address: ${address}`);
   return n;
-}
-
-export function numberToIpv4(n: number): string {
-  return `${String((n >>> 24) & 0xff)}.${String((n >>> 16) & 0xff)}.${String((n >>> 8) & 0xff)}.${String(n & 0xff)}`;
 }
 
 function put16(b: Uint8Array, at: number, v: number): void {

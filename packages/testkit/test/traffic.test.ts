@@ -7,13 +7,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import t from "tap";
-import { decodeL2tpHeader, internetChecksum } from "@lnsd/wire";
+import { decodeL2tpHeader, formatIpv4, internetChecksum } from "@lnsd/wire";
 import {
   decodeSessionTable,
   encodeSessionTable,
   ipv4ToNumber,
   newDownstreamParse,
-  numberToIpv4,
   parseDownstream,
   procStatCpuTicks,
   procStatMachineTicks,
@@ -48,7 +47,7 @@ function reflect(up: Uint8Array, opts: { tunnelId: number; sessionId: number; he
 
 void t.test("addresses", (t) => {
   t.equal(ipv4ToNumber("198.18.0.7"), 0xc6120007);
-  t.equal(numberToIpv4(0xc6120007), "198.18.0.7");
+  t.equal(formatIpv4(0xc6120007), "198.18.0.7");
   t.throws(() => ipv4ToNumber("198.18.0"));
   t.throws(() => ipv4ToNumber("198.18.0.256"));
   t.end();

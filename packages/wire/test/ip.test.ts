@@ -221,6 +221,27 @@ void t.test("address text conversions", (t) => {
   t.end();
 });
 
+void t.test("IPv4 text in the three syntaxes: dotted, strict (config, RADIUS), inet_addr (plugins)", (t) => {
+  for (const [text, dotted, strict, inetAddr] of [
+    ["192.0.2.1", 0xc0000201, 0xc0000201, 0xc0000201],
+    ["0.0.0.0", 0, 0, 0],
+    ["010.0.0.1", 0x0a000001, undefined, 0x08000001],
+    ["0x7f.1", undefined, undefined, 0x7f000001],
+    ["10.1", undefined, undefined, 0x0a000001],
+    ["167772161", undefined, undefined, 0x0a000001],
+    ["256.0.0.1", undefined, undefined, undefined],
+    ["1.2.3.4.5", undefined, undefined, undefined],
+    ["1.2.3.", undefined, undefined, undefined],
+    [" 1.2.3.4", undefined, undefined, undefined],
+    ["", undefined, undefined, undefined],
+  ] as const) {
+    t.equal(parseIpv4(text), dotted, `dotted ${text}`);
+    t.equal(parseIpv4(text, { syntax: "strict" }), strict, `strict ${text}`);
+    t.equal(parseIpv4(text, { syntax: "inet_addr" }), inetAddr, `inet_addr ${text}`);
+  }
+  t.end();
+});
+
 function mssOf(packet: Buffer, tcpOffset: number): number | undefined {
   const end = tcpOffset + ((packet[tcpOffset + 12] ?? 0) >> 4) * 4;
   let at = tcpOffset + 20;

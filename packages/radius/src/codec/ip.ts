@@ -1,23 +1,19 @@
 // Address helpers for RADIUS values: IPv4 "address" (RFC 2865 5), IPv6 addresses and the
 // RFC 3162 2.3 prefix encoding (Framed-IPv6-Prefix, Delegated-IPv6-Prefix). Pure functions.
-import { isIPv4, isIPv6 } from "node:net";
+import { isIPv6 } from "node:net";
+import { parseIpv4 } from "@lnsd/wire";
 
+/** The 4 octets of a dotted quad written without leading zeros, or undefined. */
 export function ipv4ToBuffer(addr: string): Buffer | undefined {
-  if (!isIPv4(addr)) return undefined;
-  return Buffer.from(addr.split(".").map((x) => Number(x)));
+  const n = parseIpv4(addr, { syntax: "strict" });
+  if (n === undefined) return undefined;
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(n, 0);
+  return b;
 }
 
 export function bufferToIpv4(b: Buffer): string {
   return `${b[0] ?? 0}.${b[1] ?? 0}.${b[2] ?? 0}.${b[3] ?? 0}`;
-}
-
-export function ipv4ToNumber(addr: string): number | undefined {
-  const b = ipv4ToBuffer(addr);
-  return b === undefined ? undefined : b.readUInt32BE(0);
-}
-
-export function numberToIpv4(n: number): string {
-  return `${(n >>> 24) & 0xff}.${(n >>> 16) & 0xff}.${(n >>> 8) & 0xff}.${n & 0xff}`;
 }
 
 /** 16 octets of an IPv6 address in text form (RFC 4291 2.2, with "::" and a dotted IPv4 tail). */

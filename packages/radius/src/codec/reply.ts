@@ -2,9 +2,10 @@
 // applies (addresses, routes, timeouts, DNS), what accounting echoes (Class) and what plugins see
 // (Cisco-AVPair, every raw attribute). Total: a malformed attribute is skipped and noted in
 // `problems`, never fatal. Pure.
+import { formatIpv4, parseIpv4 } from "@lnsd/wire";
 import { Attr, Vendor, VendorAttr } from "./constants.js";
 import { attributeName, attributeSpec, validValue } from "./dictionary.js";
-import { bufferToIpv4, decodeIpv6Prefix, ipv4ToNumber, ipv6ToBuffer, maskIpv4, numberToIpv4, parseIpv6PrefixText, type Ipv6Prefix } from "./ip.js";
+import { bufferToIpv4, decodeIpv6Prefix, ipv6ToBuffer, maskIpv4, parseIpv6PrefixText, type Ipv6Prefix } from "./ip.js";
 import { splitVendorSpecific, type RadiusAttribute } from "./packet.js";
 
 /** RFC 2865 5.22. */
@@ -226,7 +227,7 @@ export function parseFramedRoute(text: string): FramedRoute | undefined {
   const dest = parts[0] ?? "";
   const slash = dest.indexOf("/");
   const addrText = slash < 0 ? dest : dest.slice(0, slash);
-  const addr = ipv4ToNumber(addrText);
+  const addr = parseIpv4(addrText, { syntax: "strict" });
   if (addr === undefined) return undefined;
   let length: number;
   if (slash < 0) length = naturalLength(addr);
@@ -238,13 +239,13 @@ export function parseFramedRoute(text: string): FramedRoute | undefined {
   }
   let gateway: string | undefined;
   if (parts[1] !== undefined) {
-    if (ipv4ToNumber(parts[1]) === undefined) return undefined;
+    if (parseIpv4(parts[1], { syntax: "strict" }) === undefined) return undefined;
     if (parts[1] !== "0.0.0.0") gateway = parts[1];
   }
   const metric = parseMetric(parts[2]);
   if (metric === null) return undefined;
   return {
-    prefix: numberToIpv4(maskIpv4(addr, length)),
+    prefix: formatIpv4(maskIpv4(addr, length)),
     length,
     ...(gateway === undefined ? {} : { gateway }),
     ...(metric === undefined ? {} : { metric }),

@@ -15,6 +15,8 @@ export {
   IpProtocol,
   type Ipv4Header,
   type Ipv4HeaderInit,
+  type Ipv4Syntax,
+  type ParseIpv4Options,
   decodeIpv4Header,
   formatIpv4,
   parseIpv4,

@@ -131,16 +131,49 @@ export function formatIpv4(address: number): string {
   return `${a >>> 24}.${(a >>> 16) & 0xff}.${(a >>> 8) & 0xff}.${a & 0xff}`;
 }
 
-/** The u32 of a dotted quad, or undefined when it is not one. */
-export function parseIpv4(text: string): number | undefined {
+/**
+ * What parseIpv4 accepts:
+ * - "dotted" (the default): four decimal parts of one to three digits, each at most 255; "010" is 10.
+ * - "strict": the same without leading zeros, as the config files and RADIUS text write addresses
+ *   (node's net.isIPv4 agrees); "010.0.0.1" is refused rather than read as inet_addr would.
+ * - "inet_addr": C's inet_addr(3), as l2tpns's plugins read their arguments: a, a.b, a.b.c or
+ *   a.b.c.d, each part decimal, 0x hex or 0 octal, the last part filling the octets left.
+ */
+export type Ipv4Syntax = "dotted" | "strict" | "inet_addr";
+
+export interface ParseIpv4Options {
+  readonly syntax?: Ipv4Syntax;
+}
+
+const DOTTED_PART = /^\d{1,3}$/;
+const STRICT_PART = /^(0|[1-9]\d{0,2})$/;
+const INET_ADDR_PART = /^(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9]\d*)$/;
+
+/** The u32 of an IPv4 address in text, or undefined when it is not one (in the syntax asked for). */
+export function parseIpv4(text: string, options: ParseIpv4Options = {}): number | undefined {
+  const syntax = options.syntax ?? "dotted";
   const parts = text.split(".");
+  if (syntax === "inet_addr") return inetAddrParts(parts);
   if (parts.length !== 4) return undefined;
+  const part = syntax === "strict" ? STRICT_PART : DOTTED_PART;
   let n = 0;
   for (const p of parts) {
-    if (!/^\d{1,3}$/.test(p)) return undefined;
+    if (!part.test(p)) return undefined;
     const v = Number(p);
     if (v > 255) return undefined;
     n = n * 256 + v;
   }
   return n;
+}
+
+function inetAddrParts(parts: readonly string[]): number | undefined {
+  if (parts.length > 4) return undefined;
+  const values: number[] = [];
+  for (const p of parts) {
+    if (!INET_ADDR_PART.test(p)) return undefined;
+    values.push(/^0[xX]/.test(p) ? Number.parseInt(p.slice(2), 16) : p.startsWith("0") ? Number.parseInt(p, 8) : Number.parseInt(p, 10));
+  }
+  const last = values.pop() ?? 0;
+  if (values.some((v) => v > 255) || last >= 2 ** (8 * (4 - values.length))) return undefined;
+  return values.reduce((a, v, i) => a + v * 2 ** (8 * (3 - i)), 0) + last;
 }
