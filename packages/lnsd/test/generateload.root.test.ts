@@ -40,8 +40,9 @@ void t.test(`l2tpns's generateload brings ${SESSIONS} sessions up through FreeRA
   if (built.code !== 0) return;
 
   for (const n of Object.values(NS)) {
-    addNamespace(n, false);
+    // Teardown first: a namespace half set up (added, then a command in it failed) goes too.
     t.teardown(() => { removeNamespace(n); });
+    addNamespace(n, false);
   }
   link({ ns: NS.lac, dev: "eth0", address: `${ADDR.lac}/24`, mac: "02:00:0c:97:01:02" }, { ns: NS.lns, dev: "eth0", address: `${ADDR.bind}/24`, mac: "02:00:0c:97:01:01" });
   link({ ns: NS.lns, dev: "eth-radius", address: `${ADDR.lnsRadius}/24`, mac: "02:00:0c:97:02:01" }, { ns: NS.radius, dev: "eth0", address: `${ADDR.radius}/24`, mac: "02:00:0c:97:02:02" });

@@ -33,8 +33,9 @@ const skip = whyNoOperatorRig() ?? (!existsSync(vmLac) ? `no ${vmLac}` : false);
 
 void t.test("an l2tpns operator's FreeRADIUS, startup-config and Linux LAC", { skip, timeout: 400_000 }, async (t) => {
   for (const n of Object.values(NS)) {
-    addNamespace(n, false);
+    // Teardown first: a namespace half set up (added, then a command in it failed) goes too.
     t.teardown(() => { removeNamespace(n); });
+    addNamespace(n, false);
   }
   // bind_address on the LAC side (eth0, a veth whose peer stays in the namespace: there may be no
   // dummy driver); the server is reached through another interface.
