@@ -3,7 +3,7 @@
 import { randomBytes } from "node:crypto";
 import * as wire from "@lnsd/wire";
 import { CdnResultCode, decodeL2tpHeader, L2tpErrorCode, StopCcnResultCode, L2tpMessageType, type L2tpControlHeader, type L2tpDataHeader } from "@lnsd/wire";
-import { systemClock, type Clock } from "./clock.js";
+import { systemClock, type Clock } from "@lnsd/io";
 import { DEFAULT_L2TP_CONFIG, type L2tpConfig } from "./config.js";
 import { IdAllocator } from "./ids.js";
 import type { Session } from "./session.js";

@@ -2,7 +2,7 @@
 // control connection, on the control thread. It owns Ns/Nr, the send window, slow start and
 // congestion avoidance, retransmission, reordering and the ZLB ack; the tunnel state machine above
 // sees each message once, in order.
-import type { Clock, TimerHandle } from "./clock.js";
+import type { Clock, TimerHandle } from "@lnsd/io";
 import { seqDiff, seqInc } from "./seq.js";
 
 export interface ReliableConfig {

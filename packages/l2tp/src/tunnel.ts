@@ -25,7 +25,7 @@ import {
   type PppDisconnectCauseValue,
   type WireError,
 } from "@lnsd/wire";
-import type { Clock, TimerHandle } from "./clock.js";
+import type { Clock, TimerHandle } from "@lnsd/io";
 import type { L2tpConfig } from "./config.js";
 import { IdAllocator } from "./ids.js";
 import { ReliableTransport, DEFAULT_PEER_WINDOW } from "./reliable.js";

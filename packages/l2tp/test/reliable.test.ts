@@ -1,5 +1,6 @@
 import t from "tap";
-import { FakeClock, ReliableTransport, seqDiff, seqInc, type ReliableIo } from "../src/index.js";
+import { FakeClock } from "@lnsd/io";
+import { ReliableTransport, seqDiff, seqInc, type ReliableIo } from "../src/index.js";
 
 // A message is its payload number; on the wire: [flags 2][len 2][tid 2][sid 2][Ns 2][Nr 2][payload 4 | none for ZLB].
 function build(ns: number, nr: number, payload: number): Buffer {

@@ -4,7 +4,8 @@
 // Idle-Timeout and the CLI read them there). Control thread.
 import type { CounterDelta, DataPlane, RecordPolicy } from "@lnsd/dataplane";
 import { parseIpv4 } from "@lnsd/wire";
-import type { Clock, Session, Tunnel } from "@lnsd/l2tp";
+import type { Clock } from "@lnsd/io";
+import type { Session, Tunnel } from "@lnsd/l2tp";
 import type { PppServerSession, PppServerUpInfo } from "@lnsd/ppp";
 import type { Logger } from "./log.js";
 

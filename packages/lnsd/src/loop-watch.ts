@@ -3,7 +3,8 @@
 // that one input, is counted by site and logged (rate-limited), and never ends the process. Each
 // call is timed; a sampler measures how late the event loop turns (a Prometheus histogram) and logs
 // a turn held up for more than 100 ms, naming the handler that ran longest in it. Control thread.
-import type { Clock, PeerAddress, UdpEndpoint } from "@lnsd/l2tp";
+import type { Clock } from "@lnsd/io";
+import type { PeerAddress, UdpEndpoint } from "@lnsd/l2tp";
 import type { UdpPeer, UdpSocketFactory } from "@lnsd/radius";
 import type { Logger } from "./log.js";
 

@@ -10,7 +10,7 @@
 // 40 to 70 bytes for a 20-character name). An address held from outside the pool (a static RADIUS
 // address, or one dropped from ip_pool by a reload while in use) costs one Map entry until released.
 import { poolSize, type IpPoolRange } from "@lnsd/config";
-import { systemClock, type Clock } from "@lnsd/l2tp";
+import { systemClock, type Clock } from "@lnsd/io";
 
 /** Most addresses in one node's pool (a /10; about 120 MB). l2tpns stops at 131,072 and drops the rest. */
 export const MAX_POOL_ADDRESSES = 4_194_304;

@@ -3,7 +3,7 @@
 // Acct-Interim-Interval), Stop with the session's counters and Acct-Terminate-Cause, and
 // Accounting-Off at an orderly stop. Control thread.
 import { AcctTerminateCause, formatIpv4 } from "@lnsd/wire";
-import type { Clock } from "@lnsd/l2tp";
+import type { Clock } from "@lnsd/io";
 import type { DisconnectCause } from "@lnsd/ppp";
 import { AccountingSession, connectInfo, type AcctResult, type AcctSessionInfo, type RadiusAccounting, type RadiusAttribute } from "@lnsd/radius";
 import type { Logger } from "./log.js";

@@ -4,7 +4,8 @@
 // Control thread.
 import { randomBytes } from "node:crypto";
 import { CdnResultCode, encodePppFrame, formatIpv4, L2tpErrorCode, parseIpv4, type L2tpDataHeader } from "@lnsd/wire";
-import type { Clock, L2tpNode, Session, TimerHandle, Tunnel } from "@lnsd/l2tp";
+import type { Clock, TimerHandle } from "@lnsd/io";
+import type { L2tpNode, Session, Tunnel } from "@lnsd/l2tp";
 import { PppServerSession, type NcpChange, type AuthRequest, type AuthResult, type DisconnectCause, type DisconnectReason, type PppServerConfig, type PppServerUpInfo } from "@lnsd/ppp";
 import type { DataPath } from "./data-path.js";
 import type { Logger } from "./log.js";

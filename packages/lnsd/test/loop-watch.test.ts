@@ -7,7 +7,7 @@ import t from "tap";
 import { createSocket } from "node:dgram";
 import { request } from "node:http";
 import { defaultSettings } from "@lnsd/config";
-import { systemClock } from "@lnsd/l2tp";
+import { systemClock } from "@lnsd/io";
 import { nodeUdp } from "@lnsd/radius";
 import { LacSimulator } from "@lnsd/testkit";
 import { AddressPool, Daemon, daemonSettingsFrom, LnsdMetrics, LocalAuthenticator, LocalSecrets, Logger, LoopWatch, serveMetrics, type Level, type LogSink } from "../src/index.js";

@@ -3,8 +3,8 @@
 // peer (the test LAC's client). Packets are @lnsd/wire's; runs on the control thread.
 import { createHash } from "node:crypto";
 import { CHAP_MD5_VALUE_SIZE, PppProtocol, decodeChap, decodePap, encodeChap, encodePap } from "@lnsd/wire";
+import type { Clock, TimerHandle } from "@lnsd/io";
 import type { DisconnectReason } from "./cause.js";
-import type { Clock, TimerHandle } from "./clock.js";
 import type { AuthProtocolName, RandomSource } from "./config.js";
 import type { LogLevel } from "./negotiation.js";
 

@@ -2,7 +2,7 @@
 // data, the Restart timer and counters of 4.6, and a history of transitions with their reasons.
 // One automaton per control protocol (LCP, IPCP, IPV6CP), in either role; runs on the control
 // thread. It never sees a byte: the actions are carried out by the Negotiation that owns it.
-import type { Clock, TimerHandle } from "./clock.js";
+import type { Clock, TimerHandle } from "@lnsd/io";
 
 /** RFC 1661 4.2. */
 export type FsmState =

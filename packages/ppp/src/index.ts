@@ -1,7 +1,6 @@
 // @lnsd/ppp: the PPP layer of an L2TP session. The RFC 1661 automaton as a table, LCP / PAP /
 // CHAP / IPCP / IPV6CP, LCP Echo keepalive, proxy LCP and authentication; an LNS (server) role and
 // a client role for the test LAC. Pure control-plane logic over @lnsd/wire; runs on the control thread.
-export * from "./clock.js";
 export * from "./config.js";
 export * from "./cause.js";
 export * from "./fsm.js";

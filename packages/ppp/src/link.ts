@@ -15,8 +15,8 @@ import {
   type ControlProtocolSpec,
   type PppCodeName,
 } from "@lnsd/wire";
+import type { Clock, TimerHandle } from "@lnsd/io";
 import { type DisconnectCause, type DisconnectReason, type DisconnectSide, disconnectCause } from "./cause.js";
-import type { Clock, TimerHandle } from "./clock.js";
 import type { PppCommonConfig, RandomSource } from "./config.js";
 import type { FsmRecord, FsmState } from "./fsm.js";
 import { LcpPolicy, type LcpPolicyOptions } from "./lcp.js";

@@ -15,8 +15,8 @@ import {
   encodeControlPacket,
   encodeOptions,
 } from "@lnsd/wire";
+import type { Clock } from "@lnsd/io";
 import type { DisconnectReason } from "./cause.js";
-import type { Clock } from "./clock.js";
 import { type FsmActions, type FsmProtocolError, type FsmState, type FsmTimers, PppFsm } from "./fsm.js";
 
 /** What a policy says about one option of the peer's Configure-Request (RFC 1661 5.2-5.4). */

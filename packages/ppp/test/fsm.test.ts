@@ -2,7 +2,7 @@
 // by a path of legal events, the actions it performs, the '-' cells counted as protocol errors,
 // and the Restart timer / counters of 4.6 under a fake clock.
 import t from "tap";
-import { FakeClock } from "@lnsd/l2tp";
+import { FakeClock } from "@lnsd/io";
 import { FSM_EVENTS, FSM_STATES, FSM_TRANSITIONS, PppFsm, type FsmAction, type FsmActions, type FsmEvent, type FsmState } from "../src/index.js";
 import { pairsSeen } from "./harness.js";
 

@@ -1,7 +1,7 @@
 // Hostile peers: 100,000 mutated frames at LNS sessions in the Network phase (no throw, bounded
 // state), Configure-Request storms, option floods, lengths that lie.
 import t from "tap";
-import { FakeClock } from "@lnsd/l2tp";
+import { FakeClock } from "@lnsd/io";
 import { PppProtocol, encodeChap, encodeIpcp, encodeIpv6cp, encodeLcp, encodePap, type LcpOption } from "@lnsd/wire";
 import { PppServerSession, chapMd5Response, type PppProxyInfo } from "../src/index.js";
 import { Rig, describe, fakeAuthenticate, frame, seededRandom } from "./harness.js";

@@ -1,7 +1,7 @@
 // In-process rig for PPP tests: an LNS-side PppServerSession and a PppClientSession joined by a
 // FakeClock-driven link with latency and optional loss, every frame recorded and decodable into a
 // one-line summary for assertions.
-import { FakeClock } from "@lnsd/l2tp";
+import { FakeClock } from "@lnsd/io";
 import {
   PppProtocol,
   decodeChap,

@@ -3,7 +3,7 @@
 // timers, proxy LCP/authentication, loop detection, bad peers.
 import t from "tap";
 import type { ProxyInfo } from "@lnsd/l2tp";
-import { FakeClock } from "@lnsd/l2tp";
+import { FakeClock } from "@lnsd/io";
 import { AcctTerminateCause, PppProtocol, encodeCcp, encodeChap, encodeIpcp, encodeIpv6cp, encodeLcp, encodePap, type LcpOption } from "@lnsd/wire";
 import {
   FSM_EVENTS,

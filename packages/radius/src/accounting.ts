@@ -3,7 +3,7 @@
 // the Acct-Terminate-Cause the caller gives. The session manager owns one per session; runs on
 // the control thread.
 import type { AcctTerminateCause } from "@lnsd/wire";
-import type { Clock, TimerHandle } from "./clock.js";
+import type { Clock, TimerHandle } from "@lnsd/io";
 import type { AcctResult, RadiusAccounting } from "./client.js";
 import type { AcctCounters, AcctSessionInfo } from "./codec/index.js";
 

@@ -4,7 +4,7 @@
 // Replies are believed only when they authenticate; everything else is dropped, counted and
 // reported through onEvent for a rate-limited log line. Runs on the control thread.
 import { randomBytes as cryptoRandomBytes } from "node:crypto";
-import { systemClock, type Clock, type TimerHandle } from "./clock.js";
+import { systemClock, type Clock, type TimerHandle } from "@lnsd/io";
 import { accessRequestAttributes, accountingAttributes, Attr, Code, codeName, decodePacket, parseAuthReply, signRequest, verifyResponse, type AccessRequestInput, type AccountingRecord, type AuthReply, type NasIdentity, type Secret } from "./codec/index.js";
 import { nodeUdp, peerKey, type UdpPeer, type UdpSocket, type UdpSocketFactory } from "./udp.js";
 

@@ -4,7 +4,7 @@
 // or come from anyone but an allowed client, are silently discarded and counted. Runs on the
 // control thread.
 import { AcctTerminateCause, isAcctTerminateCause } from "@lnsd/wire";
-import { systemClock, type Clock } from "./clock.js";
+import { systemClock, type Clock } from "@lnsd/io";
 import {
   Attr,
   Code,

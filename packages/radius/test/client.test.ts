@@ -1,6 +1,7 @@
 // The client in-process (fake clock, in-memory UDP, scripted servers): replies believed only
 // when authentic, retransmission, failover and back-off, accounting retries, many in flight.
 import t from "tap";
+import { FakeClock } from "@lnsd/io";
 import { AcctTerminateCause } from "@lnsd/wire";
 import {
   AccountingSession,
@@ -22,7 +23,7 @@ import {
   type RadiusClientOptions,
   type RadiusPacket,
 } from "../src/index.js";
-import { FakeClock, flush } from "./lib/fake-clock.js";
+import { flush } from "./lib/flush.js";
 import { acceptAll, FakeRadiusServer, type Answer, type Script } from "./lib/fake-server.js";
 
 const SECRET = "testing123";

@@ -2,6 +2,7 @@
 // silently discarded (wrong secret, stranger, bad Message-Authenticator, stale timestamp),
 // duplicates answered from the cache, Proxy-State echoed.
 import t from "tap";
+import { FakeClock } from "@lnsd/io";
 import { AcctTerminateCause } from "@lnsd/wire";
 import {
   Attr,
@@ -27,7 +28,7 @@ import {
   type RadiusPacket,
   type UdpSocket,
 } from "../src/index.js";
-import { FakeClock, flush } from "./lib/fake-clock.js";
+import { flush } from "./lib/flush.js";
 
 const SECRET = "daesecret";
 

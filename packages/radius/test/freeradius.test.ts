@@ -4,6 +4,7 @@
 // it on accounting too. Then the replies that must be refused: FreeRADIUS 3.2.1's own unsigned
 // Access-Accept, and a tiny fake server on real UDP for a wrong authenticator and an unknown id.
 import t from "tap";
+import { systemClock } from "@lnsd/io";
 import { AcctTerminateCause } from "@lnsd/wire";
 import {
   AccountingSession,
@@ -11,7 +12,6 @@ import {
   Code,
   nodeUdp,
   RadiusClient,
-  systemClock,
   type AccessRequestInput,
   clientEventLogLine,
   type RadiusClientEvent,

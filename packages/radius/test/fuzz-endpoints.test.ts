@@ -3,6 +3,7 @@
 // checks): nothing throws, and every datagram is accounted for as dropped or answered.
 import { createHash, createHmac } from "node:crypto";
 import t from "tap";
+import { FakeClock } from "@lnsd/io";
 import {
   Attr,
   Code,
@@ -20,7 +21,7 @@ import {
   VendorAttr,
   type AuthResult,
 } from "../src/index.js";
-import { FakeClock, flush } from "./lib/fake-clock.js";
+import { flush } from "./lib/flush.js";
 import { fuzz } from "./lib/fuzz.js";
 
 const SECRET = "fuzzsecret";

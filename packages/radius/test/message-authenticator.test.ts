@@ -4,6 +4,7 @@
 // the first drop of each reason per server logged at level 1 with what to do; "not answering"
 // only when nothing came back.
 import t from "tap";
+import { FakeClock } from "@lnsd/io";
 import {
   Code,
   clientEventLogLine,
@@ -14,7 +15,7 @@ import {
   type MessageAuthenticatorPolicy,
   type RadiusClientEvent,
 } from "../src/index.js";
-import { FakeClock, flush } from "./lib/fake-clock.js";
+import { flush } from "./lib/flush.js";
 import { FakeRadiusServer, type Answer } from "./lib/fake-server.js";
 
 const SECRET = "testing123";

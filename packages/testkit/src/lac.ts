@@ -7,7 +7,6 @@ import {
   L2tpNode,
   openUdpEndpoint,
   type CallInfo,
-  type Clock,
   type L2tpConfig,
   type LogLevel,
   type PeerAddress,
@@ -21,6 +20,7 @@ import {
   type TunnelEnd,
   type UdpEndpoint,
 } from "@lnsd/l2tp";
+import type { Clock } from "@lnsd/io";
 import { CdnResultCode, StopCcnResultCode } from "@lnsd/wire";
 import { ImpairedEndpoint, seededRandom, type Impairment } from "./impairment.js";
 import { countResults, timeStats, type LacReport } from "./report.js";

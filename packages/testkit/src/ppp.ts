@@ -1,7 +1,7 @@
 // PPP inside the simulator's calls: a PPP client (packages/ppp, client role) per call, so that the
 // test LAC logs subscribers in (LCP, PAP or CHAP, IPCP) the way a LAC's customers do.
 import { randomBytes } from "node:crypto";
-import { systemClock, type Clock } from "@lnsd/l2tp";
+import { systemClock, type Clock } from "@lnsd/io";
 import { PppClientSession, type AuthProtocolName, type PppClientUpInfo } from "@lnsd/ppp";
 import type { LacCall, LacCallHandler } from "./lac.js";
 

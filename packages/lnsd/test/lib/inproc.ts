@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defaultSettings, parseIpPool } from "@lnsd/config";
-import { FakeClock } from "@lnsd/l2tp";
+import { FakeClock } from "@lnsd/io";
 import {
   Attr,
   Code,

@@ -1,5 +1,6 @@
-// Time behind a small interface (STYLE.md: side effects behind small interfaces), so that the
-// reliable-delivery layer and the state machines run under a fake clock in tests.
+// Time behind a small interface (STYLE.md: side effects behind small interfaces): the one Clock
+// that L2TP, PPP, RADIUS and the daemon share, the system's, and a fake one for in-process tests.
+// Runs on whichever thread holds it.
 
 export interface TimerHandle {
   cancel(): void;
