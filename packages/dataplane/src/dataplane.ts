@@ -3,25 +3,13 @@
 // control thread's own sends), the shared session table, and the worker threads.
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
+import type { PeerAddress, UdpEndpoint } from "@lnsd/io";
 import { formatIpv4, parseIpv4, parseIpv6 } from "@lnsd/wire";
 import { loadAddon } from "./native.js";
 import { FilterWriter, type FilterList } from "./filters.js";
 import { allocateTables, G, SessionTableWriter, STAT_WORDS, WorkerStat, type WorkerStatName } from "./tables.js";
 import { configureTun, routeToTun } from "./tun.js";
 import type { PacketPluginsMessage, WorkerInit, WorkerMessage } from "./worker.js";
-
-export interface PeerAddress {
-  readonly address: string;
-  readonly port: number;
-}
-
-/** The control thread's side of port 1701 (the shape of @lnsd/l2tp's UdpEndpoint). */
-export interface ControlEndpoint {
-  send(packet: Buffer, to: PeerAddress): void;
-  onMessage(handler: (packet: Buffer, from: PeerAddress) => void): void;
-  readonly local: PeerAddress;
-  close(): void;
-}
 
 /** What the workers apply; changeable at run time (SIGHUP). */
 export interface DataPlaneSettings {
@@ -65,7 +53,8 @@ const SOCKET_BUFFER = 8 * 1024 * 1024;
 export class DataPlane {
   private stopping = false;
   private handler: (packet: Buffer, from: PeerAddress) => void = () => undefined;
-  readonly endpoint: ControlEndpoint;
+  /** The control thread's side of port 1701. */
+  readonly endpoint: UdpEndpoint;
   /** The access lists the workers apply (ip access-list; sessions name them by index). */
   readonly filters: FilterWriter;
   private gardenList: string | undefined;

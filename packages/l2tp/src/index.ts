@@ -8,4 +8,3 @@ export * from "./session.js";
 export * from "./data.js";
 export * from "./tunnel.js";
 export * from "./node.js";
-export * from "./transport-udp.js";

@@ -3,12 +3,11 @@
 import { randomBytes } from "node:crypto";
 import * as wire from "@lnsd/wire";
 import { CdnResultCode, decodeL2tpHeader, L2tpErrorCode, StopCcnResultCode, L2tpMessageType, type L2tpControlHeader, type L2tpDataHeader } from "@lnsd/wire";
-import { systemClock, type Clock } from "@lnsd/io";
+import { peerKey, systemClock, type Clock, type PeerAddress, type UdpEndpoint } from "@lnsd/io";
 import { DEFAULT_L2TP_CONFIG, type L2tpConfig } from "./config.js";
 import { IdAllocator } from "./ids.js";
 import type { Session } from "./session.js";
 import { Tunnel, type LogLevel, type PlaceCallOptions, type TunnelHost } from "./tunnel.js";
-import { peerKey, type PeerAddress, type UdpEndpoint } from "./transport-udp.js";
 
 export interface L2tpNodeEvents {
   tunnelUp?(t: Tunnel): void;

@@ -25,12 +25,11 @@ import {
   type PppDisconnectCauseValue,
   type WireError,
 } from "@lnsd/wire";
-import type { Clock, TimerHandle } from "@lnsd/io";
+import type { Clock, PeerAddress, TimerHandle } from "@lnsd/io";
 import type { L2tpConfig } from "./config.js";
 import { IdAllocator } from "./ids.js";
 import { ReliableTransport, DEFAULT_PEER_WINDOW } from "./reliable.js";
 import { Session, type CallInfo, type ProxyInfo, type SessionEnd } from "./session.js";
-import type { PeerAddress } from "./transport-udp.js";
 
 export type TunnelRole = "lns" | "lac";
 

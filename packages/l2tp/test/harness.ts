@@ -1,8 +1,8 @@
 // In-process rig for control-plane tests: an LNS node and a LAC node on an in-memory network driven by
 // a FakeClock, with optional loss, duplication and reordering between them.
 import { AvpType, decodeControlMessage, encodeRawAvp, L2TP_CONTROL_FLAGS, L2tpMessageType, type L2tpAvpMessage } from "@lnsd/wire";
-import { FakeClock } from "@lnsd/io";
-import { L2tpNode, type L2tpConfig, type L2tpNodeEvents, type PeerAddress, type UdpEndpoint } from "../src/index.js";
+import { FakeClock, type PeerAddress, type UdpEndpoint } from "@lnsd/io";
+import { L2tpNode, type L2tpConfig, type L2tpNodeEvents } from "../src/index.js";
 
 export interface Impairment {
   loss: number;

@@ -2,8 +2,8 @@
 // lifetime (start, reload, the two kinds of stop). Runs on the control thread.
 import { hostname as osHostname } from "node:os";
 import type { StartupSettings } from "@lnsd/config";
-import { systemClock, type Clock } from "@lnsd/io";
-import { L2tpNode, openUdpEndpoint, type L2tpConfig, type LogLevel, type UdpEndpoint } from "@lnsd/l2tp";
+import { openUdpEndpoint, systemClock, type Clock, type UdpEndpoint } from "@lnsd/io";
+import { L2tpNode, type L2tpConfig, type LogLevel } from "@lnsd/l2tp";
 import type { PppServerConfig } from "@lnsd/ppp";
 import type { AddressPool } from "./pool.js";
 import type { DataPath } from "./data-path.js";

@@ -3,9 +3,7 @@
 // that one input, is counted by site and logged (rate-limited), and never ends the process. Each
 // call is timed; a sampler measures how late the event loop turns (a Prometheus histogram) and logs
 // a turn held up for more than 100 ms, naming the handler that ran longest in it. Control thread.
-import type { Clock } from "@lnsd/io";
-import type { PeerAddress, UdpEndpoint } from "@lnsd/l2tp";
-import type { UdpPeer, UdpSocketFactory } from "@lnsd/radius";
+import type { Clock, PeerAddress, UdpEndpoint, UdpEndpointFactory } from "@lnsd/io";
 import type { Logger } from "./log.js";
 
 /** Where input enters the control loop. */
@@ -56,7 +54,7 @@ export class LoopWatch {
     if (e instanceof Error && e.stack !== undefined) this.logger.log("debug", `handler-stack-${site}`, e.stack);
   }
 
-  /** An L2TP endpoint whose datagrams are handled under the watch. */
+  /** An endpoint (L2TP's by default) whose datagrams are handled under the watch. */
   endpoint(endpoint: UdpEndpoint, site: WatchSite = "l2tp"): UdpEndpoint {
     return {
       local: endpoint.local,
@@ -66,19 +64,9 @@ export class LoopWatch {
     };
   }
 
-  /** RADIUS sockets (client or DAE) whose datagrams are handled under the watch. */
-  udp(factory: UdpSocketFactory, site: WatchSite): UdpSocketFactory {
-    return {
-      bind: async (address, port) => {
-        const sock = await factory.bind(address, port);
-        return {
-          local: sock.local,
-          send: (packet, to) => { sock.send(packet, to); },
-          onMessage: (h) => { sock.onMessage((packet: Buffer, from: UdpPeer) => { this.call(site, () => { h(packet, from); }); }); },
-          close: () => { sock.close(); },
-        };
-      },
-    };
+  /** Endpoints bound for RADIUS (client or DAE) whose datagrams are handled under the watch. */
+  udp(factory: UdpEndpointFactory, site: WatchSite): UdpEndpointFactory {
+    return { bind: async (address, port) => this.endpoint(await factory.bind(address, port), site) };
   }
 
   /** A clock whose timers fire under the watch. */

@@ -8,7 +8,7 @@ import { createSocket } from "node:dgram";
 import { request } from "node:http";
 import { defaultSettings } from "@lnsd/config";
 import { systemClock } from "@lnsd/io";
-import { nodeUdp } from "@lnsd/radius";
+import { radiusUdp } from "@lnsd/radius";
 import { LacSimulator } from "@lnsd/testkit";
 import { AddressPool, Daemon, daemonSettingsFrom, LnsdMetrics, LocalAuthenticator, LocalSecrets, Logger, LoopWatch, serveMetrics, type Level, type LogSink } from "../src/index.js";
 
@@ -77,7 +77,7 @@ void t.test("a fault in any handler drops that input only; sessions are untouche
 
   // RADIUS replies and DAE requests: a handler that throws on the first datagram, then works.
   for (const site of ["radius", "dae"] as const) {
-    const sock = await watch.udp(nodeUdp, site).bind("127.0.0.1", 0);
+    const sock = await watch.udp(radiusUdp, site).bind("127.0.0.1", 0);
     let handled = 0;
     sock.onMessage(() => {
       handled++;

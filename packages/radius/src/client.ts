@@ -4,9 +4,8 @@
 // Replies are believed only when they authenticate; everything else is dropped, counted and
 // reported through onEvent for a rate-limited log line. Runs on the control thread.
 import { randomBytes as cryptoRandomBytes } from "node:crypto";
-import { systemClock, type Clock, type TimerHandle } from "@lnsd/io";
+import { nodeUdp, peerKey, systemClock, type Clock, type PeerAddress, type TimerHandle, type UdpEndpoint, type UdpEndpointFactory } from "@lnsd/io";
 import { accessRequestAttributes, accountingAttributes, Attr, Code, codeName, decodePacket, parseAuthReply, signRequest, verifyResponse, type AccessRequestInput, type AccountingRecord, type AuthReply, type NasIdentity, type Secret } from "./codec/index.js";
-import { nodeUdp, peerKey, type UdpPeer, type UdpSocket, type UdpSocketFactory } from "./udp.js";
 
 export interface RadiusServer {
   readonly address: string;
@@ -49,7 +48,7 @@ export interface RadiusClientOptions {
   /** Requests waiting for a free identifier; more are refused at once. Default 65536. */
   readonly maxQueued?: number;
   readonly clock?: Clock;
-  readonly udp?: UdpSocketFactory;
+  readonly udp?: UdpEndpointFactory;
   readonly randomBytes?: (n: number) => Buffer;
   /** Wall-clock time for Event-Timestamp, ms since 1970. */
   readonly wallClockMs?: () => number;
@@ -57,6 +56,9 @@ export interface RadiusClientOptions {
 }
 
 export type MessageAuthenticatorPolicy = "auto" | "yes" | "no";
+
+/** Real sockets for RADIUS (client and DAE): 1 MiB receive buffers, so that a burst of replies (a LAC reboot brings thousands of logins at once) does not overflow. */
+export const radiusUdp: UdpEndpointFactory = nodeUdp({ recvBufferBytes: 1 << 20 });
 
 export const MESSAGE_AUTHENTICATOR_POLICIES: readonly MessageAuthenticatorPolicy[] = ["auto", "yes", "no"];
 
@@ -86,7 +88,7 @@ export type RadiusClientEvent =
   | {
       readonly kind: "drop";
       readonly reason: DropReason;
-      readonly from: UdpPeer;
+      readonly from: PeerAddress;
       readonly detail: string;
       /** The first drop for this reason of a datagram from this address and port. */
       readonly first: boolean;
@@ -166,7 +168,7 @@ export interface RadiusAccounting {
 
 interface Endpoint {
   readonly key: string;
-  readonly peer: UdpPeer;
+  readonly peer: PeerAddress;
   readonly kind: "auth" | "acct";
   dead: boolean;
   deadUntil: number;
@@ -183,7 +185,7 @@ interface Endpoint {
 }
 
 interface Slot {
-  readonly sock: UdpSocket;
+  readonly sock: UdpEndpoint;
   readonly pending: (Pending | undefined)[];
   free: number;
   nextId: number;
@@ -257,7 +259,7 @@ export function radiusServersFromSettings(s: {
 export class RadiusClient implements RadiusAccounting {
   readonly counters: RadiusClientCounters = newCounters();
   private readonly clock: Clock;
-  private readonly udp: UdpSocketFactory;
+  private readonly udp: UdpEndpointFactory;
   private readonly random: (n: number) => Buffer;
   private readonly wallClockMs: () => number;
   private readonly onEvent: (e: RadiusClientEvent) => void;
@@ -284,7 +286,7 @@ export class RadiusClient implements RadiusAccounting {
 
   private constructor(private readonly opts: RadiusClientOptions) {
     this.clock = opts.clock ?? systemClock;
-    this.udp = opts.udp ?? nodeUdp;
+    this.udp = opts.udp ?? radiusUdp;
     this.random = opts.randomBytes ?? cryptoRandomBytes;
     this.wallClockMs = opts.wallClockMs ?? Date.now;
     this.onEvent = opts.onEvent ?? (() => undefined);
@@ -713,7 +715,7 @@ export class RadiusClient implements RadiusAccounting {
     if (this.waiting.length > 0) void this.openSocket();
   }
 
-  private async bindNext(): Promise<UdpSocket | undefined> {
+  private async bindNext(): Promise<UdpEndpoint | undefined> {
     const address = this.opts.bindAddress ?? "0.0.0.0";
     const min = this.opts.bindPortMin ?? 0;
     const max = this.opts.bindPortMax ?? 0;
@@ -741,7 +743,7 @@ export class RadiusClient implements RadiusAccounting {
     return undefined;
   }
 
-  private drop(reason: DropReason, from: UdpPeer, detail: string, required?: MessageAuthenticatorRequirement): void {
+  private drop(reason: DropReason, from: PeerAddress, detail: string, required?: MessageAuthenticatorRequirement): void {
     this.counters.dropped[reason]++;
     for (const e of this.endpointsByKey.get(peerKey(from)) ?? []) {
       e.dropped[reason]++;
@@ -753,7 +755,7 @@ export class RadiusClient implements RadiusAccounting {
     this.onEvent({ kind: "drop", reason, from, detail, first, ...(required === undefined ? {} : { required }) });
   }
 
-  private onMessage(slot: Slot, packet: Buffer, from: UdpPeer): void {
+  private onMessage(slot: Slot, packet: Buffer, from: PeerAddress): void {
     const fromKey = peerKey(from);
     for (const e of this.endpointsByKey.get(fromKey) ?? []) e.lastHeardAt = this.clock.now();
     const d = decodePacket(packet);

@@ -4,7 +4,8 @@
 // or come from anyone but an allowed client, are silently discarded and counted. Runs on the
 // control thread.
 import { AcctTerminateCause, isAcctTerminateCause } from "@lnsd/wire";
-import { systemClock, type Clock } from "@lnsd/io";
+import { peerKey, systemClock, type Clock, type PeerAddress, type UdpEndpoint, type UdpEndpointFactory } from "@lnsd/io";
+import { radiusUdp } from "./client.js";
 import {
   Attr,
   Code,
@@ -28,7 +29,6 @@ import {
   type RadiusAttribute,
   type Secret,
 } from "./codec/index.js";
-import { nodeUdp, peerKey, type UdpPeer, type UdpSocket, type UdpSocketFactory } from "./udp.js";
 
 /** The session identification of a request (RFC 5176 3): a session matches when all given agree. */
 export interface DaeMatch {
@@ -80,9 +80,9 @@ export const DAE_DROP_REASONS: readonly DaeDropReason[] = [
 ];
 
 export type DaeEvent =
-  | { readonly kind: "drop"; readonly reason: DaeDropReason; readonly from: UdpPeer; readonly detail: string }
-  | { readonly kind: "ack"; readonly request: "disconnect" | "coa"; readonly sessions: number; readonly from: UdpPeer }
-  | { readonly kind: "nak"; readonly request: "disconnect" | "coa"; readonly errorCause: ErrorCause; readonly from: UdpPeer; readonly detail: string }
+  | { readonly kind: "drop"; readonly reason: DaeDropReason; readonly from: PeerAddress; readonly detail: string }
+  | { readonly kind: "ack"; readonly request: "disconnect" | "coa"; readonly sessions: number; readonly from: PeerAddress }
+  | { readonly kind: "nak"; readonly request: "disconnect" | "coa"; readonly errorCause: ErrorCause; readonly from: PeerAddress; readonly detail: string }
   | { readonly kind: "handler-error"; readonly detail: string };
 
 export interface DaeCounters {
@@ -111,7 +111,7 @@ export interface DaeServerOptions<S> {
   /** RFC 5176 replay protection: an Event-Timestamp further than this from now is discarded. Default 300 s; 0: no check. */
   readonly eventTimestampWindowSec?: number;
   readonly requireEventTimestamp?: boolean;
-  readonly udp?: UdpSocketFactory;
+  readonly udp?: UdpEndpointFactory;
   readonly clock?: Clock;
   readonly wallClockMs?: () => number;
   readonly onEvent?: (e: DaeEvent) => void;
@@ -175,7 +175,7 @@ export class DaeServer<S> {
 
   private constructor(
     private readonly opts: DaeServerOptions<S>,
-    private readonly sock: UdpSocket,
+    private readonly sock: UdpEndpoint,
   ) {
     this.clock = opts.clock ?? systemClock;
     this.wallClockMs = opts.wallClockMs ?? Date.now;
@@ -190,11 +190,11 @@ export class DaeServer<S> {
   }
 
   static async create<S>(opts: DaeServerOptions<S>): Promise<DaeServer<S>> {
-    const sock = await (opts.udp ?? nodeUdp).bind(opts.bindAddress ?? "0.0.0.0", opts.port ?? 3799);
+    const sock = await (opts.udp ?? radiusUdp).bind(opts.bindAddress ?? "0.0.0.0", opts.port ?? 3799);
     return new DaeServer(opts, sock);
   }
 
-  get local(): UdpPeer {
+  get local(): PeerAddress {
     return this.sock.local;
   }
 
@@ -223,12 +223,12 @@ export class DaeServer<S> {
     return true;
   }
 
-  private drop(reason: DaeDropReason, from: UdpPeer, detail: string): void {
+  private drop(reason: DaeDropReason, from: PeerAddress, detail: string): void {
     this.counters.dropped[reason]++;
     this.onEvent({ kind: "drop", reason, from, detail });
   }
 
-  private async onMessage(packet: Buffer, from: UdpPeer): Promise<void> {
+  private async onMessage(packet: Buffer, from: PeerAddress): Promise<void> {
     // RFC 5176 (security considerations): requests from anyone but a known client are silently
     // discarded, before any work is done on them.
     if (!this.allowed.has(from.address)) {
@@ -313,7 +313,7 @@ export class DaeServer<S> {
   }
 
   /** RFC 5176 replay protection: Event-Timestamp within the window of now, when present or required. */
-  private timestampFresh(attributes: readonly RadiusAttribute[], from: UdpPeer): boolean {
+  private timestampFresh(attributes: readonly RadiusAttribute[], from: PeerAddress): boolean {
     const window = this.opts.eventTimestampWindowSec ?? 300;
     const ts = attributes.find((a) => a.type === Attr.EventTimestamp);
     if (ts === undefined) {

@@ -2,7 +2,6 @@
 // 2869, 3162, 3579) and Dynamic Authorization server (Disconnect, CoA; RFC 5176). Runs on the
 // control thread; the codec under it is pure.
 export * from "./codec/index.js";
-export * from "./udp.js";
 export * from "./client.js";
 export * from "./client-log.js";
 export * from "./accounting.js";

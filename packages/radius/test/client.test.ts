@@ -1,7 +1,7 @@
 // The client in-process (fake clock, in-memory UDP, scripted servers): replies believed only
 // when authentic, retransmission, failover and back-off, accounting retries, many in flight.
 import t from "tap";
-import { FakeClock } from "@lnsd/io";
+import { FakeClock, MemoryUdpNetwork } from "@lnsd/io";
 import { AcctTerminateCause } from "@lnsd/wire";
 import {
   AccountingSession,
@@ -9,7 +9,6 @@ import {
   chapMd5Response,
   Code,
   integerAttr,
-  MemoryUdpNetwork,
   radiusServersFromSettings,
   RadiusClient,
   signResponse,

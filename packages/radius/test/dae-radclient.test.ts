@@ -3,7 +3,7 @@
 // a wrong secret gets no answer at all; radclient's own Message-Authenticator verifies.
 import t from "tap";
 import { AcctTerminateCause } from "@lnsd/wire";
-import { DaeServer, ErrorCause, nodeUdp, type CoaChanges, type DaeMatch } from "../src/index.js";
+import { DaeServer, ErrorCause, radiusUdp, type CoaChanges, type DaeMatch } from "../src/index.js";
 import { RADCLIENT, radclient } from "@lnsd/testkit";
 
 const SECRET = "dae-test-secret";
@@ -36,7 +36,7 @@ void t.test("DAE with radclient", { skip: RADCLIENT === undefined ? "radclient i
     secret: SECRET,
     allowedClients: ["127.0.0.1"],
     nas: { ipAddress: "192.0.2.1", identifier: "lns-test" },
-    udp: nodeUdp,
+    udp: radiusUdp,
     handler: {
       findSessions: (m) => SESSIONS.filter((s) => matches(s, m)),
       disconnect: (s, cause) => {

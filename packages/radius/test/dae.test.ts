@@ -2,7 +2,7 @@
 // silently discarded (wrong secret, stranger, bad Message-Authenticator, stale timestamp),
 // duplicates answered from the cache, Proxy-State echoed.
 import t from "tap";
-import { FakeClock } from "@lnsd/io";
+import { FakeClock, MemoryUdpNetwork, type UdpEndpoint } from "@lnsd/io";
 import { AcctTerminateCause } from "@lnsd/wire";
 import {
   Attr,
@@ -11,7 +11,6 @@ import {
   decodePacket,
   ErrorCause,
   integerAttr,
-  MemoryUdpNetwork,
   signRequest,
   textAttr,
   Vendor,
@@ -26,7 +25,6 @@ import {
   type DaeServerOptions,
   type RadiusAttribute,
   type RadiusPacket,
-  type UdpSocket,
 } from "../src/index.js";
 import { flush } from "./lib/flush.js";
 
@@ -57,8 +55,8 @@ function matches(s: Session, m: DaeMatch): boolean {
 interface Lab {
   clock: FakeClock;
   dae: DaeServer<Session>;
-  radius: UdpSocket;
-  stranger: UdpSocket;
+  radius: UdpEndpoint;
+  stranger: UdpEndpoint;
   replies: RadiusPacket[];
   raw: Buffer[];
   disconnected: [number, number][];

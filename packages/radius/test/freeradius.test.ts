@@ -10,8 +10,8 @@ import {
   AccountingSession,
   chapMd5Response,
   Code,
-  nodeUdp,
   RadiusClient,
+  radiusUdp,
   type AccessRequestInput,
   clientEventLogLine,
   type RadiusClientEvent,
@@ -252,7 +252,7 @@ void t.test("a fake server on real UDP: wrong authenticator, no Message-Authenti
     { name: "unknown identifier", reason: "unknown-identifier", answer: undefined },
   ] as const;
   for (const b of behaviours) {
-    const fake = await FakeRadiusServer.start(nodeUdp, "127.0.0.1", 0, SECRET, (req) => (b.answer === undefined ? { code: Code.AccessAccept, identifier: (req.identifier + 128) & 0xff } : b.answer));
+    const fake = await FakeRadiusServer.start(radiusUdp, "127.0.0.1", 0, SECRET, (req) => (b.answer === undefined ? { code: Code.AccessAccept, identifier: (req.identifier + 128) & 0xff } : b.answer));
     const c = await RadiusClient.create({
       servers: [{ address: "127.0.0.1", authPort: fake.local.port, acctPort: fake.local.port + 1 }],
       secret: SECRET,
@@ -269,7 +269,7 @@ void t.test("a fake server on real UDP: wrong authenticator, no Message-Authenti
     fake.close();
   }
   // And the fake's honest answer is believed, over the same real sockets.
-  const honest = await FakeRadiusServer.start(nodeUdp, "127.0.0.1", 0, SECRET, () => ({ code: Code.AccessAccept }));
+  const honest = await FakeRadiusServer.start(radiusUdp, "127.0.0.1", 0, SECRET, () => ({ code: Code.AccessAccept }));
   const c = await RadiusClient.create({ servers: [{ address: "127.0.0.1", authPort: honest.local.port, acctPort: honest.local.port + 1 }], secret: SECRET, nas: { identifier: "x" }, bindAddress: "127.0.0.1", timeoutMs: 150 });
   t.equal((await c.authenticate(pap("alice", "x"))).kind, "accept");
   c.close();

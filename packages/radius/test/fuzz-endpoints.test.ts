@@ -3,7 +3,7 @@
 // checks): nothing throws, and every datagram is accounted for as dropped or answered.
 import { createHash, createHmac } from "node:crypto";
 import t from "tap";
-import { FakeClock } from "@lnsd/io";
+import { FakeClock, MemoryUdpNetwork } from "@lnsd/io";
 import {
   Attr,
   Code,
@@ -11,7 +11,6 @@ import {
   DAE_DROP_REASONS,
   DROP_REASONS,
   integerAttr,
-  MemoryUdpNetwork,
   RadiusClient,
   signRequest,
   signResponse,

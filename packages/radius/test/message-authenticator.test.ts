@@ -4,11 +4,10 @@
 // the first drop of each reason per server logged at level 1 with what to do; "not answering"
 // only when nothing came back.
 import t from "tap";
-import { FakeClock } from "@lnsd/io";
+import { FakeClock, MemoryUdpNetwork } from "@lnsd/io";
 import {
   Code,
   clientEventLogLine,
-  MemoryUdpNetwork,
   RadiusClient,
   type AccessRequestInput,
   type AuthResult,

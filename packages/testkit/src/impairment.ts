@@ -1,7 +1,7 @@
 // A lossy, duplicating, reordering, delaying link between an L2TP node and its UDP socket, both
 // directions, on real timers (netem in miniature, in the process). Runs on the thread of the node
 // it wraps; decisions come from a seeded generator so a run's pattern of losses can be repeated.
-import type { PeerAddress, UdpEndpoint } from "@lnsd/l2tp";
+import type { PeerAddress, UdpEndpoint } from "@lnsd/io";
 
 export interface Impairment {
   /** Probability (0..1) that a datagram is lost, each way. */

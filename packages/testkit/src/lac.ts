@@ -5,11 +5,9 @@
 // that created it; everything happens in node callbacks and timers.
 import {
   L2tpNode,
-  openUdpEndpoint,
   type CallInfo,
   type L2tpConfig,
   type LogLevel,
-  type PeerAddress,
   type PlaceCallOptions,
   type ProxyInfo,
   type ReliableConfig,
@@ -18,9 +16,8 @@ import {
   type SessionEnd,
   type Tunnel,
   type TunnelEnd,
-  type UdpEndpoint,
 } from "@lnsd/l2tp";
-import type { Clock } from "@lnsd/io";
+import { openUdpEndpoint, type Clock, type PeerAddress, type UdpEndpoint } from "@lnsd/io";
 import { CdnResultCode, StopCcnResultCode } from "@lnsd/wire";
 import { ImpairedEndpoint, seededRandom, type Impairment } from "./impairment.js";
 import { countResults, timeStats, type LacReport } from "./report.js";

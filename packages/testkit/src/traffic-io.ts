@@ -6,7 +6,7 @@
 import { readFile } from "node:fs/promises";
 import { createConnection, createServer, type Server } from "node:net";
 import { Worker } from "node:worker_threads";
-import type { PeerAddress, UdpEndpoint } from "@lnsd/l2tp";
+import type { PeerAddress, UdpEndpoint } from "@lnsd/io";
 import { formatIpv4 } from "@lnsd/wire";
 import { loadTrafficAddon, type TrafficAddon } from "./traffic-addon.js";
 import {

@@ -1,7 +1,8 @@
 // The impairment layer on its own (loss, duplication, reordering, delay, both ways), then the
 // control plane through it over real UDP: 10% loss, duplication and reordering both ways.
 import t from "tap";
-import { DEFAULT_RELIABLE_CONFIG, type PeerAddress, type UdpEndpoint } from "@lnsd/l2tp";
+import type { PeerAddress, UdpEndpoint } from "@lnsd/io";
+import { DEFAULT_RELIABLE_CONFIG } from "@lnsd/l2tp";
 import { formatReport, ImpairedEndpoint, LacSimulator, seededRandom } from "../src/index.js";
 import { sleep, startLns, until } from "./lib/lns.js";
 

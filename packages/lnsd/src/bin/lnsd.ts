@@ -11,7 +11,7 @@ import { loadAddon } from "@lnsd/dataplane";
 import { systemClock } from "@lnsd/io";
 import { l2tpConfigProblem } from "@lnsd/l2tp";
 import { mruForL2tpMtu } from "@lnsd/ppp";
-import { clientEventLogLine, DaeServer, nodeUdp, RadiusClient, type DaeEvent, type NasIdentity, type RadiusClientEvent } from "@lnsd/radius";
+import { clientEventLogLine, DaeServer, RadiusClient, radiusUdp, type DaeEvent, type NasIdentity, type RadiusClientEvent } from "@lnsd/radius";
 import { DataPlane, type DataPlaneSettings } from "@lnsd/dataplane";
 import { formatIpv4 } from "@lnsd/wire";
 import {
@@ -287,7 +287,7 @@ async function startRadius(settings: StartupSettings, hostname: string, logger: 
   if (settings.radius_secret === "") logger.log("error", "radius-config", "radius_secret is not set: the RADIUS servers will not believe lnsd");
   const client = await RadiusClient.create({
     ...options,
-    udp: watch.udp(nodeUdp, "radius"),
+    udp: watch.udp(radiusUdp, "radius"),
     onEvent: (e) => {
       metrics?.radiusEvent(e);
       logRadiusEvent(logger, e);
@@ -307,7 +307,7 @@ async function startDae(settings: StartupSettings, radius: Radius, daemon: Daemo
       port: settings.radius_dae_port,
       secret: settings.radius_secret,
       allowedClients: radius.servers,
-      udp: watch.udp(nodeUdp, "dae"),
+      udp: watch.udp(radiusUdp, "dae"),
       nas: radius.nas,
       handler: daeHandlerFor(daemon.sessions),
       onEvent: (e) => { logDaeEvent(logger, e); },

@@ -9,8 +9,7 @@
 // wrong password: {"badlogin": ...}), "stop".
 // Arguments: LNS address, local address, username, password, ping target.
 import { CdnResultCode, buildIcmpEcho, decodeIpv4Header, parseIpv4 } from "@lnsd/wire";
-import { systemClock } from "@lnsd/io";
-import { openUdpEndpoint, type PeerAddress, type UdpEndpoint } from "@lnsd/l2tp";
+import { openUdpEndpoint, systemClock, type PeerAddress, type UdpEndpoint } from "@lnsd/io";
 import { PppClientSession } from "@lnsd/ppp";
 import { LacSimulator, pppLogins, seededRandom, type LacCall, type LacCallHandler } from "@lnsd/testkit";
 import { randomBytes } from "node:crypto";

@@ -7,13 +7,12 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defaultSettings, parseIpPool } from "@lnsd/config";
-import { FakeClock } from "@lnsd/io";
+import { FakeClock, MemoryUdpNetwork, type UdpEndpoint } from "@lnsd/io";
 import {
   Attr,
   Code,
   DaeServer,
   decodePacket,
-  MemoryUdpNetwork,
   RadiusClient,
   revealPassword,
   signRequest,
@@ -23,7 +22,6 @@ import {
   VendorAttr,
   type RadiusAttribute,
   type RadiusPacket,
-  type UdpSocket,
 } from "@lnsd/radius";
 import { formatIpv4 } from "@lnsd/wire";
 import { LacSimulator, pppLogins, type LacCall, type PppLogins } from "@lnsd/testkit";
@@ -85,9 +83,9 @@ export class FakeRadius {
 
   constructor(
     private readonly clock: FakeClock,
-    private readonly auth: UdpSocket,
-    private readonly acct: UdpSocket,
-    private readonly dae: UdpSocket,
+    private readonly auth: UdpEndpoint,
+    private readonly acct: UdpEndpoint,
+    private readonly dae: UdpEndpoint,
   ) {
     auth.onMessage((raw, from) => { this.onAccess(raw, from); });
     acct.onMessage((raw, from) => { this.onAccounting(raw, from); });

@@ -1,6 +1,7 @@
 // A tiny RADIUS server for tests, over real or in-memory UDP: it decodes requests with the
 // package's codec and answers as a script says, including the wrong ways (no
 // Message-Authenticator, a bad authenticator, another identifier) that the client must refuse.
+import type { PeerAddress, UdpEndpoint, UdpEndpointFactory } from "@lnsd/io";
 import {
   Attr,
   Code,
@@ -9,9 +10,6 @@ import {
   signResponse,
   type RadiusAttribute,
   type RadiusPacket,
-  type UdpPeer,
-  type UdpSocket,
-  type UdpSocketFactory,
 } from "../../src/index.js";
 
 export interface Answer {
@@ -31,7 +29,7 @@ export interface Answer {
   readonly twice?: boolean;
 }
 
-export type Script = (req: RadiusPacket, from: UdpPeer, raw: Buffer) => Answer | undefined;
+export type Script = (req: RadiusPacket, from: PeerAddress, raw: Buffer) => Answer | undefined;
 
 export class FakeRadiusServer {
   readonly received: RadiusPacket[] = [];
@@ -39,7 +37,7 @@ export class FakeRadiusServer {
   script: Script;
 
   private constructor(
-    private readonly sock: UdpSocket,
+    private readonly sock: UdpEndpoint,
     private readonly secret: string,
     script: Script,
   ) {
@@ -49,11 +47,11 @@ export class FakeRadiusServer {
     });
   }
 
-  static async start(udp: UdpSocketFactory, address: string, port: number, secret: string, script: Script): Promise<FakeRadiusServer> {
+  static async start(udp: UdpEndpointFactory, address: string, port: number, secret: string, script: Script): Promise<FakeRadiusServer> {
     return new FakeRadiusServer(await udp.bind(address, port), secret, script);
   }
 
-  get local(): UdpPeer {
+  get local(): PeerAddress {
     return this.sock.local;
   }
 
@@ -68,7 +66,7 @@ export class FakeRadiusServer {
     this.sock.close();
   }
 
-  private onMessage(raw: Buffer, from: UdpPeer): void {
+  private onMessage(raw: Buffer, from: PeerAddress): void {
     const d = decodePacket(raw);
     if (!d.ok) return;
     this.received.push(d.value);

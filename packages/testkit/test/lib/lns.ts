@@ -1,6 +1,7 @@
 // Test rig: an LNS L2tpNode on a real UDP socket on 127.0.0.1 (ephemeral port), with its events
 // recorded, plus small helpers for waiting on real time.
-import { L2tpNode, openUdpEndpoint, type L2tpConfig, type L2tpNodeEvents, type PeerAddress, type Session, type Tunnel, type TunnelEnd } from "@lnsd/l2tp";
+import { openUdpEndpoint, type PeerAddress } from "@lnsd/io";
+import { L2tpNode, type L2tpConfig, type L2tpNodeEvents, type Session, type Tunnel, type TunnelEnd } from "@lnsd/l2tp";
 
 export interface TestLns {
   readonly node: L2tpNode;

@@ -2,7 +2,7 @@
 // comes back, decoded: for tests that play a misbehaving or hand-driven peer.
 import { createSocket, type Socket } from "node:dgram";
 import { decodeControlMessage, encodeControlMessage, type L2tpAvpMessageInit, type L2tpControlMessage } from "@lnsd/wire";
-import type { PeerAddress } from "@lnsd/l2tp";
+import type { PeerAddress } from "@lnsd/io";
 
 export interface Received {
   readonly packet: Buffer;
