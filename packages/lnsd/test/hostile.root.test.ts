@@ -342,6 +342,9 @@ if (skip !== undefined) {
     ]);
     const phaseMs = Math.round(performance.now() - started);
     t.comment(`the barrage took ${phaseMs} ms`);
+    // lnsd's own account of its control loop (issue 11: a turn over 100 ms is logged with what ran).
+    const slowTurns = lnsd.log().split("\n").filter((l) => l.includes("control loop held up") || l.includes("one input dropped after an internal error"));
+    t.comment(`lnsd logged ${slowTurns.length} slow turns or contained faults${slowTurns.length === 0 ? "" : `:\n${slowTurns.slice(-12).join("\n")}`}`);
     for (const [name, r] of remoteTcp) t.comment(`CLI from the remote host, ${name}: ${JSON.stringify(r)}`);
     for (const [name, r] of localTcp) t.comment(`CLI from loopback, ${name}: ${JSON.stringify(r)}`);
     for (const [name, r] of datagrams) t.comment(`UDP ${name}: ${JSON.stringify(r)}`);
