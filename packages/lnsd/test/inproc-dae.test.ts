@@ -58,6 +58,26 @@ void t.test("Disconnect-Request by Acct-Session-Id with Acct-Terminate-Cause Ses
   t.same([...lab.daemon.sessions.all()], [one], "the other session of the user stays");
 });
 
+void t.test("Disconnect-Request while the login waits for RADIUS: the login ends, the late Access-Accept changes nothing", async (t) => {
+  const lab = await Inproc.start();
+  t.teardown(() => { lab.close(); });
+  lab.radius.users.set("slow", { password: "pw", reply: [] });
+  lab.radius.hold = true;
+  const lac = await lab.lac("slow", "pw");
+  t.ok(await lab.until(() => lab.radius.access.length === 1, 5000), "the Access-Request is out");
+  t.equal(lab.daemon.sessions.count, 1);
+  lab.radius.sendDae(Code.DisconnectRequest, [textAttr(Attr.UserName, "slow")]);
+  t.ok(await lab.until(() => lab.radius.daeReplies.length === 1, 2000), "an answer");
+  t.equal(lab.radius.daeReplies[0]?.code, Code.DisconnectAck, "Disconnect-ACK: the session in setup matched");
+  t.ok(await lab.until(() => lab.daemon.sessions.count === 0, 2000), "the session is gone");
+  lab.radius.answerHeld();
+  await lab.run(10_000, 50);
+  t.equal(lac.logins.stats.online.size, 0, "never online");
+  t.equal(lab.daemon.sessions.count, 0);
+  t.equal(lab.pool.sizes().inUse, 0, "no address held");
+  t.equal(lab.radius.accounting.length, 0, "no Start, no Stop");
+});
+
 void t.test("CoA-Request with Session-Timeout: counted from when the session came up; the session ends then", async (t) => {
   const lab = await Inproc.start();
   t.teardown(() => { lab.close(); });

@@ -79,6 +79,9 @@ export class FakeRadius {
   readonly daeReplies: RadiusPacket[] = [];
   /** user -> password and what the Access-Accept carries. */
   readonly users = new Map<string, { readonly password: string; readonly reply: readonly RadiusAttribute[] }>();
+  /** While set, Access-Requests wait for answerHeld() (a slow server). */
+  hold = false;
+  private readonly held: (() => void)[] = [];
   private daeIdentifier = 0;
 
   constructor(
@@ -107,11 +110,21 @@ export class FakeRadius {
     this.dae.send(pkt, { address: LNS.address, port: DAE_PORT });
   }
 
+  /** Answers the Access-Requests held so far. */
+  answerHeld(): void {
+    for (const answer of this.held.splice(0)) answer();
+  }
+
   private onAccess(raw: Buffer, from: { address: string; port: number }): void {
     const d = decodePacket(raw);
     if (!d.ok || d.value.code !== Code.AccessRequest) return;
     const req = d.value;
     this.access.push({ at: this.clock.now(), packet: req });
+    if (this.hold) this.held.push(() => { this.answer(req, from); });
+    else this.answer(req, from);
+  }
+
+  private answer(req: RadiusPacket, from: { address: string; port: number }): void {
     const user = this.users.get(attrText(req, Attr.UserName) ?? "");
     const hidden = req.attributes.find((a) => a.type === Attr.UserPassword);
     const password = hidden === undefined ? undefined : revealPassword(hidden.value, SECRET, req.authenticator)?.toString("utf8");
