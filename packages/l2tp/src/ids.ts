@@ -10,6 +10,24 @@ export class IdAllocator {
 
   constructor(private readonly max = 0xffff) {}
 
+  /**
+   * An allocator with these ids already in use (restoring from records): new ids continue above
+   * the highest, then the gaps below it, so nothing in use is handed out again.
+   */
+  static withInUse(ids: Iterable<number>, max = 0xffff): IdAllocator {
+    const a = new IdAllocator(max);
+    for (const id of ids) if (id >= 1 && id <= max) a.used.add(id);
+    const top = Math.max(0, ...a.used);
+    a.next = top + 1;
+    for (let id = 1; id < top; id++) if (!a.used.has(id)) a.free.push(id);
+    return a;
+  }
+
+  /** Ids in use, ascending. */
+  get inUseIds(): number[] {
+    return [...this.used].sort((x, y) => x - y);
+  }
+
   get inUse(): number {
     return this.used.size;
   }

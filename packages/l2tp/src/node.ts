@@ -7,7 +7,7 @@ import { peerKey, systemClock, type Clock, type PeerAddress, type UdpEndpoint } 
 import { DEFAULT_L2TP_CONFIG, type L2tpConfig } from "./config.js";
 import { IdAllocator } from "./ids.js";
 import type { Session } from "./session.js";
-import { Tunnel, type LogLevel, type PlaceCallOptions, type TunnelHost } from "./tunnel.js";
+import { Tunnel, type LogLevel, type PlaceCallOptions, type TunnelHost, type TunnelRecord } from "./tunnel.js";
 
 export interface L2tpNodeEvents {
   tunnelUp?(t: Tunnel): void;
@@ -21,6 +21,22 @@ export interface L2tpNodeEvents {
   /** An L2TP data message for an established session: the PPP frame is packet[offset..offset+length). */
   data?(t: Tunnel, s: Session, packet: Buffer, header: L2tpDataHeader): void;
   log?(level: LogLevel, reason: string, message: string): void;
+  /**
+   * A tunnel rebuilt by restore(), its sessions inside in their recorded states. Instead of
+   * tunnelUp and sessionUp: the owner rebuilds its side (PPP, data plane) from here.
+   */
+  tunnelRestored?(t: Tunnel): void;
+}
+
+/** The version of L2tpSnapshot's layout; restore() refuses any other. */
+export const L2TP_SNAPSHOT_VERSION = 1;
+
+/** Every tunnel of a node, sessions inside, as plain data (JSON.stringify-able as it is). */
+export interface L2tpSnapshot {
+  readonly version: number;
+  /** Wall-clock epoch ms when it was taken. */
+  readonly takenAt: number;
+  readonly tunnels: readonly TunnelRecord[];
 }
 
 export interface L2tpNodeOptions {
@@ -28,6 +44,12 @@ export interface L2tpNodeOptions {
   readonly clock?: Clock;
   readonly random?: (n: number) => Buffer;
   readonly events?: L2tpNodeEvents;
+  /**
+   * Wall-clock epoch ms, for the deadlines in records (snapshot, restore). Defaults to Date.now
+   * with the system clock, and to the clock's own now() with another clock (a fake clock is its
+   * own wall clock, so tests stay deterministic).
+   */
+  readonly wallClock?: () => number;
 }
 
 function controlHeader(tunnelId: number, ns: number, nr: number, length: number): L2tpControlHeader {
@@ -47,7 +69,7 @@ export class L2tpNode {
   readonly tunnels = new Map<number, Tunnel>();
   /** Drops and refusals by reason: `show counters`, metrics and tests read them. */
   readonly counters = new Map<string, number>();
-  private readonly tunnelIds = new IdAllocator();
+  private tunnelIds = new IdAllocator();
   /** Tunnels by peer address and the peer's Assigned Tunnel ID: SCCRQ retransmissions and restarts. */
   private readonly byPeerTunnel = new Map<string, Tunnel>();
   private sessions = 0;
@@ -57,6 +79,7 @@ export class L2tpNode {
   private readonly events: L2tpNodeEvents;
   private readonly random: (n: number) => Buffer;
   private readonly host: TunnelHost;
+  private readonly wallClock: () => number;
 
   constructor(
     readonly endpoint: UdpEndpoint,
@@ -64,6 +87,8 @@ export class L2tpNode {
   ) {
     this.settings = { ...DEFAULT_L2TP_CONFIG, ...opts.config };
     this.clock = opts.clock ?? systemClock;
+    const clock = this.clock;
+    this.wallClock = opts.wallClock ?? (clock === systemClock ? () => Date.now() : () => clock.now());
     this.random = opts.random ?? randomBytes;
     this.events = opts.events ?? {};
     this.host = this.makeHost();
@@ -93,6 +118,54 @@ export class L2tpNode {
 
   counter(name: string): number {
     return this.counters.get(name) ?? 0;
+  }
+
+  /** Every tunnel and its sessions as plain data, for a journal or another process (issue 13). */
+  snapshot(): L2tpSnapshot {
+    const offset = this.epochOffset();
+    const tunnels: TunnelRecord[] = [];
+    for (const t of this.tunnels.values()) if (t.state !== "closed") tunnels.push(t.record(offset));
+    return { version: L2TP_SNAPSHOT_VERSION, takenAt: this.wallClock(), tunnels };
+  }
+
+  /**
+   * Takes over the tunnels of a snapshot, before the node has any of its own (before the first
+   * datagram). Each control channel continues with its Ns/Nr: unacknowledged messages are resent
+   * when their retransmission is due (RFC 2661 5.8), HELLO keeps going, sessions stay in their
+   * states. Nothing is sent to the peers and no up/down events fire: tunnelRestored fires once
+   * per tunnel instead. Refused whole, with nothing changed, when the snapshot does not fit.
+   */
+  restore(snapshot: L2tpSnapshot): { ok: true; tunnels: number; sessions: number } | { ok: false; error: string } {
+    if (snapshot.version !== L2TP_SNAPSHOT_VERSION) return { ok: false, error: `snapshot version ${String(snapshot.version)}, expected ${String(L2TP_SNAPSHOT_VERSION)}` };
+    if (this.tunnels.size > 0) return { ok: false, error: "the node already has tunnels" };
+    const ids = new Set<number>();
+    for (const r of snapshot.tunnels) {
+      if (r.localId < 1 || r.localId > 0xffff || ids.has(r.localId)) return { ok: false, error: `tunnel id ${String(r.localId)} invalid or used twice` };
+      ids.add(r.localId);
+      const sids = new Set(r.sessions.map((x) => x.localId));
+      if (sids.size !== r.sessions.length || sids.has(0)) return { ok: false, error: `tunnel ${String(r.localId)}: a session id is 0 or used twice` };
+    }
+    const offset = this.epochOffset();
+    const restored: Tunnel[] = [];
+    for (const r of snapshot.tunnels) {
+      if (r.state === "closed") continue;
+      const t = Tunnel.fromRecord(this.host, r, offset);
+      this.tunnels.set(t.localId, t);
+      if (t.role === "lns" && t.openingSccrq !== undefined) this.byPeerTunnel.set(`${peerKey(t.address)}/${String(t.peerId)}`, t);
+      for (const s of t.sessions.values()) {
+        this.sessions++;
+        if (s.inSetup || s.state === "idle") this.sessionsInSetup++;
+      }
+      restored.push(t);
+    }
+    this.tunnelIds = IdAllocator.withInUse(this.tunnels.keys());
+    for (const t of restored) this.events.tunnelRestored?.(t);
+    return { ok: true, tunnels: restored.length, sessions: this.sessions };
+  }
+
+  /** Epoch ms minus clock time: turns the clock's deadlines into wall-clock ones and back. */
+  private epochOffset(): number {
+    return this.wallClock() - this.clock.now();
   }
 
   /** LAC: opens a control connection to an LNS. */

@@ -57,6 +57,42 @@ interface Outgoing {
   retries: number;
 }
 
+/** A control message we numbered, as plain data: its bytes in hex (Nr is rewritten when sent). */
+export interface OutgoingRecord {
+  readonly ns: number;
+  readonly packetHex: string;
+  readonly retries: number;
+}
+
+/**
+ * A control connection's reliable-delivery state as plain, JSON-serialisable data, enough to go on
+ * in another process. Messages held out of order are not kept: they were never acknowledged (Nr
+ * stops below them), so the peer retransmits them (RFC 2661 5.8).
+ */
+export interface ReliableRecord {
+  /** Ns of the next message we send. */
+  readonly ns: number;
+  /** Ns we expect next from the peer: the Nr we send. */
+  readonly nr: number;
+  /** The Nr most recently put on the wire. */
+  readonly sentNr: number;
+  /** The peer's Receive Window Size (RFC 2661 4.4.3). */
+  readonly peerWindow: number;
+  /** Appendix A congestion state. */
+  readonly cwnd: number;
+  readonly ssthresh: number;
+  readonly cwndAcks: number;
+  /** Sent and not yet acknowledged, oldest first: retransmitted until acknowledged (RFC 2661 5.8). */
+  readonly inFlight: readonly OutgoingRecord[];
+  /** Numbered but held back by the window: not on the wire yet. */
+  readonly waiting: readonly OutgoingRecord[];
+  /** Wall-clock deadline (epoch ms) of the oldest message's retransmission; absent with none in flight. */
+  readonly retransmitAt?: number;
+  /** Wall-clock deadline (epoch ms) of a pending ZLB ack; absent when every ack went out. */
+  readonly ackAt?: number;
+  readonly counters: ReliableCounters;
+}
+
 // Offset of Nr in a control message header (T, L, S set, O clear: RFC 2661 3.1).
 const NR_OFFSET = 10;
 
@@ -76,7 +112,10 @@ export class ReliableTransport<M> {
   private readonly waiting: Outgoing[] = [];
   private readonly held = new Map<number, M>();
   private retransmitTimer: TimerHandle | undefined;
+  /** When the armed retransmit timer fires (clock time). */
+  private retransmitDue = 0;
   private ackTimer: TimerHandle | undefined;
+  private ackDue = 0;
   private closed = false;
   readonly counters: ReliableCounters = {
     sent: 0,
@@ -173,6 +212,52 @@ export class ReliableTransport<M> {
     if (!this.isClosed() && this.sentNr !== this.expectedNs) this.scheduleAck();
   }
 
+  /**
+   * The state as a record; deadlines in wall-clock time (epochOffsetMs: epoch ms minus clock time).
+   */
+  record(epochOffsetMs: number): ReliableRecord {
+    const out = (o: Outgoing): OutgoingRecord => ({ ns: o.ns, packetHex: o.packet.toString("hex"), retries: o.retries });
+    return {
+      ns: this.nextNs,
+      nr: this.expectedNs,
+      sentNr: this.sentNr,
+      peerWindow: this.peerWindow,
+      cwnd: this.cwnd,
+      ssthresh: this.ssthresh,
+      cwndAcks: this.cwndAcks,
+      inFlight: this.inFlight.map(out),
+      waiting: this.waiting.map(out),
+      ...(this.retransmitTimer === undefined ? {} : { retransmitAt: this.retransmitDue + epochOffsetMs }),
+      ...(this.ackTimer === undefined ? {} : { ackAt: this.ackDue + epochOffsetMs }),
+      counters: { ...this.counters },
+    };
+  }
+
+  /**
+   * Takes over a recorded state, on a transport that has sent and received nothing. Timers are
+   * armed at their recorded deadlines (at once if they passed): the oldest unacknowledged message
+   * is retransmitted as it would have been (RFC 2661 5.8), a pending ack goes out as a ZLB.
+   */
+  restore(r: ReliableRecord, epochOffsetMs: number): void {
+    const out = (o: OutgoingRecord): Outgoing => ({ ns: o.ns & 0xffff, packet: Buffer.from(o.packetHex, "hex"), retries: o.retries });
+    this.nextNs = r.ns & 0xffff;
+    this.expectedNs = r.nr & 0xffff;
+    this.sentNr = r.sentNr & 0xffff;
+    this.peerWindow = Math.max(1, r.peerWindow);
+    this.cwnd = Math.max(1, r.cwnd);
+    this.ssthresh = Math.max(1, r.ssthresh);
+    this.cwndAcks = r.cwndAcks;
+    this.inFlight.push(...r.inFlight.map(out));
+    this.waiting.push(...r.waiting.map(out));
+    Object.assign(this.counters, r.counters);
+    const now = this.clock.now();
+    if (this.inFlight.length > 0) {
+      this.armRetransmit(r.retransmitAt === undefined ? undefined : Math.max(0, r.retransmitAt - epochOffsetMs - now));
+    }
+    if (r.ackAt !== undefined) this.armAck(Math.max(0, r.ackAt - epochOffsetMs - now));
+    this.pump();
+  }
+
   /** Sends any pending ack now (e.g. before the connection goes away). */
   flushAck(): void {
     if (this.ackTimer !== undefined) this.sendZlb();
@@ -250,10 +335,11 @@ export class ReliableTransport<M> {
     this.io.transmit(out.packet);
   }
 
-  private armRetransmit(): void {
+  private armRetransmit(timeoutMs?: number): void {
     const oldest = this.inFlight[0];
     if (oldest === undefined) return;
-    const timeout = Math.min(this.config.retransmitInitialMs * 2 ** oldest.retries, this.config.retransmitCapMs);
+    const timeout = timeoutMs ?? Math.min(this.config.retransmitInitialMs * 2 ** oldest.retries, this.config.retransmitCapMs);
+    this.retransmitDue = this.clock.now() + timeout;
     this.retransmitTimer = this.clock.setTimeout(() => {
       this.retransmitTimer = undefined;
       this.onRetransmitTimeout();
@@ -287,10 +373,15 @@ export class ReliableTransport<M> {
       return;
     }
     if (this.ackTimer !== undefined) return;
+    this.armAck(this.config.ackDelayMs);
+  }
+
+  private armAck(delayMs: number): void {
+    this.ackDue = this.clock.now() + delayMs;
     this.ackTimer = this.clock.setTimeout(() => {
       this.ackTimer = undefined;
       if (!this.closed) this.sendZlb();
-    }, this.config.ackDelayMs);
+    }, delayMs);
   }
 
   private sendZlb(): void {

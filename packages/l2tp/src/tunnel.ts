@@ -28,8 +28,18 @@ import {
 import type { Clock, PeerAddress, TimerHandle } from "@lnsd/io";
 import type { L2tpConfig } from "./config.js";
 import { IdAllocator } from "./ids.js";
-import { ReliableTransport, DEFAULT_PEER_WINDOW } from "./reliable.js";
-import { Session, type CallInfo, type ProxyInfo, type SessionEnd } from "./session.js";
+import { ReliableTransport, DEFAULT_PEER_WINDOW, type ReliableRecord } from "./reliable.js";
+import {
+  Session,
+  callFromRecord,
+  callRecord,
+  proxyFromRecord,
+  proxyRecord,
+  type CallInfo,
+  type ProxyInfo,
+  type SessionEnd,
+  type SessionRecord,
+} from "./session.js";
 
 export type TunnelRole = "lns" | "lac";
 
@@ -140,6 +150,57 @@ export interface PlaceCallOptions {
   readonly proxy?: ProxyInfo;
 }
 
+/** TunnelPeerInfo as plain data: the Tie Breaker (a 64-bit value) in hex. */
+export interface TunnelPeerRecord {
+  readonly hostName?: string;
+  readonly vendorName?: string;
+  readonly firmwareRevision?: number;
+  readonly framingCapabilities?: number;
+  readonly bearerCapabilities?: number;
+  readonly receiveWindowSize?: number;
+  readonly tieBreakerHex?: string;
+}
+
+/**
+ * A tunnel (control connection) and its sessions as plain, JSON-serialisable data (issue 13):
+ * enough for another process to continue the control channel. Byte strings are hex; times are
+ * wall-clock epoch ms.
+ */
+export interface TunnelRecord {
+  readonly role: TunnelRole;
+  readonly localId: number;
+  readonly peerId: number;
+  readonly address: PeerAddress;
+  readonly state: TunnelState;
+  readonly createdAt: number;
+  /** Last message from the peer: HELLO is sent after helloIntervalMs of quiet (RFC 2661 6.5). */
+  readonly lastHeardAt: number;
+  readonly peer: TunnelPeerRecord;
+  /** Tunnel authentication (RFC 2661 5.1.1) and hiding (4.3). */
+  readonly auth: {
+    /** The Challenge we sent, while its response may still arrive. */
+    readonly ourChallengeHex?: string;
+    /** The peer answered our Challenge correctly. */
+    readonly peerProvedSecret: boolean;
+    /** The peer sent hidden AVPs; with peerProvedSecret, whether we hide AVPs to it. */
+    readonly peerHides: boolean;
+  };
+  /** Ns/Nr, windows, unacknowledged messages and their retransmission deadline. */
+  readonly transport: ReliableRecord;
+  /** When the HELLO timer next looks at the tunnel (established only). */
+  readonly helloAt?: number;
+  /** When the StopCCN hold ends and the tunnel is freed (closing only, RFC 2661 5.7). */
+  readonly holdUntil?: number;
+  readonly end?: TunnelEnd;
+  readonly refusal?: TunnelEnd;
+  readonly history: readonly TunnelTransition[];
+  /** LAC: the last Call Serial Number given out. */
+  readonly callSerial: number;
+  /** LNS: the SCCRQ that opened the tunnel, to recognise its retransmissions. */
+  readonly openingSccrqHex?: string;
+  readonly sessions: readonly SessionRecord[];
+}
+
 export class Tunnel {
   state: TunnelState = "idle";
   /** Our Tunnel ID: the peer puts it in the header of what it sends (RFC 2661 3.1). */
@@ -152,7 +213,7 @@ export class Tunnel {
   end: TunnelEnd | undefined;
   readonly createdAt: number;
   readonly transport: ReliableTransport<Inbound>;
-  private readonly sessionIds = new IdAllocator();
+  private sessionIds = new IdAllocator();
   private ourChallenge: Buffer | undefined;
   /** RFC 2661 5.1.1: the peer answered our Challenge correctly. */
   private peerProvedSecret = false;
@@ -162,8 +223,11 @@ export class Tunnel {
   private readonly loggedOnce = new Set<string>();
   private lastHeard: number;
   private helloTimer: TimerHandle | undefined;
+  private helloDue = 0;
   private holdTimer: TimerHandle | undefined;
-  private readonly setupTimers = new Map<number, TimerHandle>();
+  private holdDue = 0;
+  /** Session setup timers by Session ID, with when they fire (clock time). */
+  private readonly setupTimers = new Map<number, { readonly handle: TimerHandle; readonly at: number }>();
   private readonly pendingCalls = new Map<number, PlaceCallOptions>();
   private callSerial = 0;
   /** LNS: the SCCRQ that opened this tunnel, to tell its retransmissions from a restarted LAC. */
@@ -176,9 +240,10 @@ export class Tunnel {
     readonly role: TunnelRole,
     localId: number,
     readonly address: PeerAddress,
+    createdAt?: number,
   ) {
     this.localId = localId;
-    this.createdAt = host.clock.now();
+    this.createdAt = createdAt ?? host.clock.now();
     this.lastHeard = this.createdAt;
     this.transport = new ReliableTransport<Inbound>(
       host.clock,
@@ -194,6 +259,95 @@ export class Tunnel {
 
   get sessionCount(): number {
     return this.sessions.size;
+  }
+
+  // ---- records ------------------------------------------------------------------------------
+
+  /** The tunnel and its sessions as a record (epochOffsetMs: epoch ms minus clock time). */
+  record(epochOffsetMs: number): TunnelRecord {
+    const { tieBreaker, ...peerInfo } = this.peer;
+    const peer: TunnelPeerRecord = { ...peerInfo, ...(tieBreaker === undefined ? {} : { tieBreakerHex: tieBreaker.toString(16).padStart(16, "0") }) };
+    const sessions = [...this.sessions.values()].map((s): SessionRecord => {
+      const setup = this.setupTimers.get(s.localId);
+      const pending = this.pendingCalls.get(s.localId);
+      return {
+        ...s.record(epochOffsetMs),
+        ...(setup === undefined ? {} : { setupDeadline: setup.at + epochOffsetMs }),
+        ...(pending === undefined
+          ? {}
+          : {
+              pendingCall: {
+                ...(pending.call === undefined ? {} : { call: callRecord(pending.call) }),
+                ...(pending.proxy === undefined ? {} : { proxy: proxyRecord(pending.proxy) }),
+              },
+            }),
+      };
+    });
+    return {
+      role: this.role,
+      localId: this.localId,
+      peerId: this.peerId,
+      address: { address: this.address.address, port: this.address.port },
+      state: this.state,
+      createdAt: this.createdAt + epochOffsetMs,
+      lastHeardAt: this.lastHeard + epochOffsetMs,
+      peer,
+      auth: {
+        ...(this.ourChallenge === undefined ? {} : { ourChallengeHex: this.ourChallenge.toString("hex") }),
+        peerProvedSecret: this.peerProvedSecret,
+        peerHides: this.peerHides,
+      },
+      transport: this.transport.record(epochOffsetMs),
+      ...(this.helloTimer === undefined ? {} : { helloAt: this.helloDue + epochOffsetMs }),
+      ...(this.holdTimer === undefined ? {} : { holdUntil: this.holdDue + epochOffsetMs }),
+      ...(this.end === undefined ? {} : { end: this.end }),
+      ...(this.refusal === undefined ? {} : { refusal: this.refusal }),
+      history: this.history.map((h) => ({ ...h })),
+      callSerial: this.callSerial,
+      ...(this.openingSccrq === undefined ? {} : { openingSccrqHex: this.openingSccrq.toString("hex") }),
+      sessions,
+    };
+  }
+
+  /**
+   * A tunnel rebuilt from its record, in the recorded state and without a word to the host (no
+   * state-change callbacks): its transport resends what was unacknowledged when due, its timers
+   * (HELLO, StopCCN hold, session setup) run to their recorded deadlines.
+   */
+  static fromRecord(host: TunnelHost, r: TunnelRecord, epochOffsetMs: number): Tunnel {
+    const t = new Tunnel(host, r.role, r.localId, { address: r.address.address, port: r.address.port }, r.createdAt - epochOffsetMs);
+    t.state = r.state;
+    t.peerId = r.peerId;
+    const { tieBreakerHex, ...peerInfo } = r.peer;
+    Object.assign(t.peer, peerInfo, tieBreakerHex === undefined ? {} : { tieBreaker: BigInt(`0x${tieBreakerHex}`) });
+    t.history.push(...r.history.map((h) => ({ ...h })));
+    if (r.end !== undefined) t.end = r.end;
+    if (r.refusal !== undefined) t.refusal = r.refusal;
+    if (r.auth.ourChallengeHex !== undefined) t.ourChallenge = Buffer.from(r.auth.ourChallengeHex, "hex");
+    t.peerProvedSecret = r.auth.peerProvedSecret;
+    t.peerHides = r.auth.peerHides;
+    t.lastHeard = r.lastHeardAt - epochOffsetMs;
+    t.callSerial = r.callSerial;
+    if (r.openingSccrqHex !== undefined) t.openingSccrq = Buffer.from(r.openingSccrqHex, "hex");
+    const now = host.clock.now();
+    const after = (at: number | undefined): number | undefined => (at === undefined ? undefined : Math.max(0, at - epochOffsetMs - now));
+    for (const sr of r.sessions) {
+      const s = Session.fromRecord(sr, epochOffsetMs);
+      t.sessions.set(s.localId, s);
+      if (sr.setupDeadline !== undefined) t.armSetupTimer(s, after(sr.setupDeadline));
+      const pc = sr.pendingCall;
+      if (pc !== undefined) {
+        t.pendingCalls.set(s.localId, {
+          ...(pc.call === undefined ? {} : { call: callFromRecord(pc.call) }),
+          ...(pc.proxy === undefined ? {} : { proxy: proxyFromRecord(pc.proxy) }),
+        });
+      }
+    }
+    t.sessionIds = IdAllocator.withInUse(t.sessions.keys());
+    t.transport.restore(r.transport, epochOffsetMs);
+    if (t.state === "established") t.armHello(after(r.helloAt));
+    if (t.state === "closing") t.startHold(after(r.holdUntil));
+    return t;
   }
 
   // ---- events from the node -------------------------------------------------------------
@@ -796,26 +950,29 @@ export class Tunnel {
     for (const s of [...this.sessions.values()]) this.endSession(s, "tunnel-down", end);
   }
 
-  private armSetupTimer(s: Session): void {
-    const t = this.host.clock.setTimeout(() => {
+  private armSetupTimer(s: Session, delayMs?: number): void {
+    const ms = delayMs ?? this.host.config().sessionSetupTimeoutMs;
+    const handle = this.host.clock.setTimeout(() => {
       this.setupTimers.delete(s.localId);
       if (this.sessions.get(s.localId) === s && s.inSetup) {
         this.host.count("session-setup-timeout");
         this.clearSessionOn("setup-timeout", s, CdnResultCode.NotEstablishedInTime, undefined, "call not established in time");
       }
-    }, this.host.config().sessionSetupTimeoutMs);
-    this.setupTimers.set(s.localId, t);
+    }, ms);
+    this.setupTimers.set(s.localId, { handle, at: this.host.clock.now() + ms });
   }
 
   private cancelSetupTimer(s: Session): void {
-    this.setupTimers.get(s.localId)?.cancel();
+    this.setupTimers.get(s.localId)?.handle.cancel();
     this.setupTimers.delete(s.localId);
   }
 
-  private armHello(): void {
+  private armHello(delayMs?: number): void {
     const { helloIntervalMs, disableSendingHello } = this.host.config();
     if (disableSendingHello) return;
     const quietFor = this.host.clock.now() - this.lastHeard;
+    const ms = delayMs ?? Math.max(1, helloIntervalMs - quietFor);
+    this.helloDue = this.host.clock.now() + ms;
     this.helloTimer = this.host.clock.setTimeout(() => {
       this.helloTimer = undefined;
       if (this.state !== "established") return;
@@ -825,25 +982,27 @@ export class Tunnel {
         this.lastHeard = this.host.clock.now();
       }
       this.armHello();
-    }, Math.max(1, helloIntervalMs - quietFor));
+    }, ms);
   }
 
-  private startHold(): void {
+  private startHold(delayMs?: number): void {
     this.helloTimer?.cancel();
     this.helloTimer = undefined;
+    const ms = delayMs ?? this.host.config().stopCcnHoldMs;
+    this.holdDue = this.host.clock.now() + ms;
     this.holdTimer = this.host.clock.setTimeout(() => {
       this.holdTimer = undefined;
       if (this.state === "closing") {
         this.fire("hold-expired", "StopCCN hold time over");
         this.free();
       }
-    }, this.host.config().stopCcnHoldMs);
+    }, ms);
   }
 
   private free(): void {
     this.helloTimer?.cancel();
     this.holdTimer?.cancel();
-    for (const t of this.setupTimers.values()) t.cancel();
+    for (const t of this.setupTimers.values()) t.handle.cancel();
     this.setupTimers.clear();
     this.transport.close();
     this.state = "closed";

@@ -30,6 +30,8 @@ export class ImpairedNet {
   impairment: Impairment = { loss: 0, dup: 0, reorder: 0 };
   private readonly rand: () => number;
   record = false;
+  /** Datagrams for which this says true are lost (a test's targeted loss). */
+  dropIf: ((from: PeerAddress, to: PeerAddress, packet: Buffer) => boolean) | undefined;
 
   constructor(
     private readonly clock: FakeClock,
@@ -58,6 +60,7 @@ export class ImpairedNet {
     const copy = Buffer.from(packet);
     if (this.record) this.sent.push({ from, to, packet: copy });
     const { loss, dup, reorder } = this.impairment;
+    if (this.dropIf?.(from, to, copy) === true) return;
     if (this.rand() < loss) return;
     const delay = 5 + (this.rand() < reorder ? 20 + Math.floor(this.rand() * 80) : 0);
     const deliver = (): void => { this.handlers.get(`${to.address}:${to.port}`)?.(copy, from); };
