@@ -3,8 +3,8 @@
 import t, { type Test } from "tap";
 import fc from "fast-check";
 import { AvpType, decodeControlMessage, L2tpMessageType } from "@lnsd/wire";
-import { L2tpNode, type L2tpConfig, type L2tpNodeEvents, type L2tpSnapshot, type Session, type Tunnel } from "../src/index.js";
-import { fakeRandom, LAC_ADDR, LNS_ADDR, rig, type Rig } from "./harness.js";
+import { IdAllocator, L2tpNode, ReliableTransport, type L2tpConfig, type L2tpNodeEvents, type L2tpSnapshot, type Session, type Tunnel } from "../src/index.js";
+import { fakeRandom, LAC_ADDR, LNS_ADDR, rawControlMessage, rig, type Rig } from "./harness.js";
 
 interface Restart {
   lns: L2tpNode;
@@ -407,5 +407,43 @@ void t.test("property: a snapshot at any message index, with loss, ends in one c
     { numRuns: 60, seed: 13 },
   );
   t.pass("every run consistent");
+  t.end();
+});
+
+void t.test("ids allocated from records: above the highest in use, then the gaps, never one in use", (t) => {
+  const a = IdAllocator.withInUse([3, 5, 1]);
+  t.equal(a.inUse, 3);
+  t.same(a.inUseIds, [1, 3, 5]);
+  const small = IdAllocator.withInUse([2, 4], 6);
+  const got = [small.allocate(), small.allocate(), small.allocate(), small.allocate(), small.allocate()];
+  t.same(got, [5, 6, 1, 3, undefined], "5 and 6 above, then the gaps 1 and 3, then none");
+  small.release(2);
+  t.equal(small.allocate(), 2, "a released id comes back");
+  t.end();
+});
+
+void t.test("a transport record taken across the Ns wrap restores to the same Ns/Nr and resends the same bytes", (t) => {
+  const r = rig();
+  const sent: Buffer[] = [];
+  const io = { transmit: (p: Buffer) => sent.push(Buffer.from(p)), buildZlb: () => Buffer.alloc(12), deliver: () => undefined, failed: () => undefined };
+  const a = new ReliableTransport<string>(r.clock, io);
+  a.restore({ ns: 0xfffe, nr: 0xffff, sentNr: 0xffff, peerWindow: 4, cwnd: 4, ssthresh: 4, cwndAcks: 0, inFlight: [], waiting: [], counters: { ...a.counters } }, 0);
+  for (let i = 0; i < 3; i++) a.send((ns, nr) => rawControlMessage({ tunnelId: 1, sessionId: 0, ns, nr }, L2tpMessageType.HELLO, []));
+  const rec = JSON.parse(JSON.stringify(a.record(0))) as ReturnType<typeof a.record>;
+  t.same(rec.inFlight.map((o) => o.ns), [0xfffe, 0xffff, 0], "three in flight across the wrap");
+  a.close();
+  sent.length = 0;
+  const b = new ReliableTransport<string>(r.clock, io);
+  b.restore(rec, 0);
+  t.equal(b.ns, 1);
+  t.equal(b.nr, 0xffff);
+  t.equal(sent.length, 0, "nothing sent before the retransmission is due");
+  r.clock.advance(1000);
+  t.equal(sent.length, 1, "the oldest resent when due");
+  t.equal(sent[0]?.readUInt16BE(8), 0xfffe);
+  t.equal(sent[0]?.toString("hex"), rec.inFlight[0]?.packetHex, "with the same bytes");
+  b.receive(0, 1, undefined);
+  t.ok(b.idle, "an Nr past the wrap acknowledges all three");
+  b.close();
   t.end();
 });
