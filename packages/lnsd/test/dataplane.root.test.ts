@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { attr, whyNoFreeRadius, type AcctRecord } from "./lib/freeradius.js";
-import { addNamespace, env, link, startLnsdIn, nsRun, nsRunAsync, removeNamespace, sleep, spawnLineChild, until, type LineChild } from "./lib/netns.js";
+import { env, link, namespaceLab, startLnsdIn, startRadiusChild, nsRun, nsRunAsync, sleep, spawnLineChild, until, type LineChild } from "./lib/netns.js";
 import { CAPTURE_PY, SEND_PY, type OrderSummary } from "./lib/tcp-order.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -82,35 +82,14 @@ if (skip !== undefined) {
   t.plan(0, skip);
 } else {
   /** Undone last first, in the file's teardown. */
-  const cleanups: (() => unknown)[] = [];
-  t.teardown(async () => {
-    for (const c of cleanups.reverse()) {
-      try {
-        await c();
-      } catch (e) {
-        t.comment(`cleanup: ${String(e)}`);
-      }
-    }
-  });
-  // Should the test process end without its teardown: the namespaces go anyway.
-  process.once("exit", () => { for (const ns of Object.values(NS)) removeNamespace(ns); });
-  for (const [ns, forwarding] of [[NS.lac, false], [NS.lns, true], [NS.inet, false]] as const) {
-    addNamespace(ns, forwarding);
-    cleanups.push(() => { removeNamespace(ns); });
-  }
+  const cleanups = namespaceLab(t, [[NS.lac, false], [NS.lns, true], [NS.inet, false]] as const);
   link({ ns: NS.lac, dev: "eth0", address: `${ADDR.lac}/24`, mac: "02:00:0a:63:01:02" }, { ns: NS.lns, dev: "eth-lac", address: `${ADDR.lnsL2tp}/24`, mac: "02:00:0a:63:01:01" });
   link({ ns: NS.lns, dev: "eth-inet", address: `${ADDR.lnsInet}/24`, mac: "02:00:0a:63:02:01" }, { ns: NS.inet, dev: "eth0", address: `${ADDR.inet}/24`, mac: "02:00:0a:63:02:02" });
   nsRun(NS.lns, "ip", ["route", "add", `${ADDR.sink}/32`, "via", ADDR.inet]);
   nsRun(NS.inet, "ip", ["route", "add", ADDR.pool, "via", ADDR.lnsInet]);
 
   // FreeRADIUS in lnsd's namespace, on its loopback.
-  const radius = spawnLineChild(NS.lns, node, [lib("radius-child"), SECRET, USERS]);
-  cleanups.push(async () => {
-    radius.send("eof");
-    await Promise.race([radius.exited, sleep(6000)]);
-    await radius.kill("SIGTERM");
-  });
-  const { authPort } = await radius.next<{ authPort: number }>("ready", 20_000);
+  const { child: radius, authPort } = await startRadiusChild(NS.lns, node, lib("radius-child"), SECRET, USERS, cleanups);
   const records = async (): Promise<AcctRecord[]> => {
     radius.send("records");
     return (await radius.next<[string, string[]][][]>("records", 5000)).map((r) => new Map(r));

@@ -17,7 +17,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { whyNoFreeRadius } from "./lib/freeradius.js";
 import { SPOOF_PY } from "./lib/hostile-radius.js";
-import { addNamespace, link, nsRun, nsRunAsync, removeNamespace, sleep, spawnLineChild, startLnsdIn, type LineChild } from "./lib/netns.js";
+import { link, namespaceLab, nsRun, nsRunAsync, sleep, spawnLineChild, startLnsdIn, startRadiusChild, type LineChild } from "./lib/netns.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const entry = join(here, "..", "src", "bin", "lnsd.js");
@@ -112,31 +112,11 @@ if (skip !== undefined) {
   t.plan(0, skip);
 } else {
   t.comment(`seed ${SEED} (LNSD_HOSTILE_SEED=${SEED} replays this run)`);
-  const cleanups: (() => unknown)[] = [];
-  t.teardown(async () => {
-    for (const c of cleanups.reverse()) {
-      try {
-        await c();
-      } catch (e) {
-        t.comment(`cleanup: ${String(e)}`);
-      }
-    }
-  });
-  process.once("exit", () => { for (const ns of Object.values(NS)) removeNamespace(ns); });
-  for (const [ns, forwarding] of [[NS.lac, false], [NS.lns, true], [NS.far, false]] as const) {
-    addNamespace(ns, forwarding);
-    cleanups.push(() => { removeNamespace(ns); });
-  }
+  const cleanups = namespaceLab(t, [[NS.lac, false], [NS.lns, true], [NS.far, false]] as const);
   link({ ns: NS.lac, dev: "eth0", address: `${ADDR.lac}/24`, mac: "02:00:0a:62:01:02" }, { ns: NS.lns, dev: "eth-lac", address: `${ADDR.lnsLac}/24`, mac: "02:00:0a:62:01:01" });
   link({ ns: NS.lns, dev: "eth-far", address: `${ADDR.lnsFar}/24`, mac: "02:00:0a:62:02:01" }, { ns: NS.far, dev: "eth0", address: `${ADDR.far}/24`, mac: "02:00:0a:62:02:02" });
 
-  const radius = spawnLineChild(NS.lns, node, [lib("radius-child"), SECRET, `DEFAULT Cleartext-Password := "${PASSWORD}"\n`]);
-  cleanups.push(async () => {
-    radius.send("eof");
-    await Promise.race([radius.exited, sleep(6000)]);
-    await radius.kill("SIGTERM");
-  });
-  const { authPort } = await radius.next<{ authPort: number }>("ready", 20_000);
+  const { authPort } = await startRadiusChild(NS.lns, node, lib("radius-child"), SECRET, `DEFAULT Cleartext-Password := "${PASSWORD}"\n`, cleanups);
 
   const dir = mkdtempSync(join(tmpdir(), "lnsd-hostile-"));
   cleanups.push(() => { rmSync(dir, { recursive: true, force: true }); });

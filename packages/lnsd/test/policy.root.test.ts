@@ -14,7 +14,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildIcmpEcho, buildIpv4Udp, parseIpv4 } from "@lnsd/wire";
 import { whyNoFreeRadius } from "./lib/freeradius.js";
-import { addNamespace, env, link, startLnsdIn, nsRun, nsRunAsync, removeNamespace, sleep, spawnLineChild, sysctl, until, type LineChild } from "./lib/netns.js";
+import { env, link, namespaceLab, startLnsdIn, startRadiusChild, nsRun, nsRunAsync, sleep, spawnLineChild, sysctl, until, type LineChild } from "./lib/netns.js";
 import type { UdpRecord } from "./lib/udp-child.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -121,21 +121,7 @@ if (skip !== undefined) {
   t.plan(0, skip);
 } else {
   /** Undone last first, in the file's teardown. */
-  const cleanups: (() => unknown)[] = [];
-  t.teardown(async () => {
-    for (const c of cleanups.reverse()) {
-      try {
-        await c();
-      } catch (e) {
-        t.comment(`cleanup: ${String(e)}`);
-      }
-    }
-  });
-  process.once("exit", () => { for (const ns of Object.values(NS)) removeNamespace(ns); });
-  for (const [ns, forwarding] of [[NS.lac, false], [NS.lns, true], [NS.inet, false], [NS.tap, false]] as const) {
-    addNamespace(ns, forwarding);
-    cleanups.push(() => { removeNamespace(ns); });
-  }
+  const cleanups = namespaceLab(t, [[NS.lac, false], [NS.lns, true], [NS.inet, false], [NS.tap, false]] as const);
   link({ ns: NS.lac, dev: "eth0", address: `${ADDR.lac}/24`, mac: "02:00:0a:62:01:02" }, { ns: NS.lns, dev: "eth-lac", address: `${ADDR.lnsL2tp}/24`, mac: "02:00:0a:62:01:01" });
   link({ ns: NS.lns, dev: "eth-inet", address: `${ADDR.lnsInet}/24`, mac: "02:00:0a:62:02:01" }, { ns: NS.inet, dev: "eth0", address: `${ADDR.inet}/24`, mac: "02:00:0a:62:02:02" });
   link({ ns: NS.lns, dev: "eth-tap", address: `${ADDR.lnsTap}/24`, mac: "02:00:0a:62:04:01" }, { ns: NS.tap, dev: "eth0", address: `${ADDR.tap}/24`, mac: "02:00:0a:62:04:02" });
@@ -146,13 +132,7 @@ if (skip !== undefined) {
   sysctl(NS.inet, ["net.ipv4.icmp_ratelimit=0"]);
 
   // FreeRADIUS in lnsd's namespace, on its loopback.
-  const radius = spawnLineChild(NS.lns, node, [lib("radius-child"), SECRET, USERS]);
-  cleanups.push(async () => {
-    radius.send("eof");
-    await Promise.race([radius.exited, sleep(6000)]);
-    await radius.kill("SIGTERM");
-  });
-  const { authPort } = await radius.next<{ authPort: number }>("ready", 20_000);
+  const { authPort } = await startRadiusChild(NS.lns, node, lib("radius-child"), SECRET, USERS, cleanups);
 
   const dir = mkdtempSync(join(tmpdir(), "lnsd-policy-"));
   cleanups.push(() => { rmSync(dir, { recursive: true, force: true }); });

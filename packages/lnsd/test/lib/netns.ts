@@ -200,3 +200,42 @@ export async function startLnsdIn(ns: string, entry: string, configPath: string,
     },
   };
 }
+
+/** What a root test undoes at its end: pushed as it goes, run last first. */
+export type Cleanups = (() => unknown)[];
+
+/**
+ * The namespaces of a root test, each added with lo up and its forwarding as given: the returned
+ * list is undone last first in the test's teardown (a failure there is a comment, not an error),
+ * and the namespaces are removed even if the process ends without its teardown.
+ */
+export function namespaceLab(t: { teardown(f: () => unknown): void; comment(message: string): void }, namespaces: readonly (readonly [name: string, forwarding: boolean])[]): Cleanups {
+  const cleanups: Cleanups = [];
+  t.teardown(async () => {
+    for (const c of cleanups.reverse()) {
+      try {
+        await c();
+      } catch (e) {
+        t.comment(`cleanup: ${String(e)}`);
+      }
+    }
+  });
+  process.once("exit", () => { for (const [ns] of namespaces) removeNamespace(ns); });
+  for (const [ns, forwarding] of namespaces) {
+    addNamespace(ns, forwarding);
+    cleanups.push(() => { removeNamespace(ns); });
+  }
+  return cleanups;
+}
+
+/** The test FreeRADIUS (lib/radius-child) in a namespace, stopped by the cleanups; its auth port. */
+export async function startRadiusChild(ns: string, node: string, script: string, secret: string, users: string, cleanups: Cleanups): Promise<{ child: LineChild; authPort: number }> {
+  const child = spawnLineChild(ns, node, [script, secret, users]);
+  cleanups.push(async () => {
+    child.send("eof");
+    await Promise.race([child.exited, sleep(6000)]);
+    await child.kill("SIGTERM");
+  });
+  const { authPort } = await child.next<{ authPort: number }>("ready", 20_000);
+  return { child, authPort };
+}
