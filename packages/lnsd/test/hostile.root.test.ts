@@ -252,7 +252,8 @@ if (skip !== undefined) {
     t.equal(remote.tooLong, 1, `remote, at Username:: answered "line too long"${remote.samples.length > 0 ? `; it said ${remote.samples.join(" ")}` : ""}`);
     t.equal(loop.tooLong, 1, `loopback, at the command prompt: answered "line too long"${loop.samples.length > 0 ? `; it said ${loop.samples.join(" ")}` : ""}`);
     t.ok(r.hello.windowSent >= 2, `HELLOs during the 1 MB lines: ${r.hello.windowSent}`);
-    t.equal(r.hello.windowAcked, r.hello.windowSent, "each answered");
+    // The report may catch the last HELLO in flight: its wait so far counts in the round trip below.
+    t.ok(r.hello.windowSent - r.hello.windowAcked <= 1 && r.hello.lateOutstanding === 0, `each answered, or the last still in flight and not late (${r.hello.windowAcked} of ${r.hello.windowSent}, ${r.hello.lateOutstanding} late)`);
     t.ok(r.hello.windowMaxRttMs < HELLO_RTT_LIMIT_MS, `HELLO round trip during the 1 MB lines: max ${Math.round(r.hello.windowMaxRttMs)} ms (< ${HELLO_RTT_LIMIT_MS})`);
     t.ok(r.echo.windowMaxRttMs < HELLO_RTT_LIMIT_MS, `LCP Echo round trip during the 1 MB lines: max ${Math.round(r.echo.windowMaxRttMs)} ms (< ${HELLO_RTT_LIMIT_MS})`);
     if (!stillRunning(t, "1 MB lines")) return;
