@@ -174,7 +174,7 @@ export class Daemon {
    */
   reload(settings: DaemonSettings, previous: DaemonSettings): void {
     this.l2tp.reconfigure(l2tpConfigFrom(settings));
-    this.sessions.throttleSpeed = settings.throttleSpeed;
+    this.sessions.reconfigure({ ppp: settings.ppp, allowDuplicateUsers: settings.allowDuplicateUsers, ...(settings.guestAccount === undefined ? {} : { guestAccount: settings.guestAccount }), throttleSpeed: settings.throttleSpeed });
     if (settings.bindAddress !== previous.bindAddress) {
       this.logger.log("warn", "reload", `bind_address changed to ${settings.bindAddress}: lnsd keeps ${previous.bindAddress} until restarted`);
     }

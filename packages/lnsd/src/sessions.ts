@@ -150,6 +150,13 @@ export interface SessionManagerOptions {
   readonly plugins?: SessionPlugins;
 }
 
+/** The settings a reload changes in place (ppp_*, echo_timeout, radius_authtypes, DNS, allow_duplicate_users, guest_account). */
+export interface SessionReloadable {
+  readonly ppp: SessionManagerOptions["ppp"];
+  readonly allowDuplicateUsers: boolean;
+  readonly guestAccount?: string;
+}
+
 const PPP_IPV6 = 0x0057;
 /** When the second and third unsolicited Router Advertisements follow the first. */
 const INITIAL_ADVERTISEMENTS_MS = [1000, 4000];
@@ -186,16 +193,25 @@ export class SessionManager {
   private plugins: SessionPlugins | undefined;
   /** throttle_speed, for sessions that come up from now on (a reload changes it; l2tpns: the same). */
   throttleSpeed: number;
+  /** What a reload may change, for sessions and logins from then on. */
+  private reloadable: SessionReloadable;
 
   constructor(private readonly o: SessionManagerOptions) {
     this.plugins = o.plugins;
     this.throttleSpeed = o.throttleSpeed ?? 0;
+    this.reloadable = { ppp: o.ppp, allowDuplicateUsers: o.allowDuplicateUsers ?? false, ...(o.guestAccount === undefined ? {} : { guestAccount: o.guestAccount }) };
     this.random = o.random ?? randomBytes;
     this.acctPrefix = Math.floor((o.wallClockMs ?? Date.now)() / 1000).toString(16).padStart(8, "0").toUpperCase();
   }
 
   get count(): number {
     return this.subscribers.size;
+  }
+
+  /** SIGHUP: the PPP settings and the duplicate-login rule apply to sessions and logins from now on. */
+  reconfigure(r: SessionReloadable & { readonly throttleSpeed: number }): void {
+    this.reloadable = { ppp: r.ppp, allowDuplicateUsers: r.allowDuplicateUsers, ...(r.guestAccount === undefined ? {} : { guestAccount: r.guestAccount }) };
+    this.throttleSpeed = r.throttleSpeed;
   }
 
   /** The plugin host comes after the manager (it needs the manager to find sessions). */
@@ -219,7 +235,7 @@ export class SessionManager {
     const ppp = new PppServerSession({
       clock: this.o.clock,
       random: this.random,
-      config: this.o.ppp,
+      config: this.reloadable.ppp,
       ...(l2tp.call.proxy === undefined ? {} : { proxy: l2tp.call.proxy }),
       send: (frame) => { if (ref.sub !== undefined) this.sendFrame(ref.sub, frame); },
       authenticate: (req) => (ref.sub === undefined ? Promise.resolve({ ok: false, error: true }) : this.authenticate(ref.sub, req)),
@@ -554,7 +570,7 @@ export class SessionManager {
       mine = new Set();
       this.byUser.set(username, mine);
     }
-    if (this.o.allowDuplicateUsers !== true && username !== this.o.guestAccount) {
+    if (!this.reloadable.allowDuplicateUsers && username !== this.reloadable.guestAccount) {
       for (const older of [...mine]) {
         if (older === sub) continue;
         mine.delete(older);

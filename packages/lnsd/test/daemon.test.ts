@@ -75,3 +75,21 @@ void t.test("SIGTERM stops lnsd without tearing sessions down", async (t) => {
   t.equal(lac.report().sessions.established, 10, "no CDN or StopCCN was sent");
   lac.close();
 });
+
+void t.test("SIGHUP: a setting the reload cannot apply is logged with its name; one it applies is not", async (t) => {
+  const addr = "127.0.31.3";
+  const lnsd = await startLnsd(config(addr, `set radius_secret "first"\nset echo_timeout 10\n`));
+  t.teardown(async () => {
+    if (lnsd.proc.exitCode === null) lnsd.proc.kill("SIGKILL");
+    await lnsd.exited;
+  });
+  const file = lnsd.proc.spawnargs[3] ?? "";
+  writeFileSync(file, config(addr, `set radius_secret "second"\nset echo_timeout 20\nset nsctl_port 1799\n`));
+  lnsd.proc.kill("SIGHUP");
+  for (let i = 0; i < 40 && !lnsd.output().includes("reloaded"); i++) await new Promise((r) => setTimeout(r, 50));
+  t.match(lnsd.output(), /reloaded /);
+  t.match(lnsd.output(), /radius_secret changed: takes effect when lnsd is restarted/);
+  t.match(lnsd.output(), /nsctl_port changed: takes effect when lnsd is restarted/);
+  t.notMatch(lnsd.output(), /echo_timeout changed/, "echo_timeout is applied by the reload");
+  t.equal(lnsd.proc.exitCode, null, "still running");
+});

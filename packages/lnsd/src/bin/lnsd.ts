@@ -155,6 +155,19 @@ async function startControl(settings: StartupSettings, logger: Logger, watch: Lo
   }
 }
 
+/**
+ * Settings a reload does not apply: each one changed is logged, so a reload never drops a change
+ * silently. (bind_address is the daemon's own warning.) The RADIUS client, DAE server, nsctl and
+ * metrics listeners, the data plane's device and workers, and the IPv6 prefix are made once at start.
+ */
+const RESTART_TO_CHANGE = [
+  "nsctl_address", "nsctl_port", "metrics_address", "metrics_port", "cli_bind_address",
+  "primary_radius", "secondary_radius", "primary_radius_port", "secondary_radius_port", "radius_secret",
+  "radius_accounting", "radius_interim", "radius_dae_port", "radius_bind_min", "radius_bind_max",
+  "radius_bind_address", "radius_require_message_authenticator",
+  "data_workers", "tundevicename", "iftun_address", "ipv6_prefix",
+] as const satisfies readonly (keyof StartupSettings)[];
+
 /** The daemon's settings with the metrics' LCP Echo observer in the PPP config. */
 function observed(settings: DaemonSettings, metrics: LnsdMetrics | undefined): DaemonSettings {
   return metrics === undefined ? settings : { ...settings, ppp: { ...settings.ppp, onEcho: (sample) => { metrics.observeEcho(sample); } } };
@@ -463,8 +476,8 @@ async function main(argv: readonly string[]): Promise<number> {
         logFile = r.config.settings.log_file;
         logger.setSink(sinkFor(logFile));
       }
-      for (const v of ["nsctl_address", "nsctl_port", "metrics_address", "metrics_port"] as const) {
-        if (r.config.settings[v] !== settings[v]) logger.log("warn", "reload", `${v} changed: takes effect when lnsd is restarted`);
+      for (const v of RESTART_TO_CHANGE) {
+        if (r.config.settings[v] !== settings[v]) logger.log("warn", `reload-${v}`, `${v} changed: takes effect when lnsd is restarted (the running value is kept)`);
       }
       logger.debugLevel = Math.min(5, r.config.settings.debug + opts.verbosity);
       const next = observed(daemonSettingsFrom(r.config.settings, opts.hostname), metrics);
