@@ -96,6 +96,19 @@ function text(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("utf8");
 }
 
+/**
+ * A finished authentication as plain data (issue 13): enough to answer a retransmitted PAP
+ * Authenticate-Request or CHAP Response with the same verdict (RFC 1334 2.2.1, RFC 1994 4.2).
+ * Byte strings are hex.
+ */
+export interface AuthServerRecord {
+  readonly protocol: AuthProtocolName;
+  /** Identifier of our next CHAP Challenge. */
+  readonly nextIdentifier: number;
+  readonly challenge?: { readonly identifier: number; readonly valueHex: string };
+  readonly verdict?: { readonly protocol: number; readonly identifier: number; readonly ok: boolean; readonly messageHex: string };
+}
+
 /** The authenticator (LNS side). */
 export class AuthServer {
   state: ServerState = "idle";
@@ -146,6 +159,35 @@ export class AuthServer {
       if (this.state === "checking") this.fail("auth-timeout", "proxied authentication not answered in time");
     }, this.host.authTimeoutMs);
     this.check(request, request.kind === "pap" ? PppProtocol.PAP : PppProtocol.CHAP, identifier);
+  }
+
+  /** The finished authentication as a record; undefined unless it is done. */
+  record(): AuthServerRecord | undefined {
+    if (this.state !== "done" || this.protocol === undefined) return undefined;
+    const c = this.challenge;
+    const v = this.verdict;
+    return {
+      protocol: this.protocol,
+      nextIdentifier: this.nextIdentifier,
+      ...(c === undefined ? {} : { challenge: { identifier: c.identifier, valueHex: Buffer.from(c.value).toString("hex") } }),
+      ...(v === undefined ? {} : { verdict: { protocol: v.protocol, identifier: v.identifier, ok: v.ok, messageHex: Buffer.from(v.message).toString("hex") } }),
+    };
+  }
+
+  /** Rebuilds a finished authentication from its record: no timer, nothing sent. */
+  restoreDone(r: AuthServerRecord): void {
+    this.stop();
+    this.protocol = r.protocol;
+    this.nextIdentifier = r.nextIdentifier & 0xff;
+    const c = r.challenge;
+    if (c !== undefined) {
+      const value = Uint8Array.from(Buffer.from(c.valueHex, "hex"));
+      const name = Buffer.from(this.host.hostName, "utf8");
+      this.challenge = { identifier: c.identifier, value, packet: encodeChap({ kind: "Challenge", identifier: c.identifier, value, name }) };
+    }
+    const v = r.verdict;
+    if (v !== undefined) this.verdict = { protocol: v.protocol, identifier: v.identifier, ok: v.ok, message: Buffer.from(v.messageHex, "hex") };
+    this.state = "done";
   }
 
   /** Cancels timers; a pending authentication result will be ignored. */

@@ -269,8 +269,11 @@ export interface FsmActions {
 export interface FsmRecord {
   readonly atMs: number;
   readonly from: FsmState;
-  /** A table event, or "proxy" when LCP starts Opened from the LAC's proxy LCP (RFC 2661 18). */
-  readonly event: FsmEvent | "proxy";
+  /**
+   * A table event, "proxy" when LCP starts Opened from the LAC's proxy LCP (RFC 2661 18), or
+   * "restore" when an Opened automaton is rebuilt from a record (issue 13).
+   */
+  readonly event: FsmEvent | "proxy" | "restore";
   readonly to: FsmState;
   readonly reason: string;
 }
@@ -347,6 +350,14 @@ export class PppFsm {
     return true;
   }
 
+  /** Moves straight to Opened when rebuilt from a record (nothing is sent). Only from Initial. */
+  restoreOpened(reason: string): boolean {
+    if (this.state !== "Initial" || this.running) return false;
+    this.record("Initial", "restore", "Opened", reason);
+    this.state = "Opened";
+    return true;
+  }
+
   /** Cancels the Restart timer (the owner is going away). */
   halt(): void {
     this.timer?.cancel();
@@ -413,7 +424,7 @@ export class PppFsm {
     }, this.timers.restartTimeMs);
   }
 
-  private record(from: FsmState, event: FsmEvent | "proxy", to: FsmState, reason: string): void {
+  private record(from: FsmState, event: FsmEvent | "proxy" | "restore", to: FsmState, reason: string): void {
     this.history.push({ atMs: this.clock.now(), from, event, to, reason });
     if (this.history.length > HISTORY_LENGTH) this.history.shift();
   }

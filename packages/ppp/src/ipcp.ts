@@ -28,6 +28,17 @@ export class IpcpServerPolicy implements OptionPolicy<IpcpOptionTable> {
     this.sendAddress = s.localAddress !== undefined;
   }
 
+  /** Whether our requests still carry our IP-Address (false once the peer Nak'd or rejected it). */
+  get sendsAddress(): boolean {
+    return this.sendAddress;
+  }
+
+  /** Rebuilds the policy of an Opened IPCP from its record (issue 13). */
+  restoreAgreed(agreedPeerAddress: number | undefined, sendsAddress: boolean): void {
+    this.agreedPeerAddress = agreedPeerAddress;
+    this.sendAddress = sendsAddress && this.s.localAddress !== undefined;
+  }
+
   request(): IpcpOption[] {
     return this.sendAddress && this.s.localAddress !== undefined ? [{ name: "ipAddress", value: this.s.localAddress }] : [];
   }

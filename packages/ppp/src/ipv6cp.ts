@@ -56,6 +56,18 @@ export class Ipv6cpPolicy implements OptionPolicy<Ipv6cpOptionTable> {
     }
   }
 
+  /** Whether our requests still carry our Interface-Identifier (false once the peer rejected it). */
+  get sendsId(): boolean {
+    return this.sendId;
+  }
+
+  /** Rebuilds the policy of an Opened IPV6CP from its record (issue 13). */
+  restoreAgreed(localId: Uint8Array, peerId: Uint8Array | undefined, sendsId: boolean): void {
+    this.localId = Uint8Array.from(localId);
+    this.peerId = peerId === undefined ? undefined : Uint8Array.from(peerId);
+    this.sendId = sendsId;
+  }
+
   request(): Ipv6cpOption[] {
     return this.sendId ? [{ name: "interfaceIdentifier", value: this.localId }] : [];
   }

@@ -83,6 +83,23 @@ export class LcpPolicy implements OptionPolicy<LcpOptionTable> {
     };
   }
 
+  /**
+   * Rebuilds the policy of an Opened link from what was agreed (issue 13): a renegotiation asks
+   * what was last acknowledged (our MRU, the authentication protocol, our Magic-Number).
+   */
+  restoreAgreed(agreed: LcpAgreed): void {
+    this.agreed = { ...agreed };
+    this.mru = agreed.ourMru === DEFAULT_MRU ? undefined : agreed.ourMru;
+    this.sendMagic = agreed.ourMagic !== 0;
+    if (agreed.ourMagic !== 0) this.magic = agreed.ourMagic;
+    if (agreed.ourAuth !== undefined) {
+      this.auth = agreed.ourAuth;
+      const i = this.opts.authRequest.indexOf(agreed.ourAuth);
+      this.authIndex = i < 0 ? 0 : i;
+      for (const p of this.opts.authRequest.slice(0, this.authIndex + 1)) this.triedAuth.add(p);
+    }
+  }
+
   /** Our Magic-Number for Echo packets: 0 unless it was negotiated (RFC 1661 5.8). */
   get magicInUse(): number {
     return this.agreed.ourMagic;

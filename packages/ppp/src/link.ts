@@ -15,12 +15,13 @@ import {
   type ControlProtocolSpec,
   type PppCodeName,
 } from "@lnsd/wire";
-import type { Clock, TimerHandle } from "@lnsd/io";
+import { type Clock, type TimerHandle, systemClock } from "@lnsd/io";
 import { type DisconnectCause, type DisconnectReason, type DisconnectSide, disconnectCause } from "./cause.js";
 import type { PppCommonConfig, RandomSource } from "./config.js";
 import type { FsmRecord, FsmState } from "./fsm.js";
+import type { AuthProtocolName } from "./config.js";
 import { LcpPolicy, type LcpPolicyOptions } from "./lcp.js";
-import { type LogLevel, Negotiation, type NegotiationHost, type NegotiationLayer, type OptionPolicy } from "./negotiation.js";
+import { type LogLevel, Negotiation, type NegotiationHost, type NegotiationLayer, type NegotiationRecord, type OptionPolicy } from "./negotiation.js";
 
 /** RFC 1661 3: Link Dead, Establish, Authenticate, Network, Terminate. */
 export type PppPhase = "dead" | "establish" | "authenticate" | "network" | "terminate";
@@ -34,6 +35,49 @@ export interface PppLinkOptions {
   /** Sends one PPP frame (FF 03, two-octet Protocol, Information) inside the L2TP session. */
   send(frame: Buffer): void;
   log?(level: LogLevel, reason: string, message: string): void;
+  /**
+   * Wall-clock epoch ms, for the deadlines in records (snapshot, restore). Defaults to Date.now
+   * with the system clock, and to the clock's own now() with another clock (a fake clock is its
+   * own wall clock, so tests stay deterministic), as L2tpNode.
+   */
+  readonly wallClock?: () => number;
+}
+
+/** LCP of an Opened link as plain data (issue 13): what was agreed in each direction. */
+export interface LcpLinkRecord {
+  readonly ourMru: number;
+  readonly peerMru: number;
+  /** Magic-Numbers, 0 when not negotiated. */
+  readonly ourMagic: number;
+  readonly peerMagic: number;
+  readonly peerAccm?: number;
+  readonly peerPfc: boolean;
+  readonly peerAcfc: boolean;
+  /** The authentication protocol the peer agreed to use with us. */
+  readonly ourAuth?: AuthProtocolName;
+  readonly negotiation: NegotiationRecord;
+  /** LCP packets received so far (tells lcp-silent from lcp-timeout at the end). */
+  readonly packetsReceived: number;
+}
+
+/** The LCP Echo keepalive as plain data; times are wall-clock epoch ms. */
+export interface EchoRecord {
+  /** When the keepalive next looks at the link (sends an Echo-Request if due); absent when echo is off. */
+  readonly nextAt?: number;
+  /** Our Echo-Requests still unanswered, with when each went out. */
+  readonly outstanding: readonly { readonly identifier: number; readonly sentAt: number }[];
+  /** The last frame received from the peer (idle_echo_timeout counts from here). */
+  readonly lastRxAt: number;
+  /** Line quality so far; `lost` is how many requests were missed. */
+  readonly stats: EchoStats;
+}
+
+/** The part of a link record both roles share. */
+export interface PppLinkCoreRecord {
+  readonly lcp: LcpLinkRecord;
+  readonly echo: EchoRecord;
+  /** NCPs the peer Protocol-Rejected (RFC 1661 5.7: never sent again). */
+  readonly ncpRejected: readonly NcpName[];
 }
 
 /** The LCP Echo keepalive as a line-quality probe (a FireBrick-style per-line view). */
@@ -98,6 +142,8 @@ export abstract class PppLink {
   private readonly outbox: Buffer[] = [];
   private lastRxMs = 0;
   private echoTimer: TimerHandle | undefined;
+  /** When echoTimer fires, in clock time. */
+  private echoDueMs = 0;
   private lcpPacketsReceived = 0;
   /** Line quality from the keepalive; metrics read it at scrape time. */
   readonly echoStats: EchoStats = { sent: 0, replies: 0, lost: 0, lastRttMs: undefined, recentLost: 0, recentCount: 0 };
@@ -251,6 +297,83 @@ export abstract class PppLink {
 
   counter(name: string): number {
     return this.counters.get(name) ?? 0;
+  }
+
+  // --- records (issue 13) ------------------------------------------------------------------------
+
+  /** Epoch ms minus clock time: turns the clock's deadlines into wall-clock ones and back. */
+  protected epochOffset(): number {
+    const clock = this.link.clock;
+    const wall = this.link.wallClock ?? (clock === systemClock ? () => Date.now() : () => clock.now());
+    return wall() - clock.now();
+  }
+
+  /** Why the link is not established (LCP Opened, Network phase, no end under way); undefined when it is. */
+  protected establishedRefusal(): string | undefined {
+    if (this.ended !== undefined) return `the link has ended (${this.ended.reason})`;
+    if (this.pendingCause !== undefined || this.phase === "terminate") return "the link is terminating";
+    if (this.phase !== "network") return `the link is in the ${this.phase} phase`;
+    if (!this.lcp.opened) return `LCP is ${this.lcp.state}`;
+    return undefined;
+  }
+
+  /** LCP and the keepalive as a record; the caller has checked establishedRefusal(). */
+  protected coreRecord(epochOffsetMs: number): PppLinkCoreRecord {
+    const a = this.lcpPolicy.agreed;
+    return {
+      lcp: {
+        ourMru: a.ourMru,
+        peerMru: a.peerMru,
+        ourMagic: a.ourMagic,
+        peerMagic: a.peerMagic,
+        ...(a.peerAccm === undefined ? {} : { peerAccm: a.peerAccm }),
+        peerPfc: a.peerPfc,
+        peerAcfc: a.peerAcfc,
+        ...(a.ourAuth === undefined ? {} : { ourAuth: a.ourAuth }),
+        negotiation: this.lcp.record(),
+        packetsReceived: this.lcpPacketsReceived,
+      },
+      echo: {
+        ...(this.echoTimer === undefined ? {} : { nextAt: this.echoDueMs + epochOffsetMs }),
+        outstanding: [...this.echoOutstanding].map(([identifier, sentAt]) => ({ identifier, sentAt: sentAt + epochOffsetMs })),
+        lastRxAt: this.lastRxMs + epochOffsetMs,
+        stats: { ...this.echoStats },
+      },
+      ncpRejected: [...this.ncpRejected],
+    };
+  }
+
+  /**
+   * Rebuilds an established link's LCP and keepalive from a record: LCP Opened, the Network
+   * phase, the Echo timer at its recorded deadline (at once when it has passed). Sends nothing
+   * and gives no event. The role rebuilds authentication and the NCPs.
+   */
+  protected restoreCore(r: PppLinkCoreRecord, epochOffsetMs: number): boolean {
+    if (this.phase !== "dead" || this.ended !== undefined) return false;
+    this.lcpPolicy.restoreAgreed({
+      ourMru: r.lcp.ourMru,
+      peerMru: r.lcp.peerMru,
+      ourMagic: r.lcp.ourMagic,
+      peerMagic: r.lcp.peerMagic,
+      peerAccm: r.lcp.peerAccm,
+      peerPfc: r.lcp.peerPfc,
+      peerAcfc: r.lcp.peerAcfc,
+      peerAuth: undefined,
+      ourAuth: r.lcp.ourAuth,
+    });
+    if (!this.lcp.restoreOpened(r.lcp.negotiation, "restored from a record: LCP Opened")) return false;
+    this.lcpPacketsReceived = r.lcp.packetsReceived;
+    for (const n of r.ncpRejected) this.ncpRejected.add(n);
+    this.phase = "network";
+    this.reportedUp = true;
+    this.lastRxMs = r.echo.lastRxAt - epochOffsetMs;
+    for (const o of r.echo.outstanding) this.echoOutstanding.set(o.identifier & 0xff, o.sentAt - epochOffsetMs);
+    Object.assign(this.echoStats, r.echo.stats);
+    if (this.common.echoIntervalMs > 0) {
+      const now = this.link.clock.now();
+      this.scheduleEcho(r.echo.nextAt === undefined ? this.common.echoIntervalMs : r.echo.nextAt - epochOffsetMs - now);
+    }
+    return true;
   }
 
   // --- role hooks ---------------------------------------------------------------------------------
@@ -554,6 +677,7 @@ export abstract class PppLink {
 
   private scheduleEcho(delayMs: number): void {
     this.echoTimer?.cancel();
+    this.echoDueMs = this.link.clock.now() + Math.max(1, delayMs);
     this.echoTimer = this.clock.setTimeout(() => {
       this.echoTimer = undefined;
       this.echoTick();

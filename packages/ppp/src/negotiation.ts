@@ -124,6 +124,18 @@ interface SentRequest {
   readonly types: ReadonlySet<number>;
 }
 
+/**
+ * An Opened negotiation as plain data (issue 13): what the automaton needs to go on answering.
+ * Our last Configure-Request is kept so that a late Configure-Ack of it is recognised (RFC 1661
+ * 4.1: RCA in Opened renegotiates) rather than dropped as stale.
+ */
+export interface NegotiationRecord {
+  /** Identifier of our next packet of this protocol. */
+  readonly nextIdentifier: number;
+  readonly lastRequest?: { readonly identifier: number; readonly optionsHex: string; readonly types: readonly number[] };
+  readonly requestsReceived: number;
+}
+
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && Buffer.compare(a, b) === 0;
 }
@@ -167,6 +179,27 @@ export class Negotiation<T extends OptionTable> implements FsmActions {
 
   get state(): FsmState {
     return this.fsm.state;
+  }
+
+  /** The negotiation as a record; meaningful in Opened (the caller checks). */
+  record(): NegotiationRecord {
+    const last = this.lastRequest;
+    return {
+      nextIdentifier: this.nextIdentifier,
+      ...(last === undefined ? {} : { lastRequest: { identifier: last.identifier, optionsHex: last.body.toString("hex"), types: [...last.types] } }),
+      requestsReceived: this.requestsReceived,
+    };
+  }
+
+  /** Rebuilds an Opened negotiation from its record (the policy is restored by its owner). Sends nothing. */
+  restoreOpened(r: NegotiationRecord, reason: string): boolean {
+    if (!this.fsm.restoreOpened(reason)) return false;
+    this.nextIdentifier = r.nextIdentifier & 0xff;
+    const last = r.lastRequest;
+    if (last !== undefined) this.lastRequest = { identifier: last.identifier, body: Buffer.from(last.optionsHex, "hex"), types: new Set(last.types) };
+    this.requestsReceived = r.requestsReceived;
+    this.answered = true;
+    return true;
   }
 
   get opened(): boolean {

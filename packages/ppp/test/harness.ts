@@ -22,7 +22,9 @@ import {
   type FsmRecord,
   type PppClientConfig,
   type PppClientUpInfo,
+  type PppLinkRecord,
   type PppProxyInfo,
+  type PppServerOptions,
   type PppServerConfig,
   type PppServerUpInfo,
   type RandomSource,
@@ -78,7 +80,8 @@ export function fakeAuthenticate(r: AuthRequest): Promise<AuthResult> {
 export class Rig {
   readonly clock = new FakeClock();
   readonly frames: Captured[] = [];
-  readonly server: PppServerSession;
+  /** The LNS side; replaced by restoreServer(). */
+  server: PppServerSession;
   readonly client: PppClientSession | undefined;
   readonly serverUp: PppServerUpInfo[] = [];
   readonly serverDown: DisconnectCause[] = [];
@@ -90,28 +93,16 @@ export class Rig {
   /** What the server sent, when there is no client (tests answer by hand). */
   readonly toClient: Buffer[] = [];
   private readonly latencyMs: number;
+  private readonly opts: RigOptions;
+  /** Bumped when the server is replaced: the old one's frames and events go nowhere. */
+  private serverGeneration = 0;
+  /** Between detachServer() and restoreServer(): frames to the server are lost. */
+  private serverDetached = false;
 
   constructor(opts: RigOptions = {}) {
+    this.opts = opts;
     this.latencyMs = opts.latencyMs ?? 1;
-    const random = seededRandom(opts.seed ?? 7);
-    const authenticate = opts.authenticate ?? fakeAuthenticate;
-    this.server = new PppServerSession({
-      clock: this.clock,
-      random,
-      config: { authProtocols: ["chap", "pap"], hostName: "lns", localAddress: "10.231.0.1", ...opts.server },
-      send: (frame) => {
-        this.carry("server", frame);
-      },
-      authenticate: (r) => {
-        this.authRequests.push(r);
-        return authenticate(r);
-      },
-      events: {
-        up: (info) => this.serverUp.push(info),
-        down: (cause) => this.serverDown.push(cause),
-      },
-      ...(opts.proxy === undefined ? {} : { proxy: opts.proxy }),
-    });
+    this.server = new PppServerSession(this.serverOptions(seededRandom(opts.seed ?? 7)));
     if (opts.withClient !== false) {
       this.client = new PppClientSession({
         clock: this.clock,
@@ -128,6 +119,50 @@ export class Rig {
     }
   }
 
+  /** The server's options; its callbacks stay silent once the server is replaced. */
+  private serverOptions(random: RandomSource): PppServerOptions {
+    const generation = this.serverGeneration;
+    const live = (): boolean => generation === this.serverGeneration;
+    const authenticate = this.opts.authenticate ?? fakeAuthenticate;
+    return {
+      clock: this.clock,
+      random,
+      config: { authProtocols: ["chap", "pap"], hostName: "lns", localAddress: "10.231.0.1", ...this.opts.server },
+      send: (frame) => {
+        if (live()) this.carry("server", frame);
+      },
+      authenticate: (r) => {
+        this.authRequests.push(r);
+        return authenticate(r);
+      },
+      events: {
+        up: (info) => {
+          if (live()) this.serverUp.push(info);
+        },
+        down: (cause) => {
+          if (live()) this.serverDown.push(cause);
+        },
+      },
+      ...(this.opts.proxy === undefined ? {} : { proxy: this.opts.proxy }),
+    };
+  }
+
+  /** The server process goes away: it sends nothing more, and what reaches it is lost. */
+  detachServer(): void {
+    this.serverGeneration++;
+    this.serverDetached = true;
+  }
+
+  /** A new server from a record, with the same options (another random source: a new process). */
+  restoreServer(record: PppLinkRecord, seed = 99): PppServerSession {
+    this.detachServer();
+    const res = PppServerSession.fromRecord(this.serverOptions(seededRandom(seed)), record);
+    if (!res.ok) throw new Error(res.error);
+    this.server = res.session;
+    this.serverDetached = false;
+    return res.session;
+  }
+
   private carry(from: Side, frame: Buffer): void {
     const c: Captured = { from, atMs: this.clock.now(), frame };
     this.frames.push(c);
@@ -138,7 +173,7 @@ export class Rig {
     }
     this.clock.setTimeout(() => {
       if (from === "server") this.client?.receive(frame);
-      else this.server.receive(frame);
+      else if (!this.serverDetached) this.server.receive(frame);
     }, this.latencyMs);
   }
 
