@@ -307,3 +307,42 @@ void t.test("a record of another version is refused", async (t) => {
   t.throws(() => r.restoreServer({ ...snap, version: 2 }), /version 2/);
   t.end();
 });
+
+void t.test("an Echo-Request outstanding at the snapshot: its reply reaches the new server and counts", async (t) => {
+  const r = new Rig({ ...rigOptions(VARIANTS[0] as Variant, 0), latencyMs: 20 }).start();
+  await r.run(1000, 10);
+  // Up to just after the server's next Echo-Request.
+  const n = r.frames.length;
+  for (let i = 0; i < 200 && !r.frames.slice(n).some((c) => c.from === "server" && describe(c.frame).startsWith("LCP EchoReq")); i++) await r.run(1, 1);
+  const record = r.server.snapshot();
+  t.ok(record !== undefined);
+  if (record === undefined) return;
+  t.equal(record.echo.outstanding.length, 1, "one request outstanding");
+  const replies = record.echo.stats.replies;
+  r.restoreServer(JSON.parse(JSON.stringify(record)) as PppLinkRecord);
+  await r.run(100, 10);
+  t.equal(r.server.echoStats.replies, replies + 1, "the reply matched the recorded request");
+  t.equal(r.server.echoStats.lost, 0);
+  t.equal(r.server.echoStats.lastRttMs, 40, "round trip measured across the restore");
+  t.end();
+});
+
+void t.test("an IPCP renegotiation from the client after the restore: as the unrestored link", async (t) => {
+  const ipcpReq = frame(PppProtocol.IPCP, Buffer.from("0107000a03060ae76401", "hex"));
+  const plain = await established(VARIANTS[0] as Variant, 0);
+  const plainFrom = plain.frames.length;
+  plain.inject(ipcpReq);
+  await plain.run(2000, 50);
+  const r = await established(VARIANTS[0] as Variant, 0);
+  await restart(r);
+  const from = r.frames.length;
+  r.inject(ipcpReq);
+  await r.run(2000, 50);
+  const server = (x: Rig, i: number): string[] => x.frames.slice(i).filter((c) => c.from === "server").map((c) => describe(c.frame));
+  t.ok(server(r, from).some((s) => s.startsWith("IPCP ConfReq")), `tld, scr, sca: ${server(r, from).join(", ")}`);
+  t.same(server(r, from), server(plain, plainFrom));
+  t.equal(r.server.status().ipcp, plain.server.status().ipcp);
+  t.equal(r.server.status().ipcp, "Opened", "IPCP Opened again");
+  t.equal(r.serverDown.length, 0);
+  t.end();
+});
