@@ -19,3 +19,6 @@ export * from "./control-backend.js";
 export * from "./metrics.js";
 export * from "./cli-backend.js";
 export * from "./plugins.js";
+export * from "./component.js";
+export * from "./listeners.js";
+export * from "./radius-component.js";

@@ -189,7 +189,20 @@ interface Slot {
   readonly pending: (Pending | undefined)[];
   free: number;
   nextId: number;
+  /** Bound with the bind settings before a reconfigure: takes no new request, closes once empty. */
+  retired: boolean;
 }
+
+/** The servers and secret of one configuration: a request keeps the set it was made under. */
+interface ServerSet {
+  readonly secret: Secret;
+  readonly auth: readonly Endpoint[];
+  readonly acct: readonly Endpoint[];
+  readonly byKey: ReadonlyMap<string, readonly Endpoint[]>;
+}
+
+/** What reconfigure() changes: the settings a reload of the startup-config can change. */
+export type RadiusClientSettings = Pick<RadiusClientOptions, "servers" | "secret" | "bindAddress" | "bindPortMin" | "bindPortMax" | "requireMessageAuthenticator">;
 
 interface Pending {
   readonly kind: "auth" | "acct";
@@ -198,6 +211,7 @@ interface Pending {
   readonly auth?: AccessRequestInput;
   readonly acct?: AccountingRecord;
   readonly finish: (r: AuthResult | AcctResult) => void;
+  readonly set: ServerSet;
   slot: Slot | undefined;
   id: number;
   packet: Buffer;
@@ -256,6 +270,64 @@ export function radiusServersFromSettings(s: {
   return out;
 }
 
+/** `opts` with `next`'s settings, those `next` leaves out back to their defaults. */
+function withSettings(opts: RadiusClientOptions, next: RadiusClientSettings): RadiusClientOptions {
+  const o: { -readonly [K in keyof RadiusClientOptions]: RadiusClientOptions[K] } = { ...opts, servers: next.servers, secret: next.secret };
+  delete o.bindAddress;
+  delete o.bindPortMin;
+  delete o.bindPortMax;
+  delete o.requireMessageAuthenticator;
+  return {
+    ...o,
+    ...(next.bindAddress === undefined ? {} : { bindAddress: next.bindAddress }),
+    ...(next.bindPortMin === undefined ? {} : { bindPortMin: next.bindPortMin }),
+    ...(next.bindPortMax === undefined ? {} : { bindPortMax: next.bindPortMax }),
+    ...(next.requireMessageAuthenticator === undefined ? {} : { requireMessageAuthenticator: next.requireMessageAuthenticator }),
+  };
+}
+
+function sameBind(a: RadiusClientSettings, b: RadiusClientSettings): boolean {
+  return a.bindAddress === b.bindAddress && a.bindPortMin === b.bindPortMin && a.bindPortMax === b.bindPortMax;
+}
+
+/** Sockets at most: the option, bounded by the size of the port range. */
+function maxSocketsFor(opts: RadiusClientOptions): number {
+  const min = opts.bindPortMin ?? 0;
+  const max = opts.bindPortMax ?? 0;
+  const range = min > 0 && max >= min ? max - min + 1 : Infinity;
+  return Math.max(1, Math.min(opts.maxSockets ?? 64, range));
+}
+
+/** The endpoints of `servers`; one that `previous` had too keeps its state (dead, counters, signs). */
+function serverSet(servers: readonly RadiusServer[], secret: Secret, previous: ServerSet | undefined): ServerSet {
+  const byKey = new Map<string, Endpoint[]>();
+  const mk = (kind: "auth" | "acct", s: RadiusServer): Endpoint => {
+    const peer = { address: s.address, port: kind === "auth" ? s.authPort : s.acctPort };
+    const key = peerKey(peer);
+    const e: Endpoint = previous?.byKey.get(key)?.find((x) => x.kind === kind) ?? {
+      key,
+      peer,
+      kind,
+      dead: false,
+      deadUntil: 0,
+      lastReplyAt: -Infinity,
+      sent: 0,
+      replies: 0,
+      signs: false,
+      lastHeardAt: -Infinity,
+      dropped: zeroDrops(),
+      droppedSinceReply: {},
+    };
+    const list = byKey.get(key) ?? [];
+    list.push(e);
+    byKey.set(key, list);
+    return e;
+  };
+  const auth = servers.map((s) => mk("auth", s));
+  const acct = servers.map((s) => mk("acct", s));
+  return { secret, auth, acct, byKey };
+}
+
 export class RadiusClient implements RadiusAccounting {
   readonly counters: RadiusClientCounters = newCounters();
   private readonly clock: Clock;
@@ -269,22 +341,20 @@ export class RadiusClient implements RadiusAccounting {
   private readonly acctMaxTries: number;
   private readonly acctMaxTimeoutMs: number;
   private readonly maxQueued: number;
-  private readonly maxSockets: number;
-  private readonly maPolicy: MessageAuthenticatorPolicy;
+  private maxSockets: number;
+  private maPolicy: MessageAuthenticatorPolicy;
   private readonly firstDrops = new Set<string>();
-  private readonly authEndpoints: Endpoint[];
-  private readonly acctEndpoints: Endpoint[];
-  private readonly endpointsByKey = new Map<string, Endpoint[]>();
-  private readonly slots: Slot[] = [];
+  private set: ServerSet;
+  private slots: Slot[] = [];
   private readonly waiting: Pending[] = [];
-  private readonly usedPorts = new Set<number>();
+  private usedPorts = new Set<number>();
   private opening = false;
   private draining = false;
   private portsExhausted = false;
   private inFlight = 0;
   private closed = false;
 
-  private constructor(private readonly opts: RadiusClientOptions) {
+  private constructor(private opts: RadiusClientOptions) {
     this.clock = opts.clock ?? systemClock;
     this.udp = opts.udp ?? radiusUdp;
     this.random = opts.randomBytes ?? cryptoRandomBytes;
@@ -297,33 +367,54 @@ export class RadiusClient implements RadiusAccounting {
     this.acctMaxTimeoutMs = opts.acctMaxTimeoutMs ?? 30_000;
     this.maxQueued = opts.maxQueued ?? 65536;
     this.maPolicy = opts.requireMessageAuthenticator ?? "auto";
-    const min = opts.bindPortMin ?? 0;
-    const max = opts.bindPortMax ?? 0;
-    const range = min > 0 && max >= min ? max - min + 1 : Infinity;
-    this.maxSockets = Math.max(1, Math.min(opts.maxSockets ?? 64, range));
-    const mk = (kind: "auth" | "acct", s: RadiusServer): Endpoint => {
-      const peer = { address: s.address, port: kind === "auth" ? s.authPort : s.acctPort };
-      const e: Endpoint = {
-        key: peerKey(peer),
-        peer,
-        kind,
-        dead: false,
-        deadUntil: 0,
-        lastReplyAt: -Infinity,
-        sent: 0,
-        replies: 0,
-        signs: false,
-        lastHeardAt: -Infinity,
-        dropped: zeroDrops(),
-        droppedSinceReply: {},
-      };
-      const list = this.endpointsByKey.get(e.key) ?? [];
-      list.push(e);
-      this.endpointsByKey.set(e.key, list);
-      return e;
+    this.maxSockets = maxSocketsFor(opts);
+    this.set = serverSet(opts.servers, opts.secret, undefined);
+  }
+
+  /**
+   * Binds a socket with `next`'s bind settings when they differ from the running ones, so that a
+   * bad address or port range fails here and changes nothing. commit() applies `next`: requests
+   * made from then on go to its servers with its secret; requests in flight finish (retransmits
+   * and failover included) against the servers and secret they were sent with, and their replies
+   * are matched per request on the socket they left from, which closes once it has none left.
+   */
+  async prepareReconfigure(next: RadiusClientSettings): Promise<{ ok: true; commit: () => void; abort: () => void } | { ok: false; error: string }> {
+    const rebind = !sameBind(next, this.opts);
+    const usedPorts = new Set<number>();
+    let first: UdpEndpoint | undefined;
+    if (rebind) {
+      const r = await this.bindWith(next, usedPorts);
+      if (!r.ok) return { ok: false, error: r.error };
+      first = r.sock;
+    }
+    return {
+      ok: true,
+      abort: () => { first?.close(); },
+      commit: () => {
+        if (this.closed) {
+          first?.close();
+          return;
+        }
+        this.opts = withSettings(this.opts, next);
+        this.maPolicy = next.requireMessageAuthenticator ?? "auto";
+        this.maxSockets = maxSocketsFor(this.opts);
+        this.set = serverSet(next.servers, next.secret, this.set);
+        if (first !== undefined) {
+          for (const s of this.slots) s.retired = true;
+          this.usedPorts = usedPorts;
+          this.portsExhausted = false;
+          this.addSlot(first);
+          for (const s of [...this.slots]) this.closeIfIdle(s);
+        }
+        this.drain();
+      },
     };
-    this.authEndpoints = opts.servers.map((s) => mk("auth", s));
-    this.acctEndpoints = opts.servers.map((s) => mk("acct", s));
+  }
+
+  private closeIfIdle(s: Slot): void {
+    if (!s.retired || s.free < 256) return;
+    s.sock.close();
+    this.slots = this.slots.filter((x) => x !== s);
   }
 
   /** Opens the first socket, so that a bad bind address or port range shows at start. */
@@ -373,7 +464,7 @@ export class RadiusClient implements RadiusAccounting {
       inFlight: this.inFlight,
       queued: this.waiting.length,
       sockets: this.slots.length,
-      servers: [...this.authEndpoints.map(status), ...this.acctEndpoints.map(status)],
+      servers: [...this.set.auth.map(status), ...this.set.acct.map(status)],
     };
   }
 
@@ -398,6 +489,7 @@ export class RadiusClient implements RadiusAccounting {
   private blank(kind: "auth" | "acct", finish: (r: AuthResult | AcctResult) => void): Pending {
     return {
       kind,
+      set: this.set,
       createdAt: this.clock.now(),
       eventTimestampSec: Math.floor(this.wallClockMs() / 1000),
       finish,
@@ -423,7 +515,7 @@ export class RadiusClient implements RadiusAccounting {
       this.complete(p, { kind: "error", reason: "client closed" });
       return;
     }
-    if (this.authEndpoints.length === 0) {
+    if (this.set.auth.length === 0) {
       this.complete(p, { kind: "error", reason: "no RADIUS server configured" });
       return;
     }
@@ -444,7 +536,7 @@ export class RadiusClient implements RadiusAccounting {
   /** Gives the request an identifier on some socket; false when all 256 of every socket are taken. */
   private allocate(p: Pending): boolean {
     for (const s of this.slots) {
-      if (s.free === 0) continue;
+      if (s.free === 0 || s.retired) continue;
       for (let i = 0; i < 256; i++) {
         const id = (s.nextId + i) & 0xff;
         if (s.pending[id] !== undefined) continue;
@@ -469,6 +561,7 @@ export class RadiusClient implements RadiusAccounting {
       s.free++;
     }
     p.slot = undefined;
+    this.closeIfIdle(s);
   }
 
   private drain(): void {
@@ -488,7 +581,7 @@ export class RadiusClient implements RadiusAccounting {
   }
 
   private begin(p: Pending): void {
-    const e = this.pick(p.kind === "auth" ? this.authEndpoints : this.acctEndpoints, p.exhausted);
+    const e = this.pick(p.kind === "auth" ? p.set.auth : p.set.acct, p.exhausted);
     if (e === undefined) {
       this.complete(p, { kind: "timeout" });
       return;
@@ -504,12 +597,12 @@ export class RadiusClient implements RadiusAccounting {
     if (p.auth !== undefined) {
       if (p.packet.length > 0) return true;
       const authenticator = this.random(16);
-      const built = accessRequestAttributes(p.auth, this.opts.nas, this.opts.secret, authenticator);
+      const built = accessRequestAttributes(p.auth, this.opts.nas, p.set.secret, authenticator);
       if (!built.ok) {
         this.complete(p, { kind: "error", reason: built.reason });
         return false;
       }
-      p.packet = signRequest({ code: Code.AccessRequest, identifier: p.id, attributes: built.attributes, secret: this.opts.secret, randomAuthenticator: authenticator });
+      p.packet = signRequest({ code: Code.AccessRequest, identifier: p.id, attributes: built.attributes, secret: p.set.secret, randomAuthenticator: authenticator });
       p.requestAuthenticator = authenticator;
       return true;
     }
@@ -520,7 +613,7 @@ export class RadiusClient implements RadiusAccounting {
         this.complete(p, { kind: "error", reason: built.reason });
         return false;
       }
-      p.packet = signRequest({ code: Code.AccountingRequest, identifier: p.id, attributes: built.attributes, secret: this.opts.secret });
+      p.packet = signRequest({ code: Code.AccountingRequest, identifier: p.id, attributes: built.attributes, secret: p.set.secret });
       p.requestAuthenticator = Buffer.from(p.packet.subarray(4, 20));
       return true;
     }
@@ -570,7 +663,7 @@ export class RadiusClient implements RadiusAccounting {
     // answers others but not this request is busy or dislikes the request, not gone.
     if (e.lastReplyAt < p.firstSentToCurrentAt) this.markDead(e, p.firstSentToCurrentAt);
     p.exhausted.add(e);
-    const list = p.kind === "auth" ? this.authEndpoints : this.acctEndpoints;
+    const list = p.kind === "auth" ? p.set.auth : p.set.acct;
     let next = this.pick(list, p.exhausted);
     if (next === undefined && p.kind === "acct") {
       // Accounting goes round the servers again until acctMaxTries.
@@ -602,7 +695,9 @@ export class RadiusClient implements RadiusAccounting {
       old.free++;
     }
     p.slot = undefined;
-    if (!this.allocate(p)) {
+    if (this.allocate(p)) {
+      if (old !== undefined) this.closeIfIdle(old);
+    } else {
       if (old !== undefined) {
         old.pending[oldId] = p;
         old.free--;
@@ -631,7 +726,7 @@ export class RadiusClient implements RadiusAccounting {
   /** What came back from the servers of a request given up: nothing, or replies that were dropped. */
   private noAnswerDetail(p: Pending): string {
     const parts = [...p.sentTo].map((key) => {
-      const e = this.endpointsByKey.get(key)?.find((x) => x.kind === p.kind);
+      const e = p.set.byKey.get(key)?.find((x) => x.kind === p.kind);
       const dropped = e === undefined ? [] : Object.entries(e.droppedSinceReply).filter(([, n]) => n > 0);
       return dropped.length === 0 ? `no answer from ${key}` : `${key} answered but every answer was dropped (${dropped.map(([r, n]) => `${r} x${n}`).join(", ")})`;
     });
@@ -692,21 +787,18 @@ export class RadiusClient implements RadiusAccounting {
   }
 
   private async openSocket(): Promise<void> {
-    if (this.opening || this.closed || this.portsExhausted || this.slots.length >= this.maxSockets) return;
+    if (this.opening || this.closed || this.portsExhausted || this.slots.filter((s) => !s.retired).length >= this.maxSockets) return;
     this.opening = true;
     try {
+      const opts = this.opts;
       const sock = await this.bindNext();
       if (sock === undefined) return;
-      // close() may have run while binding.
-      if (this.isClosed()) {
+      // close() may have run while binding, or a reconfigure changed the bind settings.
+      if (this.isClosed() || !sameBind(this.opts, opts)) {
         sock.close();
         return;
       }
-      const slot: Slot = { sock, pending: new Array<Pending | undefined>(256).fill(undefined), free: 256, nextId: this.random(1)[0] ?? 0 };
-      sock.onMessage((packet, from) => {
-        this.onMessage(slot, packet, from);
-      });
-      this.slots.push(slot);
+      this.addSlot(sock);
     } finally {
       this.opening = false;
     }
@@ -715,37 +807,50 @@ export class RadiusClient implements RadiusAccounting {
     if (this.waiting.length > 0) void this.openSocket();
   }
 
+  private addSlot(sock: UdpEndpoint): void {
+    const slot: Slot = { sock, pending: new Array<Pending | undefined>(256).fill(undefined), free: 256, nextId: this.random(1)[0] ?? 0, retired: false };
+    sock.onMessage((packet, from) => {
+      this.onMessage(slot, packet, from);
+    });
+    this.slots.push(slot);
+  }
+
   private async bindNext(): Promise<UdpEndpoint | undefined> {
-    const address = this.opts.bindAddress ?? "0.0.0.0";
-    const min = this.opts.bindPortMin ?? 0;
-    const max = this.opts.bindPortMax ?? 0;
+    const r = await this.bindWith(this.opts, this.usedPorts);
+    if (r.ok) return r.sock;
+    this.portsExhausted = true;
+    this.onEvent({ kind: "socket-error", detail: r.error });
+    return undefined;
+  }
+
+  /** A socket on the bind address, on a port of the range not in `usedPorts` (which it adds to). */
+  private async bindWith(o: RadiusClientSettings, usedPorts: Set<number>): Promise<{ ok: true; sock: UdpEndpoint } | { ok: false; error: string }> {
+    const address = o.bindAddress ?? "0.0.0.0";
+    const min = o.bindPortMin ?? 0;
+    const max = o.bindPortMax ?? 0;
     if (min <= 0 || max < min) {
       try {
-        return await this.udp.bind(address, 0);
+        return { ok: true, sock: await this.udp.bind(address, 0) };
       } catch (e) {
-        this.onEvent({ kind: "socket-error", detail: `bind ${address}: ${e instanceof Error ? e.message : String(e)}` });
-        this.portsExhausted = true;
-        return undefined;
+        return { ok: false, error: `bind ${address}: ${e instanceof Error ? e.message : String(e)}` };
       }
     }
     for (let port = min; port <= max; port++) {
-      if (this.usedPorts.has(port)) continue;
+      if (usedPorts.has(port)) continue;
       try {
         const s = await this.udp.bind(address, port);
-        this.usedPorts.add(port);
-        return s;
+        usedPorts.add(port);
+        return { ok: true, sock: s };
       } catch {
-        this.usedPorts.add(port);
+        usedPorts.add(port);
       }
     }
-    this.portsExhausted = true;
-    this.onEvent({ kind: "socket-error", detail: `no free port in ${min}-${max}` });
-    return undefined;
+    return { ok: false, error: `no free port in ${min}-${max} on ${address}` };
   }
 
   private drop(reason: DropReason, from: PeerAddress, detail: string, required?: MessageAuthenticatorRequirement): void {
     this.counters.dropped[reason]++;
-    for (const e of this.endpointsByKey.get(peerKey(from)) ?? []) {
+    for (const e of this.set.byKey.get(peerKey(from)) ?? []) {
       e.dropped[reason]++;
       e.droppedSinceReply[reason] = (e.droppedSinceReply[reason] ?? 0) + 1;
     }
@@ -757,7 +862,7 @@ export class RadiusClient implements RadiusAccounting {
 
   private onMessage(slot: Slot, packet: Buffer, from: PeerAddress): void {
     const fromKey = peerKey(from);
-    for (const e of this.endpointsByKey.get(fromKey) ?? []) e.lastHeardAt = this.clock.now();
+    for (const e of this.set.byKey.get(fromKey) ?? []) e.lastHeardAt = this.clock.now();
     const d = decodePacket(packet);
     if (!d.ok) {
       this.drop("malformed", from, d.error.reason);
@@ -783,9 +888,9 @@ export class RadiusClient implements RadiusAccounting {
     // RFC 3579 3.2, BlastRADIUS (CVE-2024-3596): an Access-Accept/Reject/Challenge needs a
     // Message-Authenticator when radius_require_message_authenticator says so for this server;
     // one that is present must verify, whatever the setting (Accounting-Response too).
-    const server = this.endpointsByKey.get(fromKey)?.find((x) => x.kind === p.kind);
+    const server = p.set.byKey.get(fromKey)?.find((x) => x.kind === p.kind);
     const required = p.kind === "auth" && server !== undefined ? this.requiresMessageAuthenticator(server) : undefined;
-    const check = verifyResponse(packet, this.opts.secret, p.requestAuthenticator, required !== undefined);
+    const check = verifyResponse(packet, p.set.secret, p.requestAuthenticator, required !== undefined);
     if (check !== "ok") {
       this.drop(check, from, `${codeName(pkt.code)} id ${pkt.identifier}`, check === "missing-message-authenticator" ? required : undefined);
       return;
@@ -795,7 +900,7 @@ export class RadiusClient implements RadiusAccounting {
       if (this.maPolicy === "auto") this.onEvent({ kind: "message-authenticator-learned", server: server.key });
     }
     this.onEvent({ kind: "round-trip", request: p.kind, server: fromKey, rttMs: this.clock.now() - p.lastSentAt });
-    for (const e of this.endpointsByKey.get(fromKey) ?? []) {
+    for (const e of p.set.byKey.get(fromKey) ?? []) {
       e.lastReplyAt = this.clock.now();
       e.replies++;
       e.droppedSinceReply = {};

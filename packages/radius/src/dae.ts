@@ -168,6 +168,7 @@ export class DaeServer<S> {
   private readonly wallClockMs: () => number;
   private readonly onEvent: (e: DaeEvent) => void;
   private readonly allowed: Set<string>;
+  private secret: Secret;
   private readonly recent = new Map<string, Cached>();
   private closed = false;
   /** Per client: requests it may still send now (a token bucket) and when that was worked out. */
@@ -181,6 +182,7 @@ export class DaeServer<S> {
     this.wallClockMs = opts.wallClockMs ?? Date.now;
     this.onEvent = opts.onEvent ?? (() => undefined);
     this.allowed = new Set(opts.allowedClients);
+    this.secret = opts.secret;
     sock.onMessage((packet, from) => {
       if (this.closed) return;
       this.onMessage(packet, from).catch((e: unknown) => {
@@ -202,6 +204,11 @@ export class DaeServer<S> {
   setAllowedClients(addresses: readonly string[]): void {
     this.allowed.clear();
     for (const a of addresses) this.allowed.add(a);
+  }
+
+  /** The shared secret can change on reload: requests from then on are checked and answered with it. */
+  setSecret(secret: Secret): void {
+    this.secret = secret;
   }
 
   close(): void {
@@ -254,7 +261,7 @@ export class DaeServer<S> {
     // 3), and 3.4: an invalid Message-Authenticator; either way the request is silently discarded.
     // A NAK would have to be signed with a secret the sender does not share, and would tell a
     // stranger which sessions exist.
-    const check = verifyRequest(packet, this.opts.secret, this.opts.requireMessageAuthenticator ?? false);
+    const check = verifyRequest(packet, this.secret, this.opts.requireMessageAuthenticator ?? false);
     if (check !== "ok") {
       this.drop(check, from, `${codeName(pkt.code)} id ${pkt.identifier}`);
       return;
@@ -292,7 +299,7 @@ export class DaeServer<S> {
     // RFC 5176 3.1: Proxy-State attributes are copied unmodified, in order, into the response.
     attributes.push(...proxyStates);
     const code = outcome.ok ? (request === "disconnect" ? Code.DisconnectAck : Code.CoaAck) : request === "disconnect" ? Code.DisconnectNak : Code.CoaNak;
-    const reply = signResponse({ code, identifier: pkt.identifier, attributes, secret: this.opts.secret, requestAuthenticator: pkt.authenticator });
+    const reply = signResponse({ code, identifier: pkt.identifier, attributes, secret: this.secret, requestAuthenticator: pkt.authenticator });
     cached.reply = reply;
     if (outcome.ok) {
       this.counters.acks++;

@@ -392,6 +392,56 @@ void t.test("AccountingSession: Start, Interim-Updates on the interval, Stop wit
   void s2.stop(AcctTerminateCause.AdminReset);
 });
 
+void t.test("reconfigure: a request in flight finishes against its server and secret; the next goes to the new ones, from the new bind address", async (t) => {
+  // The primary ignores a request's first send and accepts its retransmission (checking the password with the old secret).
+  const seen = new Set<string>();
+  const l = await lab((req) => {
+    const key = req.authenticator.toString("hex");
+    if (!seen.has(key)) {
+      seen.add(key);
+      return undefined;
+    }
+    return l.primary.password(req) === "pw" ? { code: Code.AccessAccept, attributes: [] } : { code: Code.AccessReject, attributes: [] };
+  });
+  const sources: string[] = [];
+  const next = await FakeRadiusServer.start(l.net, "127.0.0.3", 1812, "new secret", (req, from) => {
+    sources.push(from.address);
+    return next.password(req) === "pw" ? { code: Code.AccessAccept, attributes: [] } : { code: Code.AccessReject, attributes: [] };
+  });
+  const old = l.client.authenticate(pap("old"));
+  await flush();
+  l.clock.advance(1);
+  await flush();
+  t.equal(l.primary.received.length, 1, "the old request went out, unanswered yet");
+  const prepared = await l.client.prepareReconfigure({ servers: [{ address: "127.0.0.3", authPort: 1812, acctPort: 1813 }], secret: "new secret", bindAddress: "127.0.0.9" });
+  t.ok(prepared.ok, "the new bind address could be had");
+  if (!prepared.ok) return;
+  t.equal(l.client.stats().servers[0]?.server, "127.0.0.1:1812", "nothing changed before commit");
+  prepared.commit();
+  t.equal(l.client.stats().sockets, 2, "the old socket stays while its request is in flight");
+  const r = await settle(l.clock, old);
+  t.equal(r.kind, "accept", "the request in flight retransmitted to its server, with its secret");
+  if (r.kind === "accept") t.equal(r.server, "127.0.0.1:1812");
+  t.equal(l.client.stats().sockets, 1, "then the old socket is closed");
+  const n = await settle(l.clock, l.client.authenticate(pap("new")));
+  t.equal(n.kind, "accept", "the next request went to the new server with the new secret");
+  if (n.kind === "accept") t.equal(n.server, "127.0.0.3:1812");
+  t.same(sources, ["127.0.0.9"], "from the new bind address");
+  t.same(l.client.stats().servers.map((s) => s.server), ["127.0.0.3:1812", "127.0.0.3:1813"]);
+});
+
+void t.test("reconfigure: a port range that cannot be had is refused and nothing changes", async (t) => {
+  const l = await lab(acceptAll(), { bindPortMin: 40000, bindPortMax: 40000 });
+  const taken = await l.net.bind("0.0.0.0", 40001);
+  const refused = await l.client.prepareReconfigure({ servers: [{ address: "127.0.0.3", authPort: 1812, acctPort: 1813 }], secret: "x", bindPortMin: 40001, bindPortMax: 40001 });
+  t.notOk(refused.ok);
+  if (!refused.ok) t.match(refused.error, /no free port in 40001-40001/);
+  taken.close();
+  const r = await settle(l.clock, l.client.authenticate(pap("alice")));
+  t.equal(r.kind, "accept");
+  if (r.kind === "accept") t.equal(r.server, "127.0.0.1:1812", "still the old servers");
+});
+
 void t.test("l2tpns settings to servers: accounting on the next port, 0.0.0.0 means none", (t) => {
   t.same(radiusServersFromSettings({ primary: "10.0.0.1", secondary: "0.0.0.0", primaryPort: 1812, secondaryPort: 1812 }), [{ address: "10.0.0.1", authPort: 1812, acctPort: 1813 }]);
   t.same(radiusServersFromSettings({ primary: "10.0.0.1", secondary: "10.0.0.2", primaryPort: 1645, secondaryPort: 11812 }), [

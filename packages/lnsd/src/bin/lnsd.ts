@@ -4,14 +4,12 @@
 import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { hostname as osHostname } from "node:os";
-import { CliServer } from "@lnsd/cli";
 import { formatConfigError, poolRangesFor, readIpPoolFile, readStartupConfigFile, type IpPoolRange, type StartupConfig, type StartupSettings } from "@lnsd/config";
-import { ControlServer, NSCTL_REQ_CONTROL, NSCTL_REQ_HELP, NSCTL_RES_OK, nsctlTypeName, type ControlServerEvent } from "@lnsd/control";
 import { loadAddon } from "@lnsd/dataplane";
 import { systemClock } from "@lnsd/io";
 import { l2tpConfigProblem } from "@lnsd/l2tp";
 import { mruForL2tpMtu } from "@lnsd/ppp";
-import { clientEventLogLine, DaeServer, RadiusClient, radiusUdp, type DaeEvent, type NasIdentity, type RadiusClientEvent } from "@lnsd/radius";
+import { clientEventLogLine, RadiusClient, radiusUdp, type NasIdentity, type RadiusClientEvent } from "@lnsd/radius";
 import { DataPlane, type DataPlaneSettings } from "@lnsd/dataplane";
 import { formatIpv4 } from "@lnsd/wire";
 import {
@@ -38,17 +36,23 @@ import {
   usesLocalSecrets,
   LnsdMetrics,
   LnsdCliBackend,
-  lnsdControlBackend,
+  controlListener,
+  cliListener,
+  daeListener,
+  Listener,
+  metricsListener,
+  prepareAll,
+  radiusComponent,
+  radiusSettingsLine,
+  type Component,
+  UNCHANGED,
   LnsdPlugins,
   LoopWatch,
-  serveMetrics,
   sinkForLogFile,
   type Authenticator,
   type DaemonSettings,
   type LogSink,
-  type PluginHostControl,
   type SessionEvents,
-  type Subscriber,
 } from "../index.js";
 import { checkConfig, checkUsersFile, detachedLogTarget } from "../config-check.js";
 
@@ -116,55 +120,14 @@ async function detach(argv: readonly string[], configFile: string): Promise<numb
   return 0;
 }
 
-/** The control port's events as rate-limited log lines (one reason per kind of drop). */
-function logControlEvent(logger: Logger, e: ControlServerEvent): void {
-  switch (e.kind) {
-    case "drop":
-      logger.log("warn", `nsctl-drop-${e.reason}`, `nsctl: dropped a datagram from ${e.from.address}:${e.from.port}: ${e.reason} (${e.detail})${e.answered ? ", answered with an error" : ""}`);
-      return;
-    case "request": {
-      const { type, args } = e.request;
-      const command = type === NSCTL_REQ_CONTROL ? args.join(" ") : [nsctlTypeName(type), ...args].join(" ");
-      const outcome = e.response.code === NSCTL_RES_OK ? "ok" : `error: ${e.response.lines.join("; ")}`;
-      logger.log(type === NSCTL_REQ_HELP ? "debug" : "info", "nsctl-request", `nsctl from ${e.from.address}: ${command}: ${outcome}`);
-      return;
-    }
-    case "backend-error":
-      logger.log("error", "nsctl-backend", `nsctl: request from ${e.from.address} failed: ${e.detail}`);
-      return;
-    case "socket-error":
-      logger.log("error", "nsctl-socket", `nsctl socket: ${e.detail}`);
-      return;
-    default: {
-      const never: never = e;
-      return never;
-    }
-  }
-}
-
-/** nsctl on nsctl_address:nsctl_port (l2tpns: every address, 1702); nsctl_port 0 turns it off. */
-async function startControl(settings: StartupSettings, logger: Logger, watch: LoopWatch, plugins?: PluginHostControl): Promise<ControlServer | undefined> {
-  if (settings.nsctl_port === 0) return undefined;
-  try {
-    const control = await ControlServer.create({ bindAddress: settings.nsctl_address, port: settings.nsctl_port, backend: lnsdControlBackend(plugins), onEvent: (e) => { logControlEvent(logger, e); }, run: (f) => { watch.call("nsctl", f); } });
-    logger.log("info", "nsctl", `nsctl control port on ${control.local.address}:${control.local.port}`);
-    return control;
-  } catch (e) {
-    logger.log("error", "nsctl", `no nsctl control port on ${settings.nsctl_address}:${settings.nsctl_port}: ${e instanceof Error ? e.message : String(e)}`);
-    return undefined;
-  }
-}
-
 /**
  * Settings a reload does not apply: each one changed is logged, so a reload never drops a change
- * silently. (bind_address is the daemon's own warning.) The RADIUS client, DAE server, nsctl and
- * metrics listeners, the data plane's device and workers, and the IPv6 prefix are made once at start.
+ * silently. (bind_address is the daemon's own warning.) RADIUS accounting, the data plane's device
+ * and workers, and the IPv6 prefix are made once at start; the listeners and the RADIUS client
+ * and servers are components (component.ts) that a reload prepares and commits.
  */
 const RESTART_TO_CHANGE = [
-  "nsctl_address", "nsctl_port", "metrics_address", "metrics_port", "cli_bind_address",
-  "primary_radius", "secondary_radius", "primary_radius_port", "secondary_radius_port", "radius_secret",
-  "radius_accounting", "radius_interim", "radius_dae_port", "radius_bind_min", "radius_bind_max",
-  "radius_bind_address", "radius_require_message_authenticator",
+  "radius_accounting", "radius_interim",
   "data_workers", "tundevicename", "iftun_address", "ipv6_prefix",
 ] as const satisfies readonly (keyof StartupSettings)[];
 
@@ -260,7 +223,6 @@ interface Radius {
   readonly auth: RadiusAuthenticator;
   readonly accounting: RadiusSessionAccounting | undefined;
   readonly nas: NasIdentity;
-  readonly servers: readonly string[];
 }
 
 /**
@@ -272,31 +234,10 @@ function logRadiusEvent(logger: Logger, e: RadiusClientEvent): void {
   if (line !== undefined) logger.log(line.level, line.reason, line.message);
 }
 
-function logDaeEvent(logger: Logger, e: DaeEvent): void {
-  switch (e.kind) {
-    case "drop":
-      logger.log("warn", `dae-drop-${e.reason}`, `DAE: dropped a request from ${e.from.address}:${e.from.port}: ${e.reason} (${e.detail})`);
-      return;
-    case "ack":
-      logger.log("info", `dae-${e.request}`, `DAE: ${e.request} from ${e.from.address} done on ${e.sessions} session(s)`);
-      return;
-    case "nak":
-      logger.log("info", `dae-${e.request}-nak`, `DAE: ${e.request} from ${e.from.address} refused, Error-Cause ${e.errorCause}: ${e.detail}`);
-      return;
-    case "handler-error":
-      logger.log("error", "dae-error", `DAE: ${e.detail}`);
-      return;
-    default: {
-      const never: never = e;
-      return never;
-    }
-  }
-}
-
 /** The RADIUS client, authenticator and accounting from primary_radius and the settings after it. */
 async function startRadius(settings: StartupSettings, hostname: string, logger: Logger, metrics: LnsdMetrics | undefined, watch: LoopWatch): Promise<Radius> {
   const options = radiusClientOptions(settings, hostname);
-  const { servers, nas } = options;
+  const { nas } = options;
   if (settings.radius_secret === "") logger.log("error", "radius-config", "radius_secret is not set: the RADIUS servers will not believe lnsd");
   const client = await RadiusClient.create({
     ...options,
@@ -307,30 +248,14 @@ async function startRadius(settings: StartupSettings, hostname: string, logger: 
     },
   });
   const accounting = settings.radius_accounting ? new RadiusSessionAccounting(client, { clock: systemClock, logger, interimSec: settings.radius_interim }) : undefined;
-  const source = options.bindAddress ?? "the kernel's choice per route";
-  logger.log("info", "radius", `RADIUS servers ${servers.map((s) => `${s.address}:${s.authPort}`).join(", ")} from ${source}; accounting ${accounting === undefined ? "off" : "on"}; Message-Authenticator required: ${options.requireMessageAuthenticator ?? "auto"}`);
-  return { client, auth: new RadiusAuthenticator(client), accounting, nas, servers: servers.map((s) => s.address) };
+  logger.log("info", "radius", radiusSettingsLine(options, accounting !== undefined));
+  return { client, auth: new RadiusAuthenticator(client), accounting, nas };
 }
 
-/** RFC 5176 on radius_dae_port, bind_address: requests from the RADIUS servers only. */
-async function startDae(settings: StartupSettings, radius: Radius, daemon: Daemon, logger: Logger, watch: LoopWatch): Promise<DaeServer<Subscriber> | undefined> {
-  try {
-    const dae = await DaeServer.create<Subscriber>({
-      bindAddress: settings.bind_address,
-      port: settings.radius_dae_port,
-      secret: settings.radius_secret,
-      allowedClients: radius.servers,
-      udp: watch.udp(radiusUdp, "dae"),
-      nas: radius.nas,
-      handler: daeHandlerFor(daemon.sessions),
-      onEvent: (e) => { logDaeEvent(logger, e); },
-    });
-    logger.log("info", "dae", `DAE (Disconnect, CoA) on ${dae.local.address}:${dae.local.port}`);
-    return dae;
-  } catch (e) {
-    logger.log("error", "dae", `no DAE server on port ${settings.radius_dae_port}: ${e instanceof Error ? e.message : String(e)}`);
-    return undefined;
-  }
+/** Metrics off at start: none are kept, so a reload cannot turn the listener on. */
+function metricsNeedRestart(logger: Logger): Component {
+  const warn = (): void => { logger.log("warn", "reload-metrics_port", "metrics_port changed: takes effect when lnsd is restarted (the running value is kept)"); };
+  return { name: "metrics", prepare: (next) => Promise.resolve(next.metrics_port === 0 ? UNCHANGED : { ok: true, commit: warn, abort: () => undefined }) };
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -409,7 +334,10 @@ async function main(argv: readonly string[]): Promise<number> {
     logger.log("critical", "start", `cannot start: ${e instanceof Error ? e.message : String(e)}`);
     return 1;
   }
-  const dae = radius === undefined ? undefined : await startDae(settings, radius, daemon, logger, watch);
+  // The reloadable parts: a SIGHUP prepares each, and commits them only when all could be prepared.
+  const components: Component[] = [];
+  const dae = radius === undefined ? undefined : await Listener.start(daeListener(settings.bind_address, radius.nas, daeHandlerFor(daemon.sessions), logger, watch), settings, logger);
+  if (radius !== undefined && dae !== undefined) components.push(radiusComponent(radius.client, hostname, radius.accounting !== undefined, logger), dae);
   // Plugins (issue 7): the startup-config's `load plugin` lines, in order; then nsctl can reach them.
   const plugins = new LnsdPlugins({ sessions: daemon.sessions, logger, settings, ...packetPluginsFor(dataPlane), ...(radius?.accounting === undefined ? {} : { accounting: radius.accounting }) });
   daemon.sessions.usePlugins(plugins.sessionHooks);
@@ -418,30 +346,25 @@ async function main(argv: readonly string[]): Promise<number> {
   await plugins.loadConfigured(loaded.config.plugins);
   plugins.startTimer();
   plugins.becomeMaster();
-  const control = await startControl(settings, logger, watch, plugins);
+  const control = await Listener.start(controlListener(logger, watch, plugins), settings, logger);
   // The operator's telnet CLI (port 23 on cli_bind_address), once the daemon runs; without it lnsd carries on.
   const radiusClient = radius?.client;
   const cliBackend = new LnsdCliBackend({ daemon, pool, logger, config: loaded.config, startupConfigPath: files.startupConfig, usersPath: files.users, radius: radius !== undefined, ...(radiusClient === undefined ? {} : { radiusDrops: () => radiusClient.counters.dropped }), ...(opts.hostname === undefined ? {} : { hostnameOverride: opts.hostname }), plugins: plugins.cli, ...(dataPlane === undefined ? {} : { dataplane: () => dataPlane.stats(), filters: dataPlane.filters }) });
-  const cli = await CliServer.listen({ backend: cliBackend, address: settings.cli_bind_address, run: (f) => { watch.call("cli", f); }, log: (level, message) => { logger.log(level, "cli", message); } }).then(
-    (server) => { logger.log("info", "cli", `CLI on telnet ${server.local.address}:${server.local.port}`); return server; },
-    (e: unknown) => { logger.log("error", "cli", `no CLI on ${settings.cli_bind_address}:23: ${e instanceof Error ? e.message : String(e)}`); return undefined; },
-  );
+  const cli = await Listener.start(cliListener(cliBackend, logger, watch), settings, logger);
+  components.push(control, cli);
   if (metrics !== undefined) {
     const client = radius?.client;
     metrics.attach({
       sessions: () => daemon.sessions.all(),
       l2tp: () => daemon.l2tp,
       ...(client === undefined ? {} : { radius: () => client.stats() }),
-      ...(control === undefined ? {} : { control: () => control.counters }),
+      control: () => control.current?.counters ?? { requests: 0, dropped: {} },
       ...(dataPlane === undefined ? {} : { dataplane: () => dataPlane.stats() }),
-      ...(cli === undefined ? {} : { cliSessions: () => cli.clientCount }),
+      cliSessions: () => cli.current?.clientCount ?? 0,
     });
-    try {
-      const http = await serveMetrics(metrics, settings.metrics_address, settings.metrics_port);
-      logger.log("info", "metrics", `Prometheus metrics on http://${http.address}:${http.port}/metrics`);
-    } catch (e) {
-      logger.log("error", "metrics", `no metrics listener on ${settings.metrics_address}:${settings.metrics_port}: ${e instanceof Error ? e.message : String(e)}`);
-    }
+    components.push(await Listener.start(metricsListener(metrics), settings, logger));
+  } else {
+    components.push(metricsNeedRestart(logger));
   }
   // RFC 2866 5.1: Accounting-On as the NAS starts (not waited for: logins need not wait).
   void radius?.accounting?.accountingOn();
@@ -468,6 +391,13 @@ async function main(argv: readonly string[]): Promise<number> {
         for (const e of [...(ranges.ok ? [] : ranges.errors), ...(secrets.ok ? [] : secrets.errors)]) logger.log("error", "reload", `reload refused, running config kept: ${e}`);
         return;
       }
+      // The components next: new listeners and sockets are opened before anything changes.
+      const prepared = await prepareAll(components, r.config.settings);
+      if (!prepared.ok) {
+        for (const e of prepared.errors) logger.log("error", "reload", `reload refused, running config kept: ${e}`);
+        return;
+      }
+      prepared.commit();
       const moved = pool.reload(ranges.ranges);
       logger.log("info", "reload", `ip_pool: ${JSON.stringify(moved)}`);
       if (auth.auth instanceof LocalAuthenticator && secrets.auth instanceof LocalAuthenticator) auth.auth.adopt(secrets.auth);
@@ -493,17 +423,17 @@ async function main(argv: readonly string[]): Promise<number> {
     });
   });
   const stopKeeping = (): void => {
-    void cli?.close();
+    cli.stop();
     daemon.stopKeepingSessions();
     process.exit(0);
   };
   process.on("SIGTERM", stopKeeping);
   process.on("SIGINT", stopKeeping);
   process.on("SIGQUIT", () => {
-    void cli?.close();
+    cli.stop();
     void daemon.stopTearingDown().then(async () => {
       // Every session's Stop went out as its tunnel closed: Accounting-Off once they are answered.
-      dae?.close();
+      dae?.stop();
       if (radius !== undefined) {
         await radius.accounting?.accountingOff();
         radius.client.close();
