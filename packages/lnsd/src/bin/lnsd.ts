@@ -335,9 +335,8 @@ async function main(argv: readonly string[]): Promise<number> {
     return 1;
   }
   // The reloadable parts: a SIGHUP prepares each, and commits them only when all could be prepared.
-  const components: Component[] = [];
   const dae = radius === undefined ? undefined : await Listener.start(daeListener(settings.bind_address, radius.nas, daeHandlerFor(daemon.sessions), logger, watch), settings, logger);
-  if (radius !== undefined && dae !== undefined) components.push(radiusComponent(radius.client, hostname, radius.accounting !== undefined, logger), dae);
+  const components: Component[] = radius === undefined || dae === undefined ? [] : [radiusComponent(radius.client, hostname, radius.accounting !== undefined, logger), dae];
   // Plugins (issue 7): the startup-config's `load plugin` lines, in order; then nsctl can reach them.
   const plugins = new LnsdPlugins({ sessions: daemon.sessions, logger, settings, ...packetPluginsFor(dataPlane), ...(radius?.accounting === undefined ? {} : { accounting: radius.accounting }) });
   daemon.sessions.usePlugins(plugins.sessionHooks);
@@ -352,20 +351,15 @@ async function main(argv: readonly string[]): Promise<number> {
   const cliBackend = new LnsdCliBackend({ daemon, pool, logger, config: loaded.config, startupConfigPath: files.startupConfig, usersPath: files.users, radius: radius !== undefined, ...(radiusClient === undefined ? {} : { radiusDrops: () => radiusClient.counters.dropped }), ...(opts.hostname === undefined ? {} : { hostnameOverride: opts.hostname }), plugins: plugins.cli, ...(dataPlane === undefined ? {} : { dataplane: () => dataPlane.stats(), filters: dataPlane.filters }) });
   const cli = await Listener.start(cliListener(cliBackend, logger, watch), settings, logger);
   components.push(control, cli);
-  if (metrics !== undefined) {
-    const client = radius?.client;
-    metrics.attach({
-      sessions: () => daemon.sessions.all(),
-      l2tp: () => daemon.l2tp,
-      ...(client === undefined ? {} : { radius: () => client.stats() }),
-      control: () => control.current?.counters ?? { requests: 0, dropped: {} },
-      ...(dataPlane === undefined ? {} : { dataplane: () => dataPlane.stats() }),
-      cliSessions: () => cli.current?.clientCount ?? 0,
-    });
-    components.push(await Listener.start(metricsListener(metrics), settings, logger));
-  } else {
-    components.push(metricsNeedRestart(logger));
-  }
+  metrics?.attach({
+    sessions: () => daemon.sessions.all(),
+    l2tp: () => daemon.l2tp,
+    ...(radiusClient === undefined ? {} : { radius: () => radiusClient.stats() }),
+    control: () => control.current?.counters ?? { requests: 0, dropped: {} },
+    ...(dataPlane === undefined ? {} : { dataplane: () => dataPlane.stats() }),
+    cliSessions: () => cli.current?.clientCount ?? 0,
+  });
+  components.push(metrics === undefined ? metricsNeedRestart(logger) : await Listener.start(metricsListener(metrics), settings, logger));
   // RFC 2866 5.1: Accounting-On as the NAS starts (not waited for: logins need not wait).
   void radius?.accounting?.accountingOn();
   if (settings.pid_file !== "") {
