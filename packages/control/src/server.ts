@@ -2,6 +2,7 @@
 // are built in; every other command goes to the backend's control hook (the plugins' `control`).
 // The answer goes back from the socket the request came to. Runs on the control thread.
 import { createSocket, type Socket } from "node:dgram";
+import { RatePerSource } from "@lnsd/io";
 import {
   NSCTL_PORT,
   NSCTL_REQ_CONTROL,
@@ -93,27 +94,6 @@ export interface ControlServerOptions {
   readonly run?: (handler: () => void) => void;
 }
 
-/** A token bucket per source address, so that one sender cannot crowd out the rest. */
-class SourceRate {
-  private readonly buckets = new Map<string, { tokens: number; at: number }>();
-
-  constructor(private readonly perSecond: number) {}
-
-  take(address: string, now: number): boolean {
-    let b = this.buckets.get(address);
-    if (b === undefined) {
-      // Forged sources could grow the map: it is bounded, and starting afresh only forgives.
-      if (this.buckets.size >= 4096) this.buckets.clear();
-      b = { tokens: 2 * this.perSecond, at: now };
-      this.buckets.set(address, b);
-    }
-    b.tokens = Math.min(2 * this.perSecond, b.tokens + ((now - b.at) / 1000) * this.perSecond);
-    b.at = now;
-    if (b.tokens < 1) return false;
-    b.tokens--;
-    return true;
-  }
-}
 
 function newCounters(): ControlServerCounters {
   return { requests: 0, responses: 0, backendErrors: 0, dropped: { short: 0, long: 0, magic: 0, type: 0, "not-a-request": 0, busy: 0, rate: 0 } };
@@ -123,13 +103,13 @@ export class ControlServer {
   readonly counters: ControlServerCounters = newCounters();
   private inFlight = 0;
   private closed = false;
-  private readonly rate: SourceRate;
+  private readonly rate: RatePerSource;
 
   private constructor(
     private readonly socket: Socket,
     private readonly opts: ControlServerOptions,
   ) {
-    this.rate = new SourceRate(opts.ratePerSource ?? 50);
+    this.rate = new RatePerSource(opts.ratePerSource ?? 50);
     const run = opts.run ?? ((handler: () => void): void => { handler(); });
     socket.on("message", (msg, rinfo) => {
       const from = { address: rinfo.address, port: rinfo.port };
@@ -193,7 +173,7 @@ export class ControlServer {
   private receive(packet: Buffer, from: ControlPeer): void {
     if (this.closed) return;
     if (!this.rate.take(from.address, performance.now())) {
-      this.drop("rate", from, `over ${this.opts.ratePerSource ?? 50} datagrams a second from this address`, false);
+      this.drop("rate", from, `over ${this.rate.perSecond} datagrams a second from this address`, false);
       return;
     }
     const d = decodeNsctl(packet);

@@ -4,7 +4,7 @@
 // or come from anyone but an allowed client, are silently discarded and counted. Runs on the
 // control thread.
 import { AcctTerminateCause, isAcctTerminateCause } from "@lnsd/wire";
-import { peerKey, systemClock, type Clock, type PeerAddress, type UdpEndpoint, type UdpEndpointFactory } from "@lnsd/io";
+import { peerKey, RatePerSource, systemClock, type Clock, type PeerAddress, type UdpEndpoint, type UdpEndpointFactory } from "@lnsd/io";
 import { radiusUdp } from "./client.js";
 import {
   Attr,
@@ -171,8 +171,8 @@ export class DaeServer<S> {
   private secret: Secret;
   private readonly recent = new Map<string, Cached>();
   private closed = false;
-  /** Per client: requests it may still send now (a token bucket) and when that was worked out. */
-  private readonly budget = new Map<string, { tokens: number; at: number }>();
+  /** Requests per client (only allowed clients reach it: one bucket per RADIUS server). */
+  private readonly rate: RatePerSource;
 
   private constructor(
     private readonly opts: DaeServerOptions<S>,
@@ -182,6 +182,7 @@ export class DaeServer<S> {
     this.wallClockMs = opts.wallClockMs ?? Date.now;
     this.onEvent = opts.onEvent ?? (() => undefined);
     this.allowed = new Set(opts.allowedClients);
+    this.rate = new RatePerSource(opts.ratePerClient ?? 200);
     this.secret = opts.secret;
     sock.onMessage((packet, from) => {
       if (this.closed) return;
@@ -217,19 +218,6 @@ export class DaeServer<S> {
     this.sock.close();
   }
 
-  private withinRate(address: string): boolean {
-    const perSecond = this.opts.ratePerClient ?? 200;
-    const now = this.clock.now();
-    // Only allowed clients get here, so the map holds at most one entry per RADIUS server.
-    const b = this.budget.get(address) ?? { tokens: 2 * perSecond, at: now };
-    b.tokens = Math.min(2 * perSecond, b.tokens + ((now - b.at) / 1000) * perSecond);
-    b.at = now;
-    this.budget.set(address, b);
-    if (b.tokens < 1) return false;
-    b.tokens--;
-    return true;
-  }
-
   private drop(reason: DaeDropReason, from: PeerAddress, detail: string): void {
     this.counters.dropped[reason]++;
     this.onEvent({ kind: "drop", reason, from, detail });
@@ -243,8 +231,8 @@ export class DaeServer<S> {
       return;
     }
     // Before any hashing: a flood with a forged client address costs a lookup, not an MD5 each.
-    if (!this.withinRate(from.address)) {
-      this.drop("rate", from, `over ${this.opts.ratePerClient ?? 200} requests a second`);
+    if (!this.rate.take(from.address, this.clock.now())) {
+      this.drop("rate", from, `over ${this.rate.perSecond} requests a second`);
       return;
     }
     const d = decodePacket(packet);
