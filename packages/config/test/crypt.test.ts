@@ -1,7 +1,6 @@
 // The users file's {crypt} hashes beyond MD5 and DES: l2tpns hands them to the system's crypt(3)
 // (libcli), so SHA-crypt, yescrypt and the rest work there; lnsd asks the same crypt(3) through perl.
 import t from "tap";
-import { have } from "./lib/have.js";
 import { execFileSync } from "node:child_process";
 import { formatConfigError, parseStoredPassword, parseUsers, systemCrypt, verifyCliLogin, verifyPassword } from "../src/index.js";
 
@@ -24,6 +23,14 @@ const DREPPER_VECTORS: readonly (readonly [string, string])[] = [
   ["Hello world!", "$6$rounds=10000$saltstringsaltst$OW1/O6BYHV6BcXZu8QVeXbDWra3Oeqh0sbHbbMCVNSnCM/UrjmM0Dp8vOuZeHBy/YTBmSK6H9qs/y3RnOaw5v."],
 ];
 
+function have(cmd: string, args: readonly string[]): boolean {
+  try {
+    execFileSync(cmd, args, { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 void t.test("{crypt} hashes of every scheme Debian's mkpasswd makes", async (t) => {
   for (const [method, hash] of MKPASSWD_VECTORS) {
