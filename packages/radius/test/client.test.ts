@@ -23,7 +23,7 @@ import {
   type RadiusPacket,
 } from "../src/index.js";
 import { flush } from "./lib/flush.js";
-import { acceptAll, FakeRadiusServer, twoServerClientOptions, type Answer, type Script } from "./lib/fake-server.js";
+import { acceptAll, FakeRadiusServer, type Answer, type Script } from "./lib/fake-server.js";
 
 const SECRET = "testing123";
 
@@ -49,8 +49,19 @@ async function lab(script: Script, opts: Partial<RadiusClientOptions> = {}, seco
   const secondaryAcct = await FakeRadiusServer.start(net, "127.0.0.2", 1813, SECRET, secondaryScript);
   const events: RadiusClientEvent[] = [];
   const client = await RadiusClient.create({
-    ...twoServerClientOptions({ clock, net, secret: SECRET, events }),
+    servers: [
+      { address: "127.0.0.1", authPort: 1812, acctPort: 1813 },
+      { address: "127.0.0.2", authPort: 1812, acctPort: 1813 },
+    ],
+    secret: SECRET,
+    nas: { ipAddress: "192.0.2.1", identifier: "lns1" },
+    clock,
+    udp: net,
+    timeoutMs: 100,
+    tries: 2,
+    deadTimeMs: 1000,
     wallClockMs: () => 1_700_000_000_000,
+    onEvent: (e) => events.push(e),
     ...opts,
   });
   return { clock, net, client, primary, primaryAcct, secondary, secondaryAcct, events };

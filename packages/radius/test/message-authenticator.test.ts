@@ -15,7 +15,7 @@ import {
   type RadiusClientEvent,
 } from "../src/index.js";
 import { flush } from "./lib/flush.js";
-import { FakeRadiusServer, twoServerClientOptions, type Answer } from "./lib/fake-server.js";
+import { FakeRadiusServer, type Answer } from "./lib/fake-server.js";
 
 const SECRET = "testing123";
 
@@ -43,7 +43,18 @@ async function lab(policy: MessageAuthenticatorPolicy | undefined): Promise<Lab>
   const secondary = await FakeRadiusServer.start(net, "127.0.0.2", 1812, SECRET, () => answer.secondary);
   const events: RadiusClientEvent[] = [];
   const client = await RadiusClient.create({
-    ...twoServerClientOptions({ clock, net, secret: SECRET, events }),
+    servers: [
+      { address: "127.0.0.1", authPort: 1812, acctPort: 1813 },
+      { address: "127.0.0.2", authPort: 1812, acctPort: 1813 },
+    ],
+    secret: SECRET,
+    nas: { ipAddress: "192.0.2.1", identifier: "lns1" },
+    clock,
+    udp: net,
+    timeoutMs: 100,
+    tries: 2,
+    deadTimeMs: 1000,
+    onEvent: (e) => events.push(e),
     ...(policy === undefined ? {} : { requireMessageAuthenticator: policy }),
   });
   return { clock, client, primary, secondary, events, answer };

@@ -1,7 +1,7 @@
 // A tiny RADIUS server for tests, over real or in-memory UDP: it decodes requests with the
 // package's codec and answers as a script says, including the wrong ways (no
 // Message-Authenticator, a bad authenticator, another identifier) that the client must refuse.
-import type { FakeClock, PeerAddress, UdpEndpoint, UdpEndpointFactory } from "@lnsd/io";
+import type { PeerAddress, UdpEndpoint, UdpEndpointFactory } from "@lnsd/io";
 import {
   Attr,
   Code,
@@ -9,8 +9,6 @@ import {
   revealPassword,
   signResponse,
   type RadiusAttribute,
-  type RadiusClientEvent,
-  type RadiusClientOptions,
   type RadiusPacket,
 } from "../../src/index.js";
 
@@ -103,26 +101,5 @@ export function acceptAll(attributes: readonly RadiusAttribute[] = []): Script {
     if (req.code === Code.AccessRequest) return { code: Code.AccessAccept, attributes };
     if (req.code === Code.AccountingRequest) return { code: Code.AccountingResponse };
     return undefined;
-  };
-}
-
-/**
- * The client the in-process tests use: two servers (127.0.0.1 and 127.0.0.2, ports 1812/1813) on
- * an in-memory network, short timeouts (100 ms, 2 tries, 1 s dead time), events collected.
- */
-export function twoServerClientOptions(o: { clock: FakeClock; net: UdpEndpointFactory; secret: string; events: RadiusClientEvent[] }): RadiusClientOptions {
-  return {
-    servers: [
-      { address: "127.0.0.1", authPort: 1812, acctPort: 1813 },
-      { address: "127.0.0.2", authPort: 1812, acctPort: 1813 },
-    ],
-    secret: o.secret,
-    nas: { ipAddress: "192.0.2.1", identifier: "lns1" },
-    clock: o.clock,
-    udp: o.net,
-    timeoutMs: 100,
-    tries: 2,
-    deadTimeMs: 1000,
-    onEvent: (e) => o.events.push(e),
   };
 }
