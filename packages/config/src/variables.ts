@@ -285,6 +285,14 @@ export const STARTUP_VARIABLES = [
     name: "kill_timedout_sessions", section: "Sessions", kind: "bool", default: true, status: LATER, origin: "l2tpns",
     description: "Drop a session when its RADIUS Session-Timeout or Idle-Timeout expires.",
   },
+  {
+    name: "state_directory", section: "Sessions", kind: "string", format: "absolute-path", default: "/var/lib/lnsd", status: USED, origin: "lnsd",
+    description: "Where lnsd journals its tunnels and sessions, so that after SIGTERM, a crash or an upgrade the next start resumes them (one subdirectory per startup-config and bind_address); empty keeps no state.",
+  },
+  {
+    name: "state_max_age", section: "Sessions", kind: "int", default: 60, min: 1, unit: "seconds", status: USED, origin: "lnsd",
+    description: "State last written longer ago than this is not resumed (the LACs and subscribers have given up by then): lnsd starts empty, with one log line.",
+  },
 
   // Throttling and accounting
   {

@@ -23,7 +23,7 @@ const EXPECTED_DEFAULTS: Readonly<Record<string, SettingValue>> = {
   primary_radius: "0.0.0.0", secondary_radius: "0.0.0.0", primary_radius_port: 1812, secondary_radius_port: 1812,
   radius_secret: "", radius_authtypes: ["pap"], radius_accounting: false, radius_interim: 0, radius_dae_port: 3799,
   radius_bind_min: 0, radius_bind_max: 0, radius_bind_address: "0.0.0.0", radius_require_message_authenticator: "auto", local_secrets_file: "chap-secrets", disable_tun: false, allow_duplicate_users: false,
-  guest_account: "", kill_timedout_sessions: true,
+  guest_account: "", kill_timedout_sessions: true, state_directory: "/var/lib/lnsd", state_max_age: 60,
   throttle_speed: 0, throttle_buckets: 6000, no_throttle_local_IP: false, accounting_dir: "", account_all_origin: false,
   tundevicename: "tun0", data_workers: 0, iftun_address: "0.0.0.0", send_garp: true, multi_read_count: 10, icmp_rate: 0, packet_limit: 0,
   disable_no_spoof: false, cluster_address: "239.192.13.13", cluster_port: 32792, cluster_interface: "eth0",
@@ -45,11 +45,11 @@ const USED = [
   // RADIUS: authentication, accounting, DAE.
   "primary_radius", "primary_radius_port", "secondary_radius", "secondary_radius_port", "radius_secret",
   "radius_accounting", "radius_interim", "radius_dae_port", "radius_bind_min", "radius_bind_max",
-  "radius_bind_address", "radius_require_message_authenticator", "allow_duplicate_users", "guest_account",
+  "radius_bind_address", "radius_require_message_authenticator", "allow_duplicate_users", "guest_account", "state_directory", "state_max_age",
   // Operating: the nsctl control port and the Prometheus metrics listener.
   "nsctl_address", "nsctl_port", "metrics_address", "metrics_port", "cli_bind_address", "throttle_speed",
 ];
-const LNSD_EXTENSIONS = ["l2tp_require_auth", "radius_bind_address", "radius_require_message_authenticator", "max_tunnels", "max_sessions", "max_sessions_in_setup", "local_secrets_file", "disable_tun", "data_workers", "nsctl_address", "nsctl_port", "metrics_address", "metrics_port"];
+const LNSD_EXTENSIONS = ["l2tp_require_auth", "radius_bind_address", "radius_require_message_authenticator", "max_tunnels", "max_sessions", "max_sessions_in_setup", "local_secrets_file", "disable_tun", "data_workers", "nsctl_address", "nsctl_port", "metrics_address", "metrics_port", "state_directory", "state_max_age"];
 
 function sampleString(format: StringFormat | undefined): [string, SettingValue] {
   switch (format) {

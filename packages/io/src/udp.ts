@@ -139,3 +139,24 @@ export class MemoryUdpNetwork implements UdpEndpointFactory {
     });
   }
 }
+
+/**
+ * The same endpoint with `before` run ahead of every send: the output commit of issue 13 (the
+ * journal's changes reach the page cache before the datagram they caused leaves).
+ */
+export function sendingAfter(endpoint: UdpEndpoint, before: () => void): UdpEndpoint {
+  return {
+    local: endpoint.local,
+    send: (packet, to) => {
+      before();
+      endpoint.send(packet, to);
+    },
+    onMessage: (h) => { endpoint.onMessage(h); },
+    close: () => { endpoint.close(); },
+  };
+}
+
+/** Every endpoint a factory binds, with `before` ahead of each send (see sendingAfter). */
+export function sendingAfterUdp(factory: UdpEndpointFactory, before: () => void): UdpEndpointFactory {
+  return { bind: async (address, port) => sendingAfter(await factory.bind(address, port), before) };
+}

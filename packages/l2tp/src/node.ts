@@ -6,7 +6,7 @@ import { CdnResultCode, decodeL2tpHeader, L2tpErrorCode, StopCcnResultCode, L2tp
 import { peerKey, systemClock, type Clock, type PeerAddress, type UdpEndpoint } from "@lnsd/io";
 import { DEFAULT_L2TP_CONFIG, type L2tpConfig } from "./config.js";
 import { IdAllocator } from "./ids.js";
-import type { Session } from "./session.js";
+import type { Session, SessionRecord } from "./session.js";
 import { Tunnel, type LogLevel, type PlaceCallOptions, type TunnelHost, type TunnelRecord } from "./tunnel.js";
 
 export interface L2tpNodeEvents {
@@ -26,6 +26,13 @@ export interface L2tpNodeEvents {
    * tunnelUp and sessionUp: the owner rebuilds its side (PPP, data plane) from here.
    */
   tunnelRestored?(t: Tunnel): void;
+  /**
+   * A record changed (issue 13's journal): the tunnel's own (s undefined: state, Ns/Nr, queue) or
+   * one session's. Read it with tunnelRecord/sessionRecord; one no longer in t.sessions (or a
+   * tunnel no longer in `tunnels`) is gone. Fired before the output the change causes leaves, so
+   * the owner can record it first (the output commit).
+   */
+  recordChanged?(t: Tunnel, s: Session | undefined): void;
 }
 
 /** The version of L2tpSnapshot's layout; restore() refuses any other. */
@@ -161,6 +168,16 @@ export class L2tpNode {
     this.tunnelIds = IdAllocator.withInUse(this.tunnels.keys());
     for (const t of restored) this.events.tunnelRestored?.(t);
     return { ok: true, tunnels: restored.length, sessions: this.sessions };
+  }
+
+  /** One tunnel's record without its sessions (the journal writes them apart). */
+  tunnelRecord(t: Tunnel): TunnelRecord {
+    return t.headerRecord(this.epochOffset());
+  }
+
+  /** One session's record (see Tunnel.sessionRecord). */
+  sessionRecord(t: Tunnel, s: Session): SessionRecord {
+    return t.sessionRecord(s, this.epochOffset());
   }
 
   /** Epoch ms minus clock time: turns the clock's deadlines into wall-clock ones and back. */
@@ -395,7 +412,10 @@ export class L2tpNode {
       config: () => this.settings,
       clock: this.clock,
       random: (n) => this.random(n),
-      transmit: (p, to) => { this.endpoint.send(p, to); },
+      transmit: (p, to, t) => {
+        this.events.recordChanged?.(t, undefined);
+        this.endpoint.send(p, to);
+      },
       admitSession: () => {
         if (this.sessions >= this.config.maxSessions) {
           // RFC 2661 4.4.2: general error, error code 7 "try another": the LAC should use another LNS.
@@ -406,11 +426,13 @@ export class L2tpNode {
         }
         return undefined;
       },
-      sessionAdded: (s) => {
+      sessionAdded: (t, s) => {
         this.sessions++;
         if (s.inSetup || s.state === "idle") this.sessionsInSetup++;
+        this.events.recordChanged?.(t, s);
       },
       sessionStateChanged: (t, s) => {
+        this.events.recordChanged?.(t, s);
         if (s.state === "established") {
           this.sessionsInSetup--;
           this.events.sessionUp?.(t, s);
@@ -426,6 +448,7 @@ export class L2tpNode {
         }
       },
       sessionRemoved: (t, s) => {
+        this.events.recordChanged?.(t, s);
         this.early.delete(s);
         this.sessions--;
         const wasUp = s.history.some((h) => h.to === "established");
@@ -433,6 +456,7 @@ export class L2tpNode {
         this.events.sessionDown?.(t, s);
       },
       tunnelStateChanged: (t) => {
+        this.events.recordChanged?.(t, undefined);
         if (t.state === "established") this.events.tunnelUp?.(t);
         else if (t.state === "closing") this.events.tunnelClosing?.(t);
       },
@@ -447,6 +471,7 @@ export class L2tpNode {
             break;
           }
         }
+        this.events.recordChanged?.(t, undefined);
         this.events.tunnelDown?.(t);
       },
       count: (what) => { this.count(what); },

@@ -100,10 +100,11 @@ export interface TunnelHost {
   config(): L2tpConfig;
   readonly clock: Clock;
   random(n: number): Buffer;
-  transmit(packet: Buffer, to: PeerAddress): void;
+  /** A control message or ZLB of `tunnel` leaves (its Ns/Nr or queue changed: record it first). */
+  transmit(packet: Buffer, to: PeerAddress, tunnel: Tunnel): void;
   /** Admission of a new incoming call (LNS): undefined to accept, or the CDN to refuse with. */
   admitSession(tunnel: Tunnel): { resultCode: number; errorCode?: number; message: string } | undefined;
-  sessionAdded(s: Session): void;
+  sessionAdded(tunnel: Tunnel, s: Session): void;
   sessionStateChanged(tunnel: Tunnel, s: Session): void;
   sessionRemoved(tunnel: Tunnel, s: Session): void;
   tunnelStateChanged(t: Tunnel): void;
@@ -248,7 +249,7 @@ export class Tunnel {
     this.transport = new ReliableTransport<Inbound>(
       host.clock,
       {
-        transmit: (p) => { host.transmit(p, this.address); },
+        transmit: (p) => { host.transmit(p, this.address, this); },
         buildZlb: (ns, nr) => encodeControlMessage({ messageType: "ZLB", tunnelId: this.peerId, sessionId: 0, ns, nr }),
         deliver: (m) => { this.deliver(m); },
         failed: (reason) => { this.onTransportFailed(reason); },
@@ -265,24 +266,34 @@ export class Tunnel {
 
   /** The tunnel and its sessions as a record (epochOffsetMs: epoch ms minus clock time). */
   record(epochOffsetMs: number): TunnelRecord {
+    return { ...this.headerRecord(epochOffsetMs), sessions: [...this.sessions.values()].map((s) => this.sessionRecord(s, epochOffsetMs)) };
+  }
+
+  /**
+   * One session of this tunnel as a record (with its setup deadline and pending call): a journal
+   * writes sessions apart from their tunnel, so that a change costs one session's bytes.
+   */
+  sessionRecord(s: Session, epochOffsetMs: number): SessionRecord {
+    const setup = this.setupTimers.get(s.localId);
+    const pending = this.pendingCalls.get(s.localId);
+    return {
+      ...s.record(epochOffsetMs),
+      ...(setup === undefined ? {} : { setupDeadline: setup.at + epochOffsetMs }),
+      ...(pending === undefined
+        ? {}
+        : {
+            pendingCall: {
+              ...(pending.call === undefined ? {} : { call: callRecord(pending.call) }),
+              ...(pending.proxy === undefined ? {} : { proxy: proxyRecord(pending.proxy) }),
+            },
+          }),
+    };
+  }
+
+  /** The tunnel without its sessions (their list empty): see sessionRecord. */
+  headerRecord(epochOffsetMs: number): TunnelRecord {
     const { tieBreaker, ...peerInfo } = this.peer;
     const peer: TunnelPeerRecord = { ...peerInfo, ...(tieBreaker === undefined ? {} : { tieBreakerHex: tieBreaker.toString(16).padStart(16, "0") }) };
-    const sessions = [...this.sessions.values()].map((s): SessionRecord => {
-      const setup = this.setupTimers.get(s.localId);
-      const pending = this.pendingCalls.get(s.localId);
-      return {
-        ...s.record(epochOffsetMs),
-        ...(setup === undefined ? {} : { setupDeadline: setup.at + epochOffsetMs }),
-        ...(pending === undefined
-          ? {}
-          : {
-              pendingCall: {
-                ...(pending.call === undefined ? {} : { call: callRecord(pending.call) }),
-                ...(pending.proxy === undefined ? {} : { proxy: proxyRecord(pending.proxy) }),
-              },
-            }),
-      };
-    });
     return {
       role: this.role,
       localId: this.localId,
@@ -305,7 +316,7 @@ export class Tunnel {
       history: this.history.map((h) => ({ ...h })),
       callSerial: this.callSerial,
       ...(this.openingSccrq === undefined ? {} : { openingSccrqHex: this.openingSccrq.toString("hex") }),
-      sessions,
+      sessions: [],
     };
   }
 
@@ -403,7 +414,7 @@ export class Tunnel {
     Object.assign(s.call, opts.call ?? {});
     this.sessions.set(id, s);
     this.pendingCalls.set(id, opts);
-    this.host.sessionAdded(s);
+    this.host.sessionAdded(this, s);
     s.fire("place-call", "call placed");
     this.armSetupTimer(s);
     if (this.state === "established") this.sendIcrq(s);
@@ -765,7 +776,7 @@ export class Tunnel {
     s.peerId = peerSessionId;
     noteCall(s.call, msg);
     this.sessions.set(id, s);
-    this.host.sessionAdded(s);
+    this.host.sessionAdded(this, s);
     s.fire("recv-ICRQ", "ICRQ received, ICRP sent");
     this.armSetupTimer(s);
     this.send(L2tpMessageType.ICRP, s.peerId, { [AvpType.AssignedSessionId]: s.localId });

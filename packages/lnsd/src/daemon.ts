@@ -2,12 +2,13 @@
 // lifetime (start, reload, the two kinds of stop). Runs on the control thread.
 import { hostname as osHostname } from "node:os";
 import type { StartupSettings } from "@lnsd/config";
-import { openUdpEndpoint, systemClock, type Clock, type UdpEndpoint } from "@lnsd/io";
+import { openUdpEndpoint, sendingAfter, systemClock, type Clock, type UdpEndpoint } from "@lnsd/io";
 import { L2tpNode, type L2tpConfig, type LogLevel } from "@lnsd/l2tp";
 import type { PppServerConfig } from "@lnsd/ppp";
 import type { AddressPool } from "./pool.js";
 import type { DataPath } from "./data-path.js";
-import { SessionManager, type Authenticator, type SessionEvents } from "./sessions.js";
+import { SessionManager, type Authenticator, type RestoreOutcome, type SessionEvents } from "./sessions.js";
+import type { RestoredState, StateJournal } from "./state.js";
 import type { Level, Logger } from "./log.js";
 import type { LoopWatch } from "./loop-watch.js";
 import { ipv6PrefixBytes } from "./router-advert.js";
@@ -52,6 +53,19 @@ export interface DaemonParts {
   /** In-process tests: a fake clock and an in-memory L2TP socket instead of the system's. */
   readonly clock?: Clock;
   readonly endpoint?: UdpEndpoint;
+  /** The state journal (issue 13): every change is written before the output it causes. */
+  readonly state?: StateJournal;
+  /** What an earlier lnsd left (readState): resumed before the first datagram is read. */
+  readonly restore?: RestoredState;
+}
+
+/** What start() resumed of an earlier lnsd's state. */
+export interface RestoreSummary {
+  readonly tunnels: number;
+  readonly sessions: number;
+  readonly outcomes: Readonly<Record<RestoreOutcome, number>>;
+  /** Why nothing was resumed, when the state was refused whole. */
+  readonly refused?: string;
 }
 
 /** RFC 2661 8.1: L2TP's UDP port. */
@@ -130,11 +144,21 @@ export class Daemon {
     readonly l2tp: L2tpNode,
     readonly sessions: SessionManager,
     private readonly logger: Logger,
+    private readonly state: StateJournal | undefined,
+    /** What start() resumed (undefined: there was nothing to resume). */
+    readonly restored: RestoreSummary | undefined,
   ) {}
 
   static async start(settings: DaemonSettings, logger: Logger, parts: DaemonParts): Promise<Daemon> {
-    const bare = parts.dataPlane?.endpoint ?? parts.endpoint ?? (await openUdpEndpoint(settings.bindAddress, settings.l2tpPort));
+    const socket = parts.dataPlane?.endpoint ?? parts.endpoint ?? (await openUdpEndpoint(settings.bindAddress, settings.l2tpPort));
+    // The output commit: what changed is in the journal before the datagram it caused leaves.
+    const state = parts.state;
+    const bare = state === undefined ? socket : sendingAfter(socket, () => { state.flush(); });
     const endpoint = parts.watch?.endpoint(bare) ?? bare;
+    const outcomes: Record<RestoreOutcome, number> = { online: 0, renegotiating: 0, waiting: 0 };
+    const restore = parts.restore;
+    /** PPP of restored calls that was not online starts again once the journal has the state. */
+    const renegotiate: (() => void)[] = [];
     const bareClock = parts.clock ?? systemClock;
     const clock = parts.watch?.clock(bareClock) ?? bareClock;
     // The session manager needs the node and the node's events need the manager: tie the knot
@@ -145,6 +169,19 @@ export class Daemon {
       config: l2tpConfigFrom(settings),
       events: {
         data: (t, s, packet, header) => { ref.sessions?.data(t, s, packet, header); },
+        recordChanged: (t, s) => {
+          if (s === undefined) state?.tunnel(t);
+          else state?.session(t, s);
+        },
+        tunnelRestored: (t) => {
+          for (const s of t.sessions.values()) {
+            const record = restore?.subscribers.get(`${String(t.localId)}/${String(s.localId)}`);
+            const outcome = ref.sessions?.restore(t, s, record);
+            if (outcome === undefined) continue;
+            outcomes[outcome]++;
+            if (outcome === "renegotiating") renegotiate.push(() => { ref.sessions?.restart(t, s, record); });
+          }
+        },
         log: (level, reason, message) => { logger.log(LOG_LEVEL[level], reason, message); },
         tunnelUp: (t) => { logger.log("info", "tunnel-up", `tunnel ${t.localId} up: ${t.peer.hostName ?? "?"} at ${t.address.address}:${t.address.port}, peer id ${t.peerId}`); },
         tunnelClosing: (t) => {
@@ -162,10 +199,18 @@ export class Daemon {
         },
       },
     });
-    const sessions = new SessionManager({ node, clock, logger, pool: parts.pool, auth: parts.auth, ppp: settings.ppp, allowDuplicateUsers: settings.allowDuplicateUsers, ...(settings.guestAccount === undefined ? {} : { guestAccount: settings.guestAccount }), ...(settings.ipv6Prefix === undefined ? {} : { ipv6Prefix: settings.ipv6Prefix }), throttleSpeed: settings.throttleSpeed, ...(parts.dataPlane === undefined ? {} : { dataPath: parts.dataPlane.path }), ...(parts.events === undefined ? {} : { events: parts.events }) });
+    const sessions = new SessionManager({ node, clock, logger, pool: parts.pool, auth: parts.auth, ppp: settings.ppp, allowDuplicateUsers: settings.allowDuplicateUsers, ...(settings.guestAccount === undefined ? {} : { guestAccount: settings.guestAccount }), ...(settings.ipv6Prefix === undefined ? {} : { ipv6Prefix: settings.ipv6Prefix }), throttleSpeed: settings.throttleSpeed, ...(parts.dataPlane === undefined ? {} : { dataPath: parts.dataPlane.path }), ...(parts.events === undefined ? {} : { events: parts.events }), ...(state === undefined ? {} : { recordChanged: (sub) => { state.subscriber(sub); } }) });
     ref.sessions = sessions;
+    let summary: RestoreSummary | undefined;
+    if (restore !== undefined) {
+      // Before the first datagram: the node takes the tunnels, the session manager their subscribers.
+      const r = node.restore(restore.l2tp);
+      summary = r.ok ? { tunnels: r.tunnels, sessions: r.sessions, outcomes } : { tunnels: 0, sessions: 0, outcomes, refused: r.error };
+    }
+    state?.attach(node, sessions, summary?.refused === undefined ? (restore?.version ?? 0) : 0);
+    for (const again of renegotiate) again();
     logger.log("info", "start", `lnsd listening for L2TP on ${endpoint.local.address}:${endpoint.local.port}`);
-    return new Daemon(node, sessions, logger);
+    return new Daemon(node, sessions, logger, state, summary);
   }
 
   /**
@@ -182,7 +227,8 @@ export class Daemon {
 
   /** SIGTERM / SIGINT: stop without tearing sessions down, so that a cluster peer can carry on. */
   stopKeepingSessions(): void {
-    this.logger.log("info", "stop", `stopping; ${this.l2tp.tunnels.size} tunnels and ${this.l2tp.sessionCount} sessions left to the peers`);
+    this.logger.log("info", "stop", `stopping; ${this.l2tp.tunnels.size} tunnels and ${this.l2tp.sessionCount} sessions kept${this.state === undefined ? "" : ` in ${this.state.dir} for the next start`}`);
+    this.state?.close();
     this.l2tp.endpoint.close();
   }
 
@@ -198,6 +244,7 @@ export class Daemon {
     while (Date.now() < deadline && ![...this.l2tp.tunnels.values()].every((t) => t.state === "closed" || t.transport.idle)) {
       await new Promise((r) => setTimeout(r, 50));
     }
+    this.state?.discard();
     this.l2tp.endpoint.close();
   }
 }

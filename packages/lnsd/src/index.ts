@@ -22,3 +22,4 @@ export * from "./plugins.js";
 export * from "./component.js";
 export * from "./listeners.js";
 export * from "./radius-component.js";
+export * from "./state.js";

@@ -96,6 +96,16 @@ export class RadiusSessionAccounting implements SessionEvents {
   }
 
   online(sub: Subscriber): void {
+    const acct = this.accountingOf(sub);
+    this.withAttributes(sub, "start", () => { void this.track("start", acct.start(), sub); });
+  }
+
+  /** A session restored after a restart: its Start went out before; interims go on, one Stop at its end. */
+  restored(sub: Subscriber): void {
+    this.accountingOf(sub).resume();
+  }
+
+  private accountingOf(sub: Subscriber): AccountingSession {
     const extra: RadiusAttribute[] = [];
     this.extras.set(sub, extra);
     const acct = new AccountingSession(this.client, {
@@ -108,7 +118,7 @@ export class RadiusSessionAccounting implements SessionEvents {
       },
     });
     this.sessions.set(sub, acct);
-    this.withAttributes(sub, "start", () => { void this.track("start", acct.start(), sub); });
+    return acct;
   }
 
   /**

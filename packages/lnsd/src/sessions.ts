@@ -4,9 +4,9 @@
 // Control thread.
 import { randomBytes } from "node:crypto";
 import { CdnResultCode, encodePppFrame, formatIpv4, L2tpErrorCode, parseIpv4, type L2tpDataHeader } from "@lnsd/wire";
-import type { Clock, TimerHandle } from "@lnsd/io";
+import { systemClock, type Clock, type TimerHandle } from "@lnsd/io";
 import type { L2tpNode, Session, Tunnel } from "@lnsd/l2tp";
-import { PppServerSession, type NcpChange, type AuthRequest, type AuthResult, type DisconnectCause, type DisconnectReason, type PppServerConfig, type PppServerUpInfo } from "@lnsd/ppp";
+import { PppServerSession, type PppLinkRecord, type PppServerOptions, type NcpChange, type AuthRequest, type AuthResult, type DisconnectCause, type DisconnectReason, type PppServerConfig, type PppServerUpInfo } from "@lnsd/ppp";
 import type { DataPath } from "./data-path.js";
 import type { Logger } from "./log.js";
 import type { AddressPool } from "./pool.js";
@@ -52,6 +52,8 @@ export interface Authenticator {
 export interface SessionEvents {
   online(sub: Subscriber): void;
   offline(sub: Subscriber, cause: DisconnectCause): void;
+  /** A session that was online before lnsd restarted is online again (no new Start). */
+  restored?(sub: Subscriber): void;
 }
 
 /**
@@ -148,7 +150,48 @@ export interface SessionManagerOptions {
   readonly ipv6Prefix?: Uint8Array;
   /** The plugins' hooks (issue 7); usePlugins() sets them on a running manager. */
   readonly plugins?: SessionPlugins;
+  /** A subscriber's record changed (the journal): read it with record(); one not current() is gone. */
+  readonly recordChanged?: (sub: Subscriber) => void;
 }
+
+/** The version of SubscriberRecord's layout; a record of another version is not restored. */
+export const SUBSCRIBER_RECORD_VERSION = 1;
+
+/**
+ * A subscriber session beside its L2TP session, as plain data (issue 13): ids, user, address,
+ * RADIUS policy, data-plane policy, counters and, once online, the PPP link's record. Times are
+ * wall-clock epoch ms; byte strings hex.
+ */
+export interface SubscriberRecord {
+  readonly version: number;
+  readonly tunnelId: number;
+  readonly sessionId: number;
+  readonly username?: string;
+  readonly address?: number;
+  readonly nasPort: number;
+  readonly acctSessionId: string;
+  readonly startedAt: number;
+  readonly upAt?: number;
+  readonly policy: {
+    readonly classesHex: readonly string[];
+    readonly sessionTimeoutSec?: number;
+    readonly idleTimeoutSec?: number;
+    readonly acctInterimIntervalSec?: number;
+    readonly filterIds: readonly string[];
+    readonly ciscoAvPairs: readonly string[];
+  };
+  readonly counters: { readonly rxPackets: number; readonly txPackets: number; readonly rxOctets: number; readonly txOctets: number };
+  readonly throttle?: { readonly up: number; readonly down: number };
+  readonly snoop?: { readonly address: number; readonly port: number };
+  readonly filterIn?: string;
+  readonly filterOut?: string;
+  readonly garden?: boolean;
+  /** The PPP link once online (LCP, authentication, IPCP and IPV6CP negotiated). */
+  readonly ppp?: PppLinkRecord;
+}
+
+/** How a session came back from its records (restore()). */
+export type RestoreOutcome = "online" | "renegotiating" | "waiting";
 
 /** The settings a reload changes in place (ppp_*, echo_timeout, radius_authtypes, DNS, allow_duplicate_users, guest_account). */
 export interface SessionReloadable {
@@ -190,6 +233,8 @@ export class SessionManager {
   private acctSerial = 0;
   /** Acct-Session-Id prefix: the start time, so that ids differ across restarts. */
   private readonly acctPrefix: string;
+  /** Wall-clock epoch ms for records (a fake clock is its own wall clock, as in L2tpNode). */
+  private readonly epochMs: () => number;
   private plugins: SessionPlugins | undefined;
   /** throttle_speed, for sessions that come up from now on (a reload changes it; l2tpns: the same). */
   throttleSpeed: number;
@@ -202,6 +247,8 @@ export class SessionManager {
     this.reloadable = { ppp: o.ppp, allowDuplicateUsers: o.allowDuplicateUsers ?? false, ...(o.guestAccount === undefined ? {} : { guestAccount: o.guestAccount }) };
     this.random = o.random ?? randomBytes;
     this.acctPrefix = Math.floor((o.wallClockMs ?? Date.now)() / 1000).toString(16).padStart(8, "0").toUpperCase();
+    const clock = o.clock;
+    this.epochMs = o.wallClockMs ?? (clock === systemClock ? Date.now : () => clock.now());
   }
 
   get count(): number {
@@ -228,11 +275,35 @@ export class SessionManager {
     return this.subscribers.values();
   }
 
-  /** The L2TP session is established: start PPP over it (RFC 2661: the call now carries frames). */
-  sessionUp(tunnel: Tunnel, l2tp: Session): void {
+  /**
+   * The L2TP session is established: start PPP over it (RFC 2661: the call now carries frames).
+   * `kept`: the ids of a session restored after a restart whose PPP starts again.
+   */
+  sessionUp(tunnel: Tunnel, l2tp: Session, kept?: { readonly nasPort: number; readonly acctSessionId: string }): void {
     // The PPP callbacks run only after start(), by which time `ref.sub` is set.
     const ref: { sub?: Subscriber } = {};
-    const ppp = new PppServerSession({
+    const ppp = new PppServerSession(this.pppOptions(tunnel, l2tp, ref));
+    const sub: Subscriber = {
+      tunnel,
+      l2tp,
+      ppp,
+      startedAt: this.o.clock.now(),
+      nasPort: kept !== undefined && this.claimNasPort(kept.nasPort) ? kept.nasPort : this.allocateNasPort(),
+      acctSessionId: kept?.acctSessionId ?? this.newAcctSessionId(),
+      policy: NO_POLICY,
+      rxPackets: 0,
+      txPackets: 0,
+      rxOctets: 0,
+      txOctets: 0,
+    };
+    ref.sub = sub;
+    this.subscribers.set(l2tp, sub);
+    this.changed(sub);
+    ppp.start();
+  }
+
+  private pppOptions(tunnel: Tunnel, l2tp: Session, ref: { sub?: Subscriber }): PppServerOptions {
+    return {
       clock: this.o.clock,
       random: this.random,
       config: this.reloadable.ppp,
@@ -246,23 +317,131 @@ export class SessionManager {
         ncp: (change) => { if (ref.sub !== undefined) this.ncpChange(ref.sub, change); },
         data: (protocol, payload) => { if (ref.sub !== undefined) this.upstream(ref.sub, protocol, payload); },
       },
-    });
+    };
+  }
+
+  /** Whether `sub` is the live session of its L2TP session (else its record is gone). */
+  current(sub: Subscriber): boolean {
+    return this.subscribers.get(sub.l2tp) === sub;
+  }
+
+  /** The subscriber as a record (issue 13); the PPP link's once online. */
+  record(sub: Subscriber): SubscriberRecord {
+    const offset = this.epochMs() - this.o.clock.now();
+    const p = sub.policy;
+    const ppp = sub.upAt === undefined ? undefined : sub.ppp.snapshot();
+    return {
+      version: SUBSCRIBER_RECORD_VERSION,
+      tunnelId: sub.tunnel.localId,
+      sessionId: sub.l2tp.localId,
+      ...(sub.username === undefined ? {} : { username: sub.username }),
+      ...(sub.address === undefined ? {} : { address: sub.address }),
+      nasPort: sub.nasPort,
+      acctSessionId: sub.acctSessionId,
+      startedAt: sub.startedAt + offset,
+      ...(sub.upAt === undefined ? {} : { upAt: sub.upAt + offset }),
+      policy: {
+        classesHex: p.classes.map((c) => Buffer.from(c).toString("hex")),
+        ...(p.sessionTimeoutSec === undefined ? {} : { sessionTimeoutSec: p.sessionTimeoutSec }),
+        ...(p.idleTimeoutSec === undefined ? {} : { idleTimeoutSec: p.idleTimeoutSec }),
+        ...(p.acctInterimIntervalSec === undefined ? {} : { acctInterimIntervalSec: p.acctInterimIntervalSec }),
+        filterIds: [...p.filterIds],
+        ciscoAvPairs: [...p.ciscoAvPairs],
+      },
+      counters: { rxPackets: sub.rxPackets, txPackets: sub.txPackets, rxOctets: sub.rxOctets, txOctets: sub.txOctets },
+      ...(sub.throttle === undefined ? {} : { throttle: { ...sub.throttle } }),
+      ...(sub.snoop === undefined ? {} : { snoop: { ...sub.snoop } }),
+      ...(sub.filterIn === undefined ? {} : { filterIn: sub.filterIn }),
+      ...(sub.filterOut === undefined ? {} : { filterOut: sub.filterOut }),
+      ...(sub.garden === undefined ? {} : { garden: sub.garden }),
+      ...(ppp === undefined ? {} : { ppp }),
+    };
+  }
+
+  /**
+   * An L2TP session rebuilt from the journal after a restart (before any datagram is read; nothing
+   * is sent). An online subscriber comes back as it was: its PPP link Opened (echo goes on), its address, ids,
+   * policy and counters, its timers from their recorded deadlines, the data plane's table entry,
+   * accounting without a new Start. One whose PPP was still negotiating (or whose record cannot be
+   * used) is "renegotiating": restart() starts PPP again on the same call (RFC 1661 4.1: a
+   * Configure-Request restarts the peer's negotiation), keeping its NAS-Port and Acct-Session-Id. A call not yet established waits for
+   * its ICCN as any other.
+   */
+  restore(tunnel: Tunnel, l2tp: Session, r: SubscriberRecord | undefined): RestoreOutcome {
+    if (l2tp.state !== "established") return "waiting";
+    const kept = r === undefined || r.version !== SUBSCRIBER_RECORD_VERSION ? undefined : r;
+    const online = kept === undefined ? undefined : this.restoreOnline(tunnel, l2tp, kept);
+    return online === undefined ? "renegotiating" : "online";
+  }
+
+  /**
+   * A restored call whose PPP was not online ("renegotiating"): PPP starts again, with the ids its
+   * record kept. Called once the journal has the restored state (it sends).
+   */
+  restart(tunnel: Tunnel, l2tp: Session, r: SubscriberRecord | undefined): void {
+    if (l2tp.state !== "established" || this.subscribers.has(l2tp)) return;
+    this.sessionUp(tunnel, l2tp, r?.version === SUBSCRIBER_RECORD_VERSION ? r : undefined);
+  }
+
+  private restoreOnline(tunnel: Tunnel, l2tp: Session, r: SubscriberRecord): Subscriber | undefined {
+    if (r.ppp === undefined || r.upAt === undefined || r.username === undefined || r.address === undefined) return undefined;
+    const ref: { sub?: Subscriber } = {};
+    const restored = PppServerSession.fromRecord(this.pppOptions(tunnel, l2tp, ref), r.ppp);
+    const where = `session ${tunnel.localId}/${l2tp.localId}`;
+    if (!restored.ok) {
+      this.o.logger.log("warn", "restore-ppp", `${where}: PPP starts again: ${restored.error}`);
+      return undefined;
+    }
+    // The address is taken back from the pool (Framed-IP-Address outside it is tracked as such).
+    const a = this.o.pool.allocate(r.username, r.address, { remember: r.garden !== true });
+    if (!a.ok) {
+      restored.session.stop("lost-carrier", "restore refused");
+      this.o.logger.log("warn", "restore-address", `${where}: PPP starts again: address ${formatIpv4(r.address)} is not free`);
+      return undefined;
+    }
+    const offset = this.epochMs() - this.o.clock.now();
+    const p = r.policy;
     const sub: Subscriber = {
       tunnel,
       l2tp,
-      ppp,
-      startedAt: this.o.clock.now(),
-      nasPort: this.allocateNasPort(),
-      acctSessionId: this.newAcctSessionId(),
-      policy: NO_POLICY,
-      rxPackets: 0,
-      txPackets: 0,
-      rxOctets: 0,
-      txOctets: 0,
+      ppp: restored.session,
+      username: r.username,
+      address: r.address,
+      startedAt: r.startedAt - offset,
+      upAt: r.upAt - offset,
+      nasPort: this.claimNasPort(r.nasPort) ? r.nasPort : this.allocateNasPort(),
+      acctSessionId: r.acctSessionId,
+      policy: {
+        classes: p.classesHex.map((h) => Uint8Array.from(Buffer.from(h, "hex"))),
+        ...(p.sessionTimeoutSec === undefined ? {} : { sessionTimeoutSec: p.sessionTimeoutSec }),
+        ...(p.idleTimeoutSec === undefined ? {} : { idleTimeoutSec: p.idleTimeoutSec }),
+        ...(p.acctInterimIntervalSec === undefined ? {} : { acctInterimIntervalSec: p.acctInterimIntervalSec }),
+        filterIds: [...p.filterIds],
+        ciscoAvPairs: [...p.ciscoAvPairs],
+      },
+      ...r.counters,
+      ...(r.throttle === undefined ? {} : { throttle: { ...r.throttle } }),
+      ...(r.snoop === undefined ? {} : { snoop: { ...r.snoop } }),
+      ...(r.filterIn === undefined ? {} : { filterIn: r.filterIn }),
+      ...(r.filterOut === undefined ? {} : { filterOut: r.filterOut }),
+      ...(r.garden === undefined ? {} : { garden: r.garden }),
     };
+    sub.up = restored.session.info();
     ref.sub = sub;
     this.subscribers.set(l2tp, sub);
-    ppp.start();
+    this.byAddress.set(r.address, sub);
+    let mine = this.byUser.get(r.username);
+    if (mine === undefined) {
+      mine = new Set();
+      this.byUser.set(r.username, mine);
+    }
+    mine.add(sub);
+    this.armSessionTimeout(sub);
+    this.armIdleTimeout(sub);
+    this.o.dataPath?.online(sub);
+    this.o.events?.restored?.(sub);
+    this.changed(sub);
+    return sub;
   }
 
   /** An L2TP data message for a session: its PPP frame goes to the PPP layer. */
@@ -293,6 +472,7 @@ export class SessionManager {
   /** CoA (RFC 5176) or a plugin changes the session's policy; the timers follow. */
   updatePolicy(sub: Subscriber, changes: Partial<SessionPolicy>): void {
     sub.policy = { ...sub.policy, ...changes };
+    this.changed(sub);
     if (sub.upAt === undefined || this.subscribers.get(sub.l2tp) !== sub) return;
     if ("sessionTimeoutSec" in changes) this.armSessionTimeout(sub);
     if ("idleTimeoutSec" in changes) this.armIdleTimeout(sub);
@@ -317,6 +497,7 @@ export class SessionManager {
     if (change.filterOut === null) delete sub.filterOut;
     else if (change.filterOut !== undefined) sub.filterOut = change.filterOut;
     if (change.garden !== undefined) sub.garden = change.garden;
+    this.changed(sub);
     this.o.dataPath?.setPolicy(sub);
   }
 
@@ -334,6 +515,7 @@ export class SessionManager {
       this.byUser.set(username, mine);
     }
     mine.add(sub);
+    this.changed(sub);
   }
 
   /** Sessions of a user (CLI and plugins name sessions by user). */
@@ -396,6 +578,17 @@ export class SessionManager {
       this.timers.set(sub, t);
     }
     return t;
+  }
+
+  /** A restored session's NAS-Port, unless another session holds it. */
+  private claimNasPort(port: number): boolean {
+    if (!Number.isInteger(port) || port < 1 || port > MAX_NAS_PORT || this.nasPorts.has(port)) return false;
+    this.nasPorts.add(port);
+    return true;
+  }
+
+  private changed(sub: Subscriber): void {
+    this.o.recordChanged?.(sub);
   }
 
   private allocateNasPort(): number {
@@ -470,6 +663,7 @@ export class SessionManager {
     } else {
       sub.address = a.address;
     }
+    this.changed(sub);
     return {
       ok: true,
       address: formatIpv4(sub.address),
@@ -488,6 +682,7 @@ export class SessionManager {
       this.byAddress.set(addr, sub);
     }
     sub.upAt = this.o.clock.now();
+    this.changed(sub);
     this.o.logger.log("info", "session-online", `session ${sub.tunnel.localId}/${sub.l2tp.localId} ${info.username} online, address ${sub.address === undefined ? "-" : formatIpv4(sub.address)} (${info.authProtocol})`);
     this.armSessionTimeout(sub);
     this.armIdleTimeout(sub);
@@ -502,6 +697,7 @@ export class SessionManager {
   private ncpChange(sub: Subscriber, change: NcpChange): void {
     if (this.subscribers.get(sub.l2tp) !== sub || sub.upAt === undefined) return;
     sub.up = change.info;
+    this.changed(sub);
     this.o.dataPath?.update(sub);
     if (change.protocol === "ipv6cp" && change.up) this.startRouterAdvertisements(sub);
   }
@@ -584,6 +780,7 @@ export class SessionManager {
     if (this.subscribers.get(sub.l2tp) !== sub) return;
     if (sub.upAt !== undefined) this.plugins?.killSession(sub);
     this.subscribers.delete(sub.l2tp);
+    this.changed(sub);
     if (sub.username !== undefined) {
       const mine = this.byUser.get(sub.username);
       mine?.delete(sub);

@@ -40,6 +40,14 @@ export class AccountingSession {
     });
   }
 
+  /**
+   * A session whose Start went out before lnsd restarted (issue 13): no second Start (RFC 2866
+   * 5.1: one Start and one Stop per Acct-Session-Id), only the interim timer again.
+   */
+  resume(): void {
+    this.schedule();
+  }
+
   /** Sends an Interim-Update now, as the timer would. */
   interimNow(): void {
     if (this.stopped) return;

@@ -6,7 +6,7 @@ import { writeFileSync } from "node:fs";
 import { hostname as osHostname } from "node:os";
 import { formatConfigError, poolRangesFor, readIpPoolFile, readStartupConfigFile, type IpPoolRange, type StartupConfig, type StartupSettings } from "@lnsd/config";
 import { loadAddon } from "@lnsd/dataplane";
-import { systemClock } from "@lnsd/io";
+import { sendingAfterUdp, systemClock } from "@lnsd/io";
 import { l2tpConfigProblem } from "@lnsd/l2tp";
 import { mruForL2tpMtu } from "@lnsd/ppp";
 import { clientEventLogLine, RadiusClient, radiusUdp, type NasIdentity, type RadiusClientEvent } from "@lnsd/radius";
@@ -53,6 +53,12 @@ import {
   type DaemonSettings,
   type LogSink,
   type SessionEvents,
+  pruneStaleStates,
+  readState,
+  removeState,
+  stateDirFor,
+  StateJournal,
+  type RestoredState,
 } from "../index.js";
 import { checkConfig, checkUsersFile, detachedLogTarget } from "../config-check.js";
 
@@ -235,13 +241,14 @@ function logRadiusEvent(logger: Logger, e: RadiusClientEvent): void {
 }
 
 /** The RADIUS client, authenticator and accounting from primary_radius and the settings after it. */
-async function startRadius(settings: StartupSettings, hostname: string, logger: Logger, metrics: LnsdMetrics | undefined, watch: LoopWatch): Promise<Radius> {
+async function startRadius(settings: StartupSettings, hostname: string, logger: Logger, metrics: LnsdMetrics | undefined, watch: LoopWatch, state: StateJournal | undefined): Promise<Radius> {
   const options = radiusClientOptions(settings, hostname);
   const { nas } = options;
   if (settings.radius_secret === "") logger.log("error", "radius-config", "radius_secret is not set: the RADIUS servers will not believe lnsd");
   const client = await RadiusClient.create({
     ...options,
-    udp: watch.udp(radiusUdp, "radius"),
+    // The output commit: a request leaves only once the journal has what caused it.
+    udp: watch.udp(state === undefined ? radiusUdp : sendingAfterUdp(radiusUdp, () => { state.flush(); }), "radius"),
     onEvent: (e) => {
       metrics?.radiusEvent(e);
       logRadiusEvent(logger, e);
@@ -250,6 +257,26 @@ async function startRadius(settings: StartupSettings, hostname: string, logger: 
   const accounting = settings.radius_accounting ? new RadiusSessionAccounting(client, { clock: systemClock, logger, interimSec: settings.radius_interim }) : undefined;
   logger.log("info", "radius", radiusSettingsLine(options, accounting !== undefined));
   return { client, auth: new RadiusAuthenticator(client), accounting, nas };
+}
+
+/** A day: the state of another configuration not written for this long is removed. */
+const STALE_STATE_MS = 86_400_000;
+
+/**
+ * The state an earlier lnsd of this configuration left (state_directory), and the journal this one
+ * writes: one log line says what was found and why it is not resumed when it is not.
+ */
+function openState(settings: StartupSettings, startupConfig: string, logger: Logger): { journal?: StateJournal; restore?: RestoredState } {
+  if (settings.state_directory === "") return {};
+  const dir = stateDirFor(settings.state_directory, startupConfig, settings.bind_address);
+  pruneStaleStates(settings.state_directory, dir, STALE_STATE_MS);
+  const found = readState(dir, settings.state_max_age * 1000);
+  if (!found.ok && found.code !== "none") {
+    logger.log("warn", "restore", `state in ${dir} not resumed (${found.code}: ${found.reason}): starting with no sessions`);
+    removeState(dir);
+  }
+  const journal = new StateJournal({ dir, clock: systemClock, logger });
+  return { journal, ...(found.ok ? { restore: found.state } : {}) };
 }
 
 /** Metrics off at start: none are kept, so a reload cannot turn the listener on. */
@@ -289,10 +316,12 @@ async function main(argv: readonly string[]): Promise<number> {
   await logConfigWarnings(logger, loaded.warnings, files.users);
   const poolRanges = await loadPool(files.ipPool, settings);
   const hostname = opts.hostname ?? (settings.hostname === "" ? osHostname() : settings.hostname);
+  // Sessions an earlier lnsd of this configuration kept (SIGTERM, a crash): resumed by Daemon.start.
+  const state = openState(settings, files.startupConfig, logger);
   let radius: Radius | undefined;
   if (!usesLocalSecrets(settings)) {
     try {
-      radius = await startRadius(settings, hostname, logger, metrics, watch);
+      radius = await startRadius(settings, hostname, logger, metrics, watch, state.journal);
     } catch (e) {
       console.error(`lnsd: RADIUS: ${e instanceof Error ? e.message : String(e)}`);
       logger.log("critical", "start", `RADIUS: ${e instanceof Error ? e.message : String(e)}`);
@@ -328,7 +357,7 @@ async function main(argv: readonly string[]): Promise<number> {
     const problem = dataPlane?.loadFilters(filterListsFrom(loaded.config.accessLists));
     if (problem !== undefined) logger.log("error", "access-list", `access lists not loaded: ${problem}`);
     const dataPath = dataPlane === undefined ? undefined : new WorkerDataPath(dataPlane, systemClock, logger);
-    daemon = await Daemon.start(running, logger, { watch, pool, auth: auth.auth, ...(dataPlane === undefined || dataPath === undefined ? {} : { dataPlane: { endpoint: dataPlane.endpoint, path: dataPath } }), ...(events === undefined ? {} : { events }) });
+    daemon = await Daemon.start(running, logger, { watch, pool, auth: auth.auth, ...(dataPlane === undefined || dataPath === undefined ? {} : { dataPlane: { endpoint: dataPlane.endpoint, path: dataPath } }), ...(events === undefined ? {} : { events }), ...(state.journal === undefined ? {} : { state: state.journal }), ...(state.restore === undefined ? {} : { restore: state.restore }) });
   } catch (e) {
     console.error(`lnsd: cannot start: ${e instanceof Error ? e.message : String(e)}`);
     logger.log("critical", "start", `cannot start: ${e instanceof Error ? e.message : String(e)}`);
@@ -360,8 +389,15 @@ async function main(argv: readonly string[]): Promise<number> {
     cliSessions: () => cli.current?.clientCount ?? 0,
   });
   components.push(metrics === undefined ? metricsNeedRestart(logger) : await Listener.start(metricsListener(metrics), settings, logger));
-  // RFC 2866 5.1: Accounting-On as the NAS starts (not waited for: logins need not wait).
-  void radius?.accounting?.accountingOn();
+  const resumed = daemon.restored;
+  if (resumed !== undefined && state.restore !== undefined) {
+    const ago = ((Date.now() - state.restore.writtenAtMs) / 1000).toFixed(1);
+    if (resumed.refused !== undefined) logger.log("warn", "restore", `state in ${state.journal?.dir ?? "?"} not resumed (${resumed.refused}): starting with no sessions`);
+    else logger.log("info", "restore", `resumed ${resumed.tunnels} tunnels and ${resumed.sessions} sessions from ${state.journal?.dir ?? "?"} (written ${ago} s ago): ${resumed.outcomes.online} online, ${resumed.outcomes.renegotiating} starting PPP again, ${resumed.outcomes.waiting} in L2TP setup`);
+  }
+  // RFC 2866 5.1: Accounting-On as the NAS starts (not waited for: logins need not wait); not
+  // when sessions were resumed: the server would close them (they go on, and end with their Stop).
+  if (resumed === undefined || resumed.sessions === 0) void radius?.accounting?.accountingOn();
   if (settings.pid_file !== "") {
     try {
       writeFileSync(settings.pid_file, `${process.pid}\n`);
