@@ -23,6 +23,11 @@ export interface RadiusSessionAccountingOptions {
   readonly logger: Logger;
   /** radius_interim, seconds; 0: none unless the Access-Accept asks. */
   readonly interimSec: number;
+  /**
+   * Told before a session's counters go into a record (the state journal writes them first, so
+   * that a restarted lnsd never reports less than a record already sent).
+   */
+  readonly reporting?: (sub: Subscriber) => void;
 }
 
 /**
@@ -168,6 +173,7 @@ export class RadiusSessionAccounting implements SessionEvents {
 
   /** RFC 2866 5.3, 5.4: "input" is what the user sent. */
   private counters(sub: Subscriber): { inputOctets: number; outputOctets: number; inputPackets: number; outputPackets: number; sessionTimeSec: number } {
+    this.o.reporting?.(sub);
     return {
       inputOctets: sub.rxOctets,
       outputOctets: sub.txOctets,

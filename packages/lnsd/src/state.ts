@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { readdirSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { decodeJsonBody, emptySnapshot, encodeJsonBody, JournalWriter, readJournal, type JournalRecords, type Snapshot, type StoredRecord } from "@lnsd/journal";
+import { decodeJsonBody, emptySnapshot, encodeJsonBody, JournalWriter, readJournal, type JournalFs, type JournalRecords, type Snapshot, type StoredRecord } from "@lnsd/journal";
 import { L2TP_SNAPSHOT_VERSION, type L2tpNode, type L2tpSnapshot, type Session, type SessionRecord, type Tunnel, type TunnelRecord } from "@lnsd/l2tp";
 import type { Clock, TimerHandle } from "@lnsd/io";
 import type { Logger } from "./log.js";
@@ -19,6 +19,8 @@ const SUBSCRIBER = "subscriber";
 
 /** How often the journal notes that its state is still current (state_max_age counts from the last). */
 const MARK_INTERVAL_MS = 2000;
+/** How often online sessions whose counters moved are written again (a crash loses at most this much). */
+const COUNTERS_INTERVAL_MS = 10_000;
 /** Compaction once the segment holds this many entries and at least twice the live records. */
 const COMPACT_MIN_ENTRIES = 10_000;
 
@@ -86,6 +88,8 @@ export interface StateJournalOptions {
   readonly wallClockMs?: () => number;
   /** When this lnsd started (epoch ms), for the files' headers. */
   readonly startedAtMs?: number;
+  /** Tests: a file system that can stop writing at a chosen moment (a crash). */
+  readonly fs?: JournalFs;
 }
 
 type Pending<T> = { readonly live: () => boolean; readonly record: () => T };
@@ -105,6 +109,9 @@ export class StateJournal {
   private readonly written = new Set<string>();
   private entriesSinceCompaction = 0;
   private markTimer: TimerHandle | undefined;
+  private countersTimer: TimerHandle | undefined;
+  /** Packets in and out of each online session when its record was last marked for the counters. */
+  private readonly countedPackets = new WeakMap<Subscriber, number>();
   private readonly wallClockMs: () => number;
   /** Bytes written, entries appended (metrics, bench). */
   entries = 0;
@@ -131,12 +138,28 @@ export class StateJournal {
     this.version = after;
     const snapshot = this.snapshot();
     for (const [kind, m] of snapshot.records) for (const id of m.keys()) this.written.add(`${kind}\u0000${id}`);
-    this.writer = JournalWriter.open({ dir: this.o.dir, lnsdVersion: LNSD_VERSION, nodeStartedAtMs: this.o.startedAtMs ?? this.wallClockMs(), snapshot, wallClockMs: this.wallClockMs });
+    this.writer = JournalWriter.open({ dir: this.o.dir, lnsdVersion: LNSD_VERSION, nodeStartedAtMs: this.o.startedAtMs ?? this.wallClockMs(), snapshot, wallClockMs: this.wallClockMs, ...(this.o.fs === undefined ? {} : { fs: this.o.fs }) });
     const tick = (): void => {
       this.markTimer = this.o.clock.setTimeout(tick, MARK_INTERVAL_MS);
       this.writer?.mark();
     };
     this.markTimer = this.o.clock.setTimeout(tick, MARK_INTERVAL_MS);
+    const counters = (): void => {
+      this.countersTimer = this.o.clock.setTimeout(counters, COUNTERS_INTERVAL_MS);
+      this.checkpointCounters();
+    };
+    this.countersTimer = this.o.clock.setTimeout(counters, COUNTERS_INTERVAL_MS);
+  }
+
+  /** Marks every online session whose counters moved since the last time. */
+  private checkpointCounters(): void {
+    for (const sub of this.sessions?.all() ?? []) {
+      if (sub.upAt === undefined) continue;
+      const packets = sub.rxPackets + sub.txPackets;
+      if (this.countedPackets.get(sub) === packets) continue;
+      this.countedPackets.set(sub, packets);
+      this.subscriber(sub);
+    }
   }
 
   tunnel(t: Tunnel): void {
@@ -198,6 +221,7 @@ export class StateJournal {
     if (this.writer === undefined) return;
     this.compact();
     this.markTimer?.cancel();
+    this.countersTimer?.cancel();
     this.writer.close();
     this.writer = undefined;
   }
@@ -205,6 +229,7 @@ export class StateJournal {
   /** SIGQUIT after the teardown, or a refused state: nothing is left to resume. */
   discard(): void {
     this.markTimer?.cancel();
+    this.countersTimer?.cancel();
     this.writer?.close();
     this.writer = undefined;
     removeState(this.o.dir);

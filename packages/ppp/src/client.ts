@@ -112,6 +112,11 @@ export class PppClientSession extends PppLink {
     this.enterNetwork();
   }
 
+  /** As pppd: an LNS that renegotiates LCP (a restarted one, RFC 2661 18's proxy LCP) gets a new link. */
+  protected override renegotiatesLcp(): boolean {
+    return true;
+  }
+
   protected receiveAuth(protocol: number, info: Uint8Array): void {
     this.auth.receive(protocol, info);
   }

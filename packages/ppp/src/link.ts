@@ -478,6 +478,14 @@ export abstract class PppLink {
     return name === "ipcp" ? this.ipcp : this.ipv6cp;
   }
 
+  /**
+   * Whether LCP leaving Opened in the Network phase (the peer renegotiates) starts the link over
+   * rather than ending it. The server ends it (see lcpDown); a client does as pppd does.
+   */
+  protected renegotiatesLcp(): boolean {
+    return false;
+  }
+
   /** RFC 1661 3.5 -> 3.6: authentication done (or none asked): the NCPs start. */
   protected enterNetwork(): void {
     if (this.phase !== "authenticate" && this.phase !== "establish") return;
@@ -619,6 +627,12 @@ export abstract class PppLink {
       // RXJ- in Opened: the peer rejected something LCP cannot do without.
       this.pendingCause = disconnectCause("peer-rejected-lcp", "peer");
       this.phase = "terminate";
+      return;
+    }
+    if (this.phase === "network" && this.renegotiatesLcp()) {
+      // RFC 1661 3.4: back to Link Establishment; authentication and the NCPs follow the next tlu.
+      this.count("lcp-renegotiated");
+      this.phase = "establish";
       return;
     }
     if (this.phase === "network") {

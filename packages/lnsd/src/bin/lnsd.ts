@@ -254,7 +254,7 @@ async function startRadius(settings: StartupSettings, hostname: string, logger: 
       logRadiusEvent(logger, e);
     },
   });
-  const accounting = settings.radius_accounting ? new RadiusSessionAccounting(client, { clock: systemClock, logger, interimSec: settings.radius_interim }) : undefined;
+  const accounting = settings.radius_accounting ? new RadiusSessionAccounting(client, { clock: systemClock, logger, interimSec: settings.radius_interim, ...(state === undefined ? {} : { reporting: (sub) => { state.subscriber(sub); } }) }) : undefined;
   logger.log("info", "radius", radiusSettingsLine(options, accounting !== undefined));
   return { client, auth: new RadiusAuthenticator(client), accounting, nas };
 }

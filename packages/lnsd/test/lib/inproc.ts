@@ -7,7 +7,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defaultSettings, parseIpPool } from "@lnsd/config";
-import { FakeClock, MemoryUdpNetwork, type UdpEndpoint } from "@lnsd/io";
+import { FakeClock, MemoryUdpNetwork, type Clock, type TimerHandle, type UdpEndpoint } from "@lnsd/io";
+import { nodeJournalFs, type JournalFs } from "@lnsd/journal";
 import {
   Attr,
   Code,
@@ -34,6 +35,8 @@ import {
   Logger,
   RadiusAuthenticator,
   RadiusSessionAccounting,
+  readState,
+  StateJournal,
   type DaemonSettings,
   type DataPath,
   type Subscriber,
@@ -184,6 +187,47 @@ export interface InprocOptions {
   readonly pluginFiles?: Readonly<Record<string, string>>;
   /** throttle_speed and other startup-config settings the plugins read. */
   readonly throttleSpeed?: number;
+  /** state_directory: the daemon journals its state there, and restart() resumes it. */
+  readonly stateDir?: string;
+}
+
+/**
+ * The clock of one lnsd process: the shared fake clock's time, and timers that never fire once
+ * the process is killed (kill -9 leaves no timer behind).
+ */
+class ProcessClock implements Clock {
+  killed = false;
+  constructor(private readonly clock: FakeClock) {}
+  now(): number {
+    return this.clock.now();
+  }
+  setTimeout(fn: () => void, ms: number): TimerHandle {
+    return this.clock.setTimeout(() => { if (!this.killed) fn(); }, ms);
+  }
+}
+
+/** The journal's file system for one process: writes nothing once the process is killed. */
+function processFs(clock: ProcessClock): JournalFs {
+  const real = nodeJournalFs;
+  return {
+    ...real,
+    writeSync: (fd, buf) => { if (!clock.killed) real.writeSync(fd, buf); },
+    fsyncSync: (fd) => { if (!clock.killed) real.fsyncSync(fd); },
+    renameSync: (from, to) => { if (!clock.killed) real.renameSync(from, to); },
+    unlinkSync: (path) => { if (!clock.killed) real.unlinkSync(path); },
+  };
+}
+
+/** One lnsd process of the rig: what restart() replaces. */
+interface Instance {
+  readonly clock: ProcessClock;
+  readonly daemon: Daemon;
+  readonly pool: AddressPool;
+  readonly client: RadiusClient;
+  readonly accounting: RadiusSessionAccounting;
+  readonly dae: DaeServer<Subscriber>;
+  readonly dataPath: MemoryDataPath;
+  readonly journal: StateJournal | undefined;
 }
 
 /** One LAC with its PPP logins. */
@@ -196,20 +240,34 @@ export class Inproc {
   private readonly lacs: LacSimulator[] = [];
   private nextLac = 1;
 
+  daemon: Daemon;
+  pool: AddressPool;
+  client: RadiusClient;
+  accounting: RadiusSessionAccounting;
+  dae: DaeServer<Subscriber>;
+  dataPath: MemoryDataPath;
+  private instance: Instance;
+  private closed = false;
+
   private constructor(
     readonly clock: FakeClock,
     readonly net: MemoryUdpNetwork,
-    readonly daemon: Daemon,
-    readonly pool: AddressPool,
     readonly radius: FakeRadius,
-    readonly client: RadiusClient,
-    readonly accounting: RadiusSessionAccounting,
-    readonly dae: DaeServer<Subscriber>,
-    readonly dataPath: MemoryDataPath,
+    instance: Instance,
     readonly plugins: LnsdPlugins | undefined,
     /** Every log line: "LEVEL message". */
     readonly lines: string[],
-  ) {}
+    private readonly logger: Logger,
+    private readonly o: InprocOptions,
+  ) {
+    this.instance = instance;
+    this.daemon = instance.daemon;
+    this.pool = instance.pool;
+    this.client = instance.client;
+    this.accounting = instance.accounting;
+    this.dae = instance.dae;
+    this.dataPath = instance.dataPath;
+  }
 
   static async start(o: InprocOptions = {}): Promise<Inproc> {
     const clock = new FakeClock();
@@ -217,9 +275,35 @@ export class Inproc {
     const lines: string[] = [];
     const logger = new Logger({ write: (_line, level, message) => { lines.push(`${level} ${message}`); } }, 5, () => clock.now(), { burst: Number.MAX_SAFE_INTEGER, windowMs: 1 });
     const radius = new FakeRadius(clock, await net.bind(RADIUS_ADDRESS, 1812), await net.bind(RADIUS_ADDRESS, 1813), await net.bind(RADIUS_ADDRESS, 0));
+    const instance = await Inproc.process(clock, net, logger, o);
+    const { daemon, accounting } = instance;
+    let plugins: LnsdPlugins | undefined;
+    if (o.plugins !== undefined) {
+      const dir = mkdtempSync(join(tmpdir(), "lnsd-inproc-plugins-"));
+      for (const [name, source] of Object.entries(o.pluginFiles ?? {})) writeFileSync(join(dir, `${name}.mjs`), source);
+      const startup = { ...defaultSettings(), throttle_speed: o.throttleSpeed ?? 0 };
+      plugins = new LnsdPlugins({ sessions: daemon.sessions, logger, settings: startup, pluginDirs: [dir, ...defaultPluginDirs({})], accounting, wallClockMs: () => 1_800_000_000_000 + clock.now() });
+      daemon.sessions.usePlugins(plugins.sessionHooks);
+      const host = plugins;
+      accounting.useAttributesHook((sub, status) => host.accountAttributes(sub, status));
+      for (const name of o.plugins) {
+        const r = await plugins.host.load(name);
+        if (!r.ok) throw new Error(`plugin ${name}: ${r.message}`);
+      }
+      plugins.becomeMaster();
+    }
+    return new Inproc(clock, net, radius, instance, plugins, lines, logger, o);
+  }
+
+  /** One lnsd: RADIUS client, accounting, pool, daemon (resuming what o.stateDir holds) and DAE server. */
+  private static async process(shared: FakeClock, net: MemoryUdpNetwork, logger: Logger, o: InprocOptions): Promise<Instance> {
+    const clock = new ProcessClock(shared);
     const nas = { ipAddress: LNS.address, identifier: NAS_IDENTIFIER };
     const client = await RadiusClient.create({ servers: [{ address: RADIUS_ADDRESS, authPort: 1812, acctPort: 1813 }], secret: SECRET, nas, clock, udp: net, wallClockMs: () => 1_800_000_000_000 + clock.now() });
-    const accounting = new RadiusSessionAccounting(client, { clock, logger, interimSec: o.interimSec ?? 0 });
+    // The journal's wall clock is the fake clock's (as the L2TP node's and the session manager's).
+    const wallClockMs = (): number => clock.now();
+    const journal = o.stateDir === undefined ? undefined : new StateJournal({ dir: o.stateDir, clock, logger, wallClockMs, fs: processFs(clock) });
+    const accounting = new RadiusSessionAccounting(client, { clock, logger, interimSec: o.interimSec ?? 0, ...(journal === undefined ? {} : { reporting: (sub) => { journal.subscriber(sub); } }) });
     const pool = parseIpPool("10.20.0.0/24");
     if (!pool.ok) throw new Error("ip_pool");
     const settings: DaemonSettings = {
@@ -239,24 +323,45 @@ export class Inproc {
     const dataPath = new MemoryDataPath();
     const endpoint = await net.bind(LNS.address, LNS.port);
     const addresses = new AddressPool(pool.value.ranges, clock);
-    const daemon = await Daemon.start(settings, logger, { clock, pool: addresses, auth: new RadiusAuthenticator(client), dataPlane: { endpoint, path: dataPath }, events: accounting });
+    const found = o.stateDir === undefined ? undefined : readState(o.stateDir, 60_000, wallClockMs);
+    const daemon = await Daemon.start(settings, logger, {
+      clock,
+      pool: addresses,
+      auth: new RadiusAuthenticator(client),
+      dataPlane: { endpoint, path: dataPath },
+      events: accounting,
+      ...(journal === undefined ? {} : { state: journal }),
+      ...(found?.ok === true ? { restore: found.state } : {}),
+    });
     const dae = await DaeServer.create<Subscriber>({ bindAddress: LNS.address, port: DAE_PORT, secret: SECRET, allowedClients: [RADIUS_ADDRESS], udp: net, nas, handler: daeHandlerFor(daemon.sessions), clock, wallClockMs: () => 1_800_000_000_000 + clock.now() });
-    let plugins: LnsdPlugins | undefined;
-    if (o.plugins !== undefined) {
-      const dir = mkdtempSync(join(tmpdir(), "lnsd-inproc-plugins-"));
-      for (const [name, source] of Object.entries(o.pluginFiles ?? {})) writeFileSync(join(dir, `${name}.mjs`), source);
-      const startup = { ...defaultSettings(), throttle_speed: o.throttleSpeed ?? 0 };
-      plugins = new LnsdPlugins({ sessions: daemon.sessions, logger, settings: startup, pluginDirs: [dir, ...defaultPluginDirs({})], accounting, wallClockMs: () => 1_800_000_000_000 + clock.now() });
-      daemon.sessions.usePlugins(plugins.sessionHooks);
-      const host = plugins;
-      accounting.useAttributesHook((sub, status) => host.accountAttributes(sub, status));
-      for (const name of o.plugins) {
-        const r = await plugins.host.load(name);
-        if (!r.ok) throw new Error(`plugin ${name}: ${r.message}`);
-      }
-      plugins.becomeMaster();
+    return { clock, daemon, pool: addresses, client, accounting, dae, dataPath, journal };
+  }
+
+  /**
+   * lnsd stops and starts again on the same addresses, resuming its state directory: "term" as
+   * SIGTERM does (the state written and closed), "crash" as kill -9 (nothing more is written or
+   * sent, no timer of the old process fires again).
+   */
+  async restart(how: "term" | "crash"): Promise<void> {
+    if (this.o.stateDir === undefined || this.plugins !== undefined) throw new Error("restart() needs stateDir and no plugins");
+    const old = this.instance;
+    if (how === "term") {
+      old.daemon.stopKeepingSessions();
+    } else {
+      old.clock.killed = true;
+      old.daemon.l2tp.endpoint.close();
     }
-    return new Inproc(clock, net, daemon, addresses, radius, client, accounting, dae, dataPath, plugins, lines);
+    old.clock.killed = true;
+    old.dae.close();
+    old.client.close();
+    const next = await Inproc.process(this.clock, this.net, this.logger, this.o);
+    this.instance = next;
+    this.daemon = next.daemon;
+    this.pool = next.pool;
+    this.client = next.client;
+    this.accounting = next.accounting;
+    this.dae = next.dae;
+    this.dataPath = next.dataPath;
   }
 
   /** Moves the fake clock on by ms in steps, letting promises settle after each step. */
@@ -306,6 +411,8 @@ export class Inproc {
   }
 
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     for (const l of this.lacs) l.close();
     this.dae.close();
     this.client.close();
