@@ -8,7 +8,7 @@ import { formatIpv4, parseIpv4, parseIpv6 } from "@lnsd/wire";
 import { loadAddon } from "./native.js";
 import { FilterWriter, type FilterList } from "./filters.js";
 import { allocateTables, G, SessionTableWriter, STAT_WORDS, WorkerStat, type WorkerStatName } from "./tables.js";
-import { configureTun, routeToTun } from "./tun.js";
+import { configureTun, routeToTun, unrouteFromTun } from "./tun.js";
 import type { PacketPluginsMessage, WorkerInit, WorkerMessage } from "./worker.js";
 
 /** What the workers apply; changeable at run time (SIGHUP). */
@@ -59,6 +59,8 @@ export class DataPlane {
   readonly filters: FilterWriter;
   private gardenList: string | undefined;
   private readonly exited: Promise<void>[];
+  /** The ip_pool networks routed to the device (CIDR). */
+  private poolRoutes: string[] = [];
 
   private constructor(
     readonly table: SessionTableWriter,
@@ -155,6 +157,7 @@ export class DataPlane {
         workers.push(new Worker(new URL("./worker.js", import.meta.url), { workerData: init, name: `lnsd-data-${i}` }));
       }
       const dp = new DataPlane(table, first.name, n, workers, { udp, tun, control, wake }, { address: o.bindAddress, port: native.udpLocalPort(control) }, onEvent);
+      dp.poolRoutes = [...o.routes];
       dp.update(o);
       const g = table.views.globals;
       Atomics.store(g, G.LOCAL_ADDRESS, (parseIpv4(o.localAddress) ?? 0) | 0);
@@ -189,6 +192,19 @@ export class DataPlane {
    * New access lists (start, SIGHUP, the CLI's config mode); an error (too many) keeps the lists in
    * force. The garden's list is looked up again by name.
    */
+  /**
+   * The ip_pool networks routed to the device, after a reload (SIGHUP): new ones are added, ones
+   * no longer in the pool taken away; the rest are left as they are (no gap in their traffic).
+   */
+  async setPoolRoutes(routes: readonly string[]): Promise<{ added: string[]; removed: string[] }> {
+    const added = routes.filter((r) => !this.poolRoutes.includes(r));
+    const removed = this.poolRoutes.filter((r) => !routes.includes(r));
+    this.poolRoutes = [...routes];
+    await routeToTun(this.tunName, added);
+    await unrouteFromTun(this.tunName, removed);
+    return { added, removed };
+  }
+
   loadFilters(lists: readonly FilterList[]): string | undefined {
     const problem = this.filters.load(lists);
     if (problem === undefined) this.setGarden(this.gardenList);

@@ -42,3 +42,14 @@ export async function configureTun(name: string, opts: Omit<TunOptions, "name">)
 export async function routeToTun(name: string, routes: readonly string[]): Promise<void> {
   for (const r of routes) await run("ip", ["route", "replace", r, "dev", name]);
 }
+
+/** Takes routes to the device away (a pool gone at a reload); one already gone is no error. */
+export async function unrouteFromTun(name: string, routes: readonly string[]): Promise<void> {
+  for (const r of routes) {
+    try {
+      await run("ip", ["route", "del", r, "dev", name]);
+    } catch {
+      // Not there (removed by hand, or the device went): nothing to take away.
+    }
+  }
+}

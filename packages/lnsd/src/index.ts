@@ -23,3 +23,4 @@ export * from "./component.js";
 export * from "./listeners.js";
 export * from "./radius-component.js";
 export * from "./state.js";
+export * from "./lnsd.js";
