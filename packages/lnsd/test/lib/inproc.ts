@@ -257,7 +257,7 @@ export class Inproc {
     readonly plugins: LnsdPlugins | undefined,
     /** Every log line: "LEVEL message". */
     readonly lines: string[],
-    private readonly logger: Logger,
+    readonly logger: Logger,
     private readonly o: InprocOptions,
   ) {
     this.instance = instance;
