@@ -36,7 +36,7 @@ import { ipv6PrefixBytes } from "./router-advert.js";
 import { LocalSecrets, localSecretsPath, readChapSecretsFile, usesLocalSecrets } from "./secrets.js";
 import type { Authenticator, SessionEvents, Subscriber } from "./sessions.js";
 import { configFilesFor, type ConfigFiles } from "./startup.js";
-import { pruneStaleStates, readState, removeState, stateDirFor, StateJournal, type RestoredState } from "./state.js";
+import { claimStateDir, pruneStaleStates, readState, removeState, stateDirFor, StateJournal, type RestoredState } from "./state.js";
 
 /** syslog(3)'s datagrams to /dev/log go through the dataplane addon (Node has no unix datagram sockets). */
 export function unixDgramSender(): ((path: string, data: Uint8Array) => void) | undefined {
@@ -209,9 +209,18 @@ const STALE_STATE_MS = 86_400_000;
  * The state an earlier lnsd of this configuration left (state_directory), and the journal this one
  * writes: one log line says what was found and why it is not resumed when it is not.
  */
-function openState(settings: StartupSettings, startupConfig: string, logger: Logger): { journal?: StateJournal; restore?: RestoredState } {
-  if (settings.state_directory === "") return {};
+function openState(settings: StartupSettings, startupConfig: string, logger: Logger): { ok: true; journal?: StateJournal; restore?: RestoredState } | { ok: false; error: string } {
+  if (settings.state_directory === "") return { ok: true };
   const dir = stateDirFor(settings.state_directory, startupConfig, settings.bind_address);
+  let claim: ReturnType<typeof claimStateDir>;
+  try {
+    claim = claimStateDir(dir);
+  } catch (e) {
+    return { ok: false, error: `state_directory: cannot use ${dir}: ${e instanceof Error ? e.message : String(e)}` };
+  }
+  if (!claim.ok) return { ok: false, error: `another lnsd (pid ${String(claim.pid)}) runs with this startup-config and bind_address (its state is in ${dir}): stop it first` };
+  const release = claim.release;
+  process.once("exit", release);
   pruneStaleStates(settings.state_directory, dir, STALE_STATE_MS);
   const found = readState(dir, settings.state_max_age * 1000);
   if (!found.ok && found.code !== "none") {
@@ -219,7 +228,7 @@ function openState(settings: StartupSettings, startupConfig: string, logger: Log
     removeState(dir);
   }
   const journal = new StateJournal({ dir, clock: systemClock, logger });
-  return { journal, ...(found.ok ? { restore: found.state } : {}) };
+  return { ok: true, journal, ...(found.ok ? { restore: found.state } : {}) };
 }
 
 /** Metrics off at start: none are kept, so a reload cannot turn the listener on. */
@@ -291,6 +300,10 @@ export class Lnsd {
     const hostname = opts.hostname ?? (settings.hostname === "" ? osHostname() : settings.hostname);
     // Sessions an earlier lnsd of this configuration kept (SIGTERM, a crash): resumed by Daemon.start.
     const state = openState(settings, files.startupConfig, logger);
+    if (!state.ok) {
+      logger.log("critical", "start", state.error);
+      return { ok: false, errors: [state.error] };
+    }
     let radius: Radius | undefined;
     if (!usesLocalSecrets(settings)) {
       try {

@@ -4,7 +4,7 @@
 // lnsd (the output commit: sendingAfter from @lnsd/io calls flush()); the journal is compacted into
 // a snapshot when it has grown, and at SIGTERM. Control thread: the one writer of records.
 import { createHash } from "node:crypto";
-import { readdirSync, rmSync, statSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { decodeJsonBody, emptySnapshot, encodeJsonBody, JournalWriter, readJournal, type JournalFs, type JournalRecords, type Snapshot, type StoredRecord } from "@lnsd/journal";
 import { L2TP_SNAPSHOT_VERSION, type L2tpNode, type L2tpSnapshot, type Session, type SessionRecord, type Tunnel, type TunnelRecord } from "@lnsd/l2tp";
@@ -255,10 +255,70 @@ export class StateJournal {
   }
 }
 
+/** The file naming the lnsd that writes a state directory. */
+const LOCK_FILE = "lnsd.pid";
+
+/** Whether `pid` is a running lnsd (not merely a process that took its number since). */
+function lnsdRunning(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    return readFileSync(`/proc/${String(pid)}/cmdline`, "latin1").includes("lnsd");
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Makes this process the one writer of `dir`: refused (with the other's pid) while another lnsd
+ * runs with the same startup-config and bind_address, whose sessions it would otherwise take. A
+ * lock left by an lnsd that died (kill -9) is taken over.
+ */
+export function claimStateDir(dir: string, pid: number = process.pid): { ok: true; release: () => void } | { ok: false; pid: number } {
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, LOCK_FILE);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(path, "wx");
+      writeSync(fd, `${String(pid)}\n`);
+      closeSync(fd);
+      return {
+        ok: true,
+        release: () => {
+          try {
+            if (Number(readFileSync(path, "latin1").trim()) === pid) unlinkSync(path);
+          } catch {
+            // Already gone.
+          }
+        },
+      };
+    } catch (e) {
+      if (!(e instanceof Error && "code" in e && e.code === "EEXIST")) throw e;
+      let holder = 0;
+      try {
+        holder = Number(readFileSync(path, "latin1").trim());
+      } catch {
+        // Removed meanwhile: try again.
+      }
+      if (holder !== pid && lnsdRunning(holder)) return { ok: false, pid: holder };
+      rmSync(path, { force: true });
+    }
+  }
+  return { ok: false, pid: 0 };
+}
+
 /** Removes a state directory's journal files (and the directory when nothing else is in it). */
 export function removeState(dir: string): void {
   try {
     for (const name of readdirSync(dir)) if (name.endsWith(".lnsj") || name.endsWith(".tmp")) rmSync(join(dir, name), { force: true });
+    // The lock of an lnsd no longer running goes too.
+    const lock = join(dir, LOCK_FILE);
+    let holder = 0;
+    try {
+      holder = Number(readFileSync(lock, "latin1").trim());
+    } catch {
+      // No lock.
+    }
+    if (holder !== 0 && !lnsdRunning(holder)) rmSync(lock, { force: true });
     if (readdirSync(dir).length === 0) rmSync(dir, { recursive: true, force: true });
   } catch {
     // Nothing there: nothing to remove.
