@@ -9,6 +9,7 @@ import type { AddressPool } from "./pool.js";
 import type { DataPath } from "./data-path.js";
 import { SessionManager, type Authenticator, type RestoreOutcome, type SessionEvents } from "./sessions.js";
 import type { RestoredState, StateJournal } from "./state.js";
+import type { RecordStore } from "./store.js";
 import type { Level, Logger } from "./log.js";
 import type { LoopWatch } from "./loop-watch.js";
 import { ipv6PrefixBytes } from "./router-advert.js";
@@ -53,8 +54,10 @@ export interface DaemonParts {
   /** In-process tests: a fake clock and an in-memory L2TP socket instead of the system's. */
   readonly clock?: Clock;
   readonly endpoint?: UdpEndpoint;
-  /** The state journal (issue 13): every change is written before the output it causes. */
-  readonly state?: StateJournal;
+  /** The record store (issue 13): every change is committed before the output it causes leaves. */
+  readonly store?: RecordStore;
+  /** The state journal, a listener of the store. */
+  readonly journal?: StateJournal;
   /** What an earlier lnsd left (readState): resumed before the first datagram is read. */
   readonly restore?: RestoredState;
 }
@@ -144,7 +147,9 @@ export class Daemon {
     readonly l2tp: L2tpNode,
     readonly sessions: SessionManager,
     private readonly logger: Logger,
-    private readonly state: StateJournal | undefined,
+    /** The record store, when the state is kept (state_directory). */
+    readonly store: RecordStore | undefined,
+    private readonly journal: StateJournal | undefined,
     /** What start() resumed (undefined: there was nothing to resume). */
     readonly restored: RestoreSummary | undefined,
   ) {}
@@ -152,8 +157,8 @@ export class Daemon {
   static async start(settings: DaemonSettings, logger: Logger, parts: DaemonParts): Promise<Daemon> {
     const socket = parts.dataPlane?.endpoint ?? parts.endpoint ?? (await openUdpEndpoint(settings.bindAddress, settings.l2tpPort));
     // The output commit: what changed is in the journal before the datagram it caused leaves.
-    const state = parts.state;
-    const bare = state === undefined ? socket : sendingAfter(socket, () => { state.flush(); });
+    const store = parts.store;
+    const bare = store === undefined ? socket : sendingAfter(socket, () => { store.commit(); });
     const endpoint = parts.watch?.endpoint(bare) ?? bare;
     const outcomes: Record<RestoreOutcome, number> = { online: 0, renegotiating: 0, waiting: 0 };
     const restore = parts.restore;
@@ -170,8 +175,8 @@ export class Daemon {
       events: {
         data: (t, s, packet, header) => { ref.sessions?.data(t, s, packet, header); },
         recordChanged: (t, s) => {
-          if (s === undefined) state?.tunnel(t);
-          else state?.session(t, s);
+          if (s === undefined) store?.tunnel(t);
+          else store?.session(t, s);
         },
         tunnelRestored: (t) => {
           for (const s of t.sessions.values()) {
@@ -199,7 +204,7 @@ export class Daemon {
         },
       },
     });
-    const sessions = new SessionManager({ node, clock, logger, pool: parts.pool, auth: parts.auth, ppp: settings.ppp, allowDuplicateUsers: settings.allowDuplicateUsers, ...(settings.guestAccount === undefined ? {} : { guestAccount: settings.guestAccount }), ...(settings.ipv6Prefix === undefined ? {} : { ipv6Prefix: settings.ipv6Prefix }), throttleSpeed: settings.throttleSpeed, ...(parts.dataPlane === undefined ? {} : { dataPath: parts.dataPlane.path }), ...(parts.events === undefined ? {} : { events: parts.events }), ...(state === undefined ? {} : { recordChanged: (sub) => { state.subscriber(sub); } }) });
+    const sessions = new SessionManager({ node, clock, logger, pool: parts.pool, auth: parts.auth, ppp: settings.ppp, allowDuplicateUsers: settings.allowDuplicateUsers, ...(settings.guestAccount === undefined ? {} : { guestAccount: settings.guestAccount }), ...(settings.ipv6Prefix === undefined ? {} : { ipv6Prefix: settings.ipv6Prefix }), throttleSpeed: settings.throttleSpeed, ...(parts.dataPlane === undefined ? {} : { dataPath: parts.dataPlane.path }), ...(parts.events === undefined ? {} : { events: parts.events }), ...(store === undefined ? {} : { recordChanged: (sub) => { store.subscriber(sub); } }) });
     ref.sessions = sessions;
     let summary: RestoreSummary | undefined;
     if (restore !== undefined) {
@@ -207,10 +212,11 @@ export class Daemon {
       const r = node.restore(restore.l2tp);
       summary = r.ok ? { tunnels: r.tunnels, sessions: r.sessions, outcomes } : { tunnels: 0, sessions: 0, outcomes, refused: r.error };
     }
-    state?.attach(node, sessions, summary?.refused === undefined ? (restore?.version ?? 0) : 0);
+    store?.attach(node, sessions, summary?.refused === undefined ? (restore?.version ?? 0) : 0);
+    if (store !== undefined) parts.journal?.attach(store);
     for (const again of renegotiate) again();
     logger.log("info", "start", `lnsd listening for L2TP on ${endpoint.local.address}:${endpoint.local.port}`);
-    return new Daemon(node, sessions, logger, state, summary);
+    return new Daemon(node, sessions, logger, store, parts.journal, summary);
   }
 
   /**
@@ -227,8 +233,9 @@ export class Daemon {
 
   /** SIGTERM / SIGINT: stop without tearing sessions down, so that a cluster peer can carry on. */
   stopKeepingSessions(): void {
-    this.logger.log("info", "stop", `stopping; ${this.l2tp.tunnels.size} tunnels and ${this.l2tp.sessionCount} sessions kept${this.state === undefined ? "" : ` in ${this.state.dir} for the next start`}`);
-    this.state?.close();
+    this.logger.log("info", "stop", `stopping; ${this.l2tp.tunnels.size} tunnels and ${this.l2tp.sessionCount} sessions kept${this.journal === undefined ? "" : ` in ${this.journal.dir} for the next start`}`);
+    this.journal?.close();
+    this.store?.close();
     this.l2tp.endpoint.close();
   }
 
@@ -244,7 +251,8 @@ export class Daemon {
     while (Date.now() < deadline && ![...this.l2tp.tunnels.values()].every((t) => t.state === "closed" || t.transport.idle)) {
       await new Promise((r) => setTimeout(r, 50));
     }
-    this.state?.discard();
+    this.journal?.discard();
+    this.store?.close();
     this.l2tp.endpoint.close();
   }
 }

@@ -24,3 +24,4 @@ export * from "./listeners.js";
 export * from "./radius-component.js";
 export * from "./state.js";
 export * from "./lnsd.js";
+export * from "./store.js";

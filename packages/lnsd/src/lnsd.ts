@@ -37,6 +37,7 @@ import { LocalSecrets, localSecretsPath, readChapSecretsFile, usesLocalSecrets }
 import type { Authenticator, SessionEvents, Subscriber } from "./sessions.js";
 import { configFilesFor, type ConfigFiles } from "./startup.js";
 import { claimStateDir, pruneStaleStates, readState, removeState, stateDirFor, StateJournal, type RestoredState } from "./state.js";
+import { RecordStore } from "./store.js";
 
 /** syslog(3)'s datagrams to /dev/log go through the dataplane addon (Node has no unix datagram sockets). */
 export function unixDgramSender(): ((path: string, data: Uint8Array) => void) | undefined {
@@ -184,20 +185,20 @@ function logRadiusEvent(logger: Logger, e: RadiusClientEvent): void {
 }
 
 /** The RADIUS client, authenticator and accounting from primary_radius and the settings after it. */
-async function startRadius(settings: StartupSettings, hostname: string, logger: Logger, metrics: LnsdMetrics | undefined, watch: LoopWatch, state: StateJournal | undefined): Promise<Radius> {
+async function startRadius(settings: StartupSettings, hostname: string, logger: Logger, metrics: LnsdMetrics | undefined, watch: LoopWatch, store: RecordStore | undefined): Promise<Radius> {
   const options = radiusClientOptions(settings, hostname);
   const { nas } = options;
   if (settings.radius_secret === "") logger.log("error", "radius-config", "radius_secret is not set: the RADIUS servers will not believe lnsd");
   const client = await RadiusClient.create({
     ...options,
     // The output commit: a request leaves only once the journal has what caused it.
-    udp: watch.udp(state === undefined ? radiusUdp : sendingAfterUdp(radiusUdp, () => { state.flush(); }), "radius"),
+    udp: watch.udp(store === undefined ? radiusUdp : sendingAfterUdp(radiusUdp, () => { store.commit(); }), "radius"),
     onEvent: (e) => {
       metrics?.radiusEvent(e);
       logRadiusEvent(logger, e);
     },
   });
-  const accounting = settings.radius_accounting ? new RadiusSessionAccounting(client, { clock: systemClock, logger, interimSec: settings.radius_interim, ...(state === undefined ? {} : { reporting: (sub) => { state.subscriber(sub); } }) }) : undefined;
+  const accounting = settings.radius_accounting ? new RadiusSessionAccounting(client, { clock: systemClock, logger, interimSec: settings.radius_interim, ...(store === undefined ? {} : { reporting: (sub) => { store.subscriber(sub); } }) }) : undefined;
   logger.log("info", "radius", radiusSettingsLine(options, accounting !== undefined));
   return { client, auth: new RadiusAuthenticator(client), accounting, nas };
 }
@@ -209,7 +210,7 @@ const STALE_STATE_MS = 86_400_000;
  * The state an earlier lnsd of this configuration left (state_directory), and the journal this one
  * writes: one log line says what was found and why it is not resumed when it is not.
  */
-function openState(settings: StartupSettings, startupConfig: string, logger: Logger): { ok: true; journal?: StateJournal; restore?: RestoredState } | { ok: false; error: string } {
+function openState(settings: StartupSettings, startupConfig: string, logger: Logger): { ok: true; journal?: StateJournal; store?: RecordStore; restore?: RestoredState } | { ok: false; error: string } {
   if (settings.state_directory === "") return { ok: true };
   const dir = stateDirFor(settings.state_directory, startupConfig, settings.bind_address);
   let claim: ReturnType<typeof claimStateDir>;
@@ -228,7 +229,7 @@ function openState(settings: StartupSettings, startupConfig: string, logger: Log
     removeState(dir);
   }
   const journal = new StateJournal({ dir, clock: systemClock, logger });
-  return { ok: true, journal, ...(found.ok ? { restore: found.state } : {}) };
+  return { ok: true, journal, store: new RecordStore(systemClock), ...(found.ok ? { restore: found.state } : {}) };
 }
 
 /** Metrics off at start: none are kept, so a reload cannot turn the listener on. */
@@ -307,7 +308,7 @@ export class Lnsd {
     let radius: Radius | undefined;
     if (!usesLocalSecrets(settings)) {
       try {
-        radius = await startRadius(settings, hostname, logger, metrics, watch, state.journal);
+        radius = await startRadius(settings, hostname, logger, metrics, watch, state.store);
       } catch (e) {
         logger.log("critical", "start", `RADIUS: ${e instanceof Error ? e.message : String(e)}`);
         return { ok: false, errors: [`RADIUS: ${e instanceof Error ? e.message : String(e)}`] };
@@ -339,7 +340,7 @@ export class Lnsd {
       const problem = dataPlane?.loadFilters(filterListsFrom(loaded.config.accessLists));
       if (problem !== undefined) logger.log("error", "access-list", `access lists not loaded: ${problem}`);
       const dataPath = dataPlane === undefined ? undefined : new WorkerDataPath(dataPlane, systemClock, logger);
-      daemon = await Daemon.start(running, logger, { watch, pool, auth: auth.auth, ...(dataPlane === undefined || dataPath === undefined ? {} : { dataPlane: { endpoint: dataPlane.endpoint, path: dataPath } }), ...(events === undefined ? {} : { events }), ...(state.journal === undefined ? {} : { state: state.journal }), ...(state.restore === undefined ? {} : { restore: state.restore }) });
+      daemon = await Daemon.start(running, logger, { watch, pool, auth: auth.auth, ...(dataPlane === undefined || dataPath === undefined ? {} : { dataPlane: { endpoint: dataPlane.endpoint, path: dataPath } }), ...(events === undefined ? {} : { events }), ...(state.journal === undefined ? {} : { journal: state.journal }), ...(state.store === undefined ? {} : { store: state.store }), ...(state.restore === undefined ? {} : { restore: state.restore }) });
     } catch (e) {
       logger.log("critical", "start", `cannot start: ${e instanceof Error ? e.message : String(e)}`);
       return { ok: false, errors: [`cannot start: ${e instanceof Error ? e.message : String(e)}`] };

@@ -1,16 +1,17 @@
 // The session state of issue 13 on disk: every tunnel, L2TP session and subscriber as a record in
-// the journal (@lnsd/journal), so that lnsd started again (an upgrade, a crash) resumes them.
-// Changes are marked as they happen and written in one write(2) before the next datagram leaves
-// lnsd (the output commit: sendingAfter from @lnsd/io calls flush()); the journal is compacted into
-// a snapshot when it has grown, and at SIGTERM. Control thread: the one writer of records.
+// the journal (@lnsd/journal), so that lnsd started again (an upgrade, a crash) resumes them. The
+// journal listens to the record store (store.ts): each commit, made before the next datagram or
+// RADIUS request leaves lnsd, is one write(2); the journal is compacted into a snapshot when it has
+// grown, and at SIGTERM. Also: the state directory's name, its lock, reading it back. Control thread.
 import { createHash } from "node:crypto";
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { decodeJsonBody, emptySnapshot, encodeJsonBody, JournalWriter, readJournal, type JournalFs, type JournalRecords, type Snapshot, type StoredRecord } from "@lnsd/journal";
-import { L2TP_SNAPSHOT_VERSION, type L2tpNode, type L2tpSnapshot, type Session, type SessionRecord, type Tunnel, type TunnelRecord } from "@lnsd/l2tp";
+import { decodeJsonBody, encodeJsonBody, JournalWriter, readJournal, type JournalFs, type JournalRecords, type Snapshot, type StoredRecord } from "@lnsd/journal";
+import { L2TP_SNAPSHOT_VERSION, type L2tpSnapshot, type SessionRecord, type TunnelRecord } from "@lnsd/l2tp";
 import type { Clock, TimerHandle } from "@lnsd/io";
 import type { Logger } from "./log.js";
-import type { SessionManager, Subscriber, SubscriberRecord } from "./sessions.js";
+import type { SubscriberRecord } from "./sessions.js";
+import type { RecordChange, RecordStore, StoreListener, StoreSnapshot } from "./store.js";
 
 /** The journal's record kinds. */
 const TUNNEL = "tunnel";
@@ -19,8 +20,6 @@ const SUBSCRIBER = "subscriber";
 
 /** How often the journal notes that its state is still current (state_max_age counts from the last). */
 const MARK_INTERVAL_MS = 2000;
-/** How often online sessions whose counters moved are written again (a crash loses at most this much). */
-const COUNTERS_INTERVAL_MS = 10_000;
 /** Compaction once the segment holds this many entries and at least twice the live records. */
 const COMPACT_MIN_ENTRIES = 10_000;
 
@@ -92,28 +91,19 @@ export interface StateJournalOptions {
   readonly fs?: JournalFs;
 }
 
-type Pending<T> = { readonly live: () => boolean; readonly record: () => T };
-
 /**
- * The journal writer of a running lnsd. attach() gives it the node and the session manager; the
- * daemon then tells it of each change (tunnel(), session(), subscriber()), and flush() writes them.
+ * The state journal: a listener of the record store that appends every change to the journal
+ * files (one write per commit, before the output it caused leaves), notes every 2 s that the
+ * state is current, and compacts into a snapshot once the changes outnumber the records.
  */
-export class StateJournal {
+export class StateJournal implements StoreListener {
   private writer: JournalWriter | undefined;
-  private node: L2tpNode | undefined;
-  private sessions: SessionManager | undefined;
-  private version = 0;
-  /** Dirty records by kind and id: how to tell whether each is live, and its record. */
-  private readonly dirty = new Map<string, Pending<unknown>>();
-  /** Ids written and not deleted, by kind/id key: a delete is written only for these. */
-  private readonly written = new Set<string>();
+  private store: RecordStore | undefined;
+  private unsubscribe: (() => void) | undefined;
   private entriesSinceCompaction = 0;
   private markTimer: TimerHandle | undefined;
-  private countersTimer: TimerHandle | undefined;
-  /** Packets in and out of each online session when its record was last marked for the counters. */
-  private readonly countedPackets = new WeakMap<Subscriber, number>();
   private readonly wallClockMs: () => number;
-  /** Bytes written, entries appended (metrics, bench). */
+  /** Entries appended (metrics, bench). */
   entries = 0;
 
   constructor(private readonly o: StateJournalOptions) {
@@ -124,135 +114,78 @@ export class StateJournal {
     return this.o.dir;
   }
 
+  /** Bytes handed to write(2) since attach (metrics, bench). */
   get bytesWritten(): number {
     return this.writer?.bytesWritten ?? 0;
   }
 
   /**
-   * Starts writing: the state now (what was restored, or nothing) becomes the journal's snapshot,
-   * replacing whatever the directory held.
+   * Starts writing: the store's state now (what was restored, or nothing) becomes the journal's
+   * snapshot, replacing whatever the directory held; every change after it is appended.
    */
-  attach(node: L2tpNode, sessions: SessionManager, after: number): void {
-    this.node = node;
-    this.sessions = sessions;
-    this.version = after;
-    const snapshot = this.snapshot();
-    for (const [kind, m] of snapshot.records) for (const id of m.keys()) this.written.add(`${kind}\u0000${id}`);
-    this.writer = JournalWriter.open({ dir: this.o.dir, lnsdVersion: LNSD_VERSION, nodeStartedAtMs: this.o.startedAtMs ?? this.wallClockMs(), snapshot, wallClockMs: this.wallClockMs, ...(this.o.fs === undefined ? {} : { fs: this.o.fs }) });
+  attach(store: RecordStore): void {
+    this.store = store;
+    this.writer = JournalWriter.open({ dir: this.o.dir, lnsdVersion: LNSD_VERSION, nodeStartedAtMs: this.o.startedAtMs ?? this.wallClockMs(), snapshot: journalSnapshot(store.snapshot()), wallClockMs: this.wallClockMs, ...(this.o.fs === undefined ? {} : { fs: this.o.fs }) });
+    this.unsubscribe = store.subscribe(this);
     const tick = (): void => {
       this.markTimer = this.o.clock.setTimeout(tick, MARK_INTERVAL_MS);
       this.writer?.mark();
     };
     this.markTimer = this.o.clock.setTimeout(tick, MARK_INTERVAL_MS);
-    const counters = (): void => {
-      this.countersTimer = this.o.clock.setTimeout(counters, COUNTERS_INTERVAL_MS);
-      this.checkpointCounters();
-    };
-    this.countersTimer = this.o.clock.setTimeout(counters, COUNTERS_INTERVAL_MS);
   }
 
-  /** Marks every online session whose counters moved since the last time. */
-  private checkpointCounters(): void {
-    for (const sub of this.sessions?.all() ?? []) {
-      if (sub.upAt === undefined) continue;
-      const packets = sub.rxPackets + sub.txPackets;
-      if (this.countedPackets.get(sub) === packets) continue;
-      this.countedPackets.set(sub, packets);
-      this.subscriber(sub);
-    }
-  }
-
-  tunnel(t: Tunnel): void {
-    const node = this.node;
-    if (node === undefined) return;
-    this.dirty.set(`${TUNNEL}\u0000${String(t.localId)}`, { live: () => node.tunnels.get(t.localId) === t && t.state !== "closed", record: () => node.tunnelRecord(t) });
-  }
-
-  session(t: Tunnel, s: Session): void {
-    const node = this.node;
-    if (node === undefined) return;
-    this.dirty.set(`${SESSION}\u0000${String(t.localId)}/${String(s.localId)}`, { live: () => node.tunnels.get(t.localId) === t && t.sessions.get(s.localId) === s, record: () => node.sessionRecord(t, s) });
-  }
-
-  subscriber(sub: Subscriber): void {
-    const sessions = this.sessions;
-    if (sessions === undefined) return;
-    this.dirty.set(`${SUBSCRIBER}\u0000${String(sub.tunnel.localId)}/${String(sub.l2tp.localId)}`, { live: () => sessions.current(sub), record: () => sessions.record(sub) });
-  }
-
-  /** The output commit point: the changes marked so far reach the page cache (one write, no fsync). */
-  flush(): void {
+  changes(batch: readonly RecordChange[]): void {
     const writer = this.writer;
-    if (writer === undefined || this.dirty.size === 0) return;
-    for (const [key, p] of this.dirty) {
-      const sep = key.indexOf("\u0000");
-      const kind = key.slice(0, sep);
-      const id = key.slice(sep + 1);
-      if (p.live()) {
-        writer.append({ version: ++this.version, change: { op: "upsert", kind, id, format: "json", body: encodeJsonBody(p.record()) } });
-        this.written.add(key);
-      } else if (this.written.delete(key)) {
-        writer.append({ version: ++this.version, change: { op: "delete", kind, id } });
-      } else {
-        continue;
-      }
-      this.entries++;
-      this.entriesSinceCompaction++;
+    if (writer === undefined) return;
+    for (const c of batch) {
+      writer.append({ version: c.version, change: c.op === "upsert" ? { op: "upsert", kind: c.kind, id: c.id, format: "json", body: encodeJsonBody(c.record) } : { op: "delete", kind: c.kind, id: c.id } });
     }
-    this.dirty.clear();
+    this.entries += batch.length;
+    this.entriesSinceCompaction += batch.length;
     writer.flush();
-    if (this.entriesSinceCompaction >= Math.max(COMPACT_MIN_ENTRIES, 2 * this.written.size)) this.compact();
+    if (this.entriesSinceCompaction >= Math.max(COMPACT_MIN_ENTRIES, 2 * (this.store?.size ?? 0))) this.compact();
   }
 
   /** Rewrites the journal as one snapshot of the live state (with every counter as of now). */
   compact(): void {
     const writer = this.writer;
-    if (writer === undefined) return;
-    this.flush();
-    const snapshot = this.snapshot();
-    this.written.clear();
-    for (const [kind, m] of snapshot.records) for (const id of m.keys()) this.written.add(`${kind}\u0000${id}`);
-    writer.compact(snapshot);
+    const store = this.store;
+    if (writer === undefined || store === undefined) return;
+    writer.compact(journalSnapshot(store.snapshot()));
     this.entriesSinceCompaction = 0;
   }
 
   /** SIGTERM: the state as of now, compacted, fsynced and closed; the next lnsd resumes it. */
   close(): void {
     if (this.writer === undefined) return;
+    this.store?.commit();
     this.compact();
-    this.markTimer?.cancel();
-    this.countersTimer?.cancel();
-    this.writer.close();
-    this.writer = undefined;
+    this.stop();
   }
 
-  /** SIGQUIT after the teardown, or a refused state: nothing is left to resume. */
+  /** SIGQUIT after the teardown: nothing is left to resume. */
   discard(): void {
-    this.markTimer?.cancel();
-    this.countersTimer?.cancel();
-    this.writer?.close();
-    this.writer = undefined;
+    this.stop();
     removeState(this.o.dir);
   }
 
-  /** Every live record, at this.version. */
-  private snapshot(): Snapshot {
-    const node = this.node;
-    const sessions = this.sessions;
-    if (node === undefined || sessions === undefined) return emptySnapshot();
-    const version = this.version;
-    const records: JournalRecords = new Map([[TUNNEL, new Map<string, StoredRecord>()], [SESSION, new Map<string, StoredRecord>()], [SUBSCRIBER, new Map<string, StoredRecord>()]]);
-    const put = (kind: string, id: string, value: unknown): void => {
-      records.get(kind)?.set(id, { version, format: "json", body: encodeJsonBody(value) });
-    };
-    for (const t of node.tunnels.values()) {
-      if (t.state === "closed") continue;
-      put(TUNNEL, String(t.localId), node.tunnelRecord(t));
-      for (const s of t.sessions.values()) put(SESSION, `${String(t.localId)}/${String(s.localId)}`, node.sessionRecord(t, s));
-    }
-    for (const sub of sessions.all()) put(SUBSCRIBER, `${String(sub.tunnel.localId)}/${String(sub.l2tp.localId)}`, sessions.record(sub));
-    return { version, records };
+  private stop(): void {
+    this.markTimer?.cancel();
+    this.unsubscribe?.();
+    this.writer?.close();
+    this.writer = undefined;
   }
+}
+
+/** The store's records as the journal's snapshot (JSON bodies). */
+function journalSnapshot(s: StoreSnapshot): Snapshot {
+  const records: JournalRecords = new Map();
+  for (const [kind, m] of s.records) {
+    const out = new Map<string, StoredRecord>();
+    for (const [id, r] of m) out.set(id, { version: s.version, format: "json", body: encodeJsonBody(r) });
+    records.set(kind, out);
+  }
+  return { version: s.version, records };
 }
 
 /** The file naming the lnsd that writes a state directory. */

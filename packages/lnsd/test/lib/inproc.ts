@@ -36,6 +36,7 @@ import {
   RadiusAuthenticator,
   RadiusSessionAccounting,
   readState,
+  RecordStore,
   StateJournal,
   type DaemonSettings,
   type DataPath,
@@ -303,7 +304,8 @@ export class Inproc {
     // The journal's wall clock is the fake clock's (as the L2TP node's and the session manager's).
     const wallClockMs = (): number => clock.now();
     const journal = o.stateDir === undefined ? undefined : new StateJournal({ dir: o.stateDir, clock, logger, wallClockMs, fs: processFs(clock) });
-    const accounting = new RadiusSessionAccounting(client, { clock, logger, interimSec: o.interimSec ?? 0, ...(journal === undefined ? {} : { reporting: (sub) => { journal.subscriber(sub); } }) });
+    const store = journal === undefined ? undefined : new RecordStore(clock);
+    const accounting = new RadiusSessionAccounting(client, { clock, logger, interimSec: o.interimSec ?? 0, ...(store === undefined ? {} : { reporting: (sub) => { store.subscriber(sub); } }) });
     const pool = parseIpPool("10.20.0.0/24");
     if (!pool.ok) throw new Error("ip_pool");
     const settings: DaemonSettings = {
@@ -330,7 +332,7 @@ export class Inproc {
       auth: new RadiusAuthenticator(client),
       dataPlane: { endpoint, path: dataPath },
       events: accounting,
-      ...(journal === undefined ? {} : { state: journal }),
+      ...(journal === undefined || store === undefined ? {} : { journal, store }),
       ...(found?.ok === true ? { restore: found.state } : {}),
     });
     const dae = await DaeServer.create<Subscriber>({ bindAddress: LNS.address, port: DAE_PORT, secret: SECRET, allowedClients: [RADIUS_ADDRESS], udp: net, nas, handler: daeHandlerFor(daemon.sessions), clock, wallClockMs: () => 1_800_000_000_000 + clock.now() });

@@ -1,0 +1,163 @@
+// The one store of records (issue 13). The control loop, the one writer of session state, marks
+// what changed as it changes (a tunnel's control channel, an L2TP session, a subscriber); at the
+// output commit point (commit(), called before any datagram or RADIUS request leaves lnsd) each
+// mark becomes one typed change with the next version, upsert or delete, published to every
+// listener in one batch: the state journal today, the cluster's replication next. A listener can
+// ask for every live record (snapshot()) to start from. Control thread.
+import type { L2tpNode, Session, Tunnel } from "@lnsd/l2tp";
+import type { Clock, TimerHandle } from "@lnsd/io";
+import type { SessionManager, Subscriber } from "./sessions.js";
+
+/** The kinds of record: a tunnel (its control channel, sessions apart), an L2TP session, a subscriber. */
+export type RecordKind = "tunnel" | "session" | "subscriber";
+
+export type RecordChange =
+  | { readonly version: number; readonly op: "upsert"; readonly kind: RecordKind; readonly id: string; readonly record: unknown }
+  | { readonly version: number; readonly op: "delete"; readonly kind: RecordKind; readonly id: string };
+
+/** Every live record as of `version`: kind -> id -> record. */
+export interface StoreSnapshot {
+  readonly version: number;
+  readonly records: ReadonlyMap<RecordKind, ReadonlyMap<string, unknown>>;
+}
+
+export interface StoreListener {
+  /** One commit's changes, in version order. Runs before the output they caused leaves. */
+  changes(batch: readonly RecordChange[]): void;
+}
+
+/** How often online sessions whose counters moved are marked (a crash loses at most this much). */
+export const COUNTERS_INTERVAL_MS = 10_000;
+
+interface Pending {
+  readonly kind: RecordKind;
+  readonly id: string;
+  live(): boolean;
+  record(): unknown;
+}
+
+export class RecordStore {
+  private node: L2tpNode | undefined;
+  private sessions: SessionManager | undefined;
+  private versionNow = 0;
+  private readonly marked = new Map<string, Pending>();
+  /** Keys (kind/id) upserted and not deleted since: a delete is published only for these. */
+  private readonly live = new Set<string>();
+  private readonly listeners = new Set<StoreListener>();
+  private countersTimer: TimerHandle | undefined;
+  /** Packets in and out of each online session when it was last marked for its counters. */
+  private readonly countedPackets = new WeakMap<Subscriber, number>();
+  /** Changes published, by kind and op (metrics). */
+  readonly published = new Map<string, number>();
+
+  constructor(private readonly clock: Clock) {}
+
+  get version(): number {
+    return this.versionNow;
+  }
+
+  /** The number of live records. */
+  get size(): number {
+    return this.live.size;
+  }
+
+  /**
+   * The records are read from these from now on; `after` is the version the state restored at
+   * start had (0 for none), so that versions keep growing across a restart.
+   */
+  attach(node: L2tpNode, sessions: SessionManager, after: number): void {
+    this.node = node;
+    this.sessions = sessions;
+    this.versionNow = after;
+    this.live.clear();
+    for (const [kind, m] of this.snapshot().records) for (const id of m.keys()) this.live.add(`${kind}/${id}`);
+    const counters = (): void => {
+      this.countersTimer = this.clock.setTimeout(counters, COUNTERS_INTERVAL_MS);
+      this.markCounters();
+    };
+    this.countersTimer = this.clock.setTimeout(counters, COUNTERS_INTERVAL_MS);
+  }
+
+  subscribe(listener: StoreListener): () => void {
+    this.listeners.add(listener);
+    return () => { this.listeners.delete(listener); };
+  }
+
+  tunnel(t: Tunnel): void {
+    const node = this.node;
+    if (node === undefined) return;
+    this.mark({ kind: "tunnel", id: String(t.localId), live: () => node.tunnels.get(t.localId) === t && t.state !== "closed", record: () => node.tunnelRecord(t) });
+  }
+
+  session(t: Tunnel, s: Session): void {
+    const node = this.node;
+    if (node === undefined) return;
+    this.mark({ kind: "session", id: `${String(t.localId)}/${String(s.localId)}`, live: () => node.tunnels.get(t.localId) === t && t.sessions.get(s.localId) === s, record: () => node.sessionRecord(t, s) });
+  }
+
+  subscriber(sub: Subscriber): void {
+    const sessions = this.sessions;
+    if (sessions === undefined) return;
+    this.mark({ kind: "subscriber", id: `${String(sub.tunnel.localId)}/${String(sub.l2tp.localId)}`, live: () => sessions.current(sub), record: () => sessions.record(sub) });
+  }
+
+  /** The output commit point: every mark so far published as versioned changes. */
+  commit(): void {
+    if (this.marked.size === 0) return;
+    const batch: RecordChange[] = [];
+    for (const [key, p] of this.marked) {
+      if (p.live()) {
+        batch.push({ version: ++this.versionNow, op: "upsert", kind: p.kind, id: p.id, record: p.record() });
+        this.live.add(key);
+      } else if (this.live.delete(key)) {
+        batch.push({ version: ++this.versionNow, op: "delete", kind: p.kind, id: p.id });
+      }
+    }
+    this.marked.clear();
+    if (batch.length === 0) return;
+    for (const c of batch) {
+      const k = `${c.kind} ${c.op}`;
+      this.published.set(k, (this.published.get(k) ?? 0) + 1);
+    }
+    for (const l of this.listeners) l.changes(batch);
+  }
+
+  /** Every live record now, at this.version (what is marked is committed first). */
+  snapshot(): StoreSnapshot {
+    if (this.marked.size > 0) this.commit();
+    const records = new Map<RecordKind, Map<string, unknown>>([["tunnel", new Map()], ["session", new Map()], ["subscriber", new Map()]]);
+    const node = this.node;
+    const sessions = this.sessions;
+    if (node !== undefined && sessions !== undefined) {
+      for (const t of node.tunnels.values()) {
+        if (t.state === "closed") continue;
+        records.get("tunnel")?.set(String(t.localId), node.tunnelRecord(t));
+        for (const s of t.sessions.values()) records.get("session")?.set(`${String(t.localId)}/${String(s.localId)}`, node.sessionRecord(t, s));
+      }
+      for (const sub of sessions.all()) records.get("subscriber")?.set(`${String(sub.tunnel.localId)}/${String(sub.l2tp.localId)}`, sessions.record(sub));
+    }
+    return { version: this.versionNow, records };
+  }
+
+  /** Stops the counters' timer (the process is stopping). */
+  close(): void {
+    this.countersTimer?.cancel();
+    this.countersTimer = undefined;
+  }
+
+  private mark(p: Pending): void {
+    // The latest object under a key wins (a tunnel id freed and given again in one turn).
+    this.marked.set(`${p.kind}/${p.id}`, p);
+  }
+
+  /** Marks every online session whose counters moved since it was last marked for them. */
+  private markCounters(): void {
+    for (const sub of this.sessions?.all() ?? []) {
+      if (sub.upAt === undefined) continue;
+      const packets = sub.rxPackets + sub.txPackets;
+      if (this.countedPackets.get(sub) === packets) continue;
+      this.countedPackets.set(sub, packets);
+      this.subscriber(sub);
+    }
+  }
+}
