@@ -369,6 +369,7 @@ export class Lnsd {
       control: () => control.current?.counters ?? { requests: 0, dropped: {} },
       ...(dataPlane === undefined ? {} : { dataplane: () => dataPlane.stats() }),
       cliSessions: () => cli.current?.clientCount ?? 0,
+      ...(state.store === undefined ? {} : { state: () => ({ records: state.store?.size ?? 0, published: state.store?.published ?? new Map<string, number>(), journalBytes: state.journal?.bytesWritten ?? 0 }) }),
     });
     components.push(metrics === undefined ? metricsNeedRestart(logger) : await Listener.start(metricsListener(metrics), settings, logger));
     const resumed = daemon.restored;

@@ -53,6 +53,16 @@ export interface MetricsSources {
   readonly dataplane?: () => Readonly<Record<string, number>>;
   /** Telnet CLI connections open. */
   readonly cliSessions?: () => number;
+  /** The record store and its journal (issue 13), when the state is kept. */
+  readonly state?: () => MetricsState;
+}
+
+/** What the metrics read of the record store and the state journal. */
+export interface MetricsState {
+  readonly records: number;
+  /** Changes published, by "KIND OP". */
+  readonly published: ReadonlyMap<string, number>;
+  readonly journalBytes: number;
 }
 
 /** Data-plane statistics that count packets moved, by where; the rest are drops by reason. */
@@ -291,6 +301,41 @@ export class LnsdMetrics {
       },
     });
     this.cliSessions.set(0);
+
+    // The record store and the state journal (restart.md), read at scrape time.
+    new Gauge({
+      name: "lnsd_state_records",
+      help: "Live records (tunnels, L2TP sessions, subscribers) in the record store.",
+      registers,
+      collect() {
+        const st = self().sources.state?.();
+        if (st !== undefined) this.set(st.records);
+      },
+    });
+    new Counter({
+      name: "lnsd_state_changes_total",
+      help: "Record changes published (and journaled), by kind and op.",
+      labelNames: ["kind", "op"],
+      registers,
+      collect() {
+        const st = self().sources.state?.();
+        this.reset();
+        for (const [key, n] of st?.published ?? []) {
+          const [kind = "", op = ""] = key.split(" ");
+          this.inc({ kind, op }, n);
+        }
+      },
+    });
+    new Counter({
+      name: "lnsd_state_journal_bytes_total",
+      help: "Bytes written to the state journal (page cache) since lnsd started.",
+      registers,
+      collect() {
+        const st = self().sources.state?.();
+        this.reset();
+        if (st !== undefined) this.inc(st.journalBytes);
+      },
+    });
 
     // Line quality from the LCP Echo keepalive.
     this.echoRtt = new Histogram({

@@ -82,6 +82,11 @@ void t.test("sessions, tunnels, line quality and process metrics while subscribe
   t.equal(s.filter((x) => x.name === "lnsd_line_worst_echo_loss_ratio").length, 0, "no line loses Echoes");
   for (const d of ["rx", "tx"]) t.ok((value(s, "lnsd_subscriber_packets_total", { direction: d }) ?? -1) >= 0, `packets ${d}`);
   t.equal(value(s, "lnsd_cli_sessions"), 0);
+  // Journaled for a restart: 2 tunnels, 10 L2TP sessions, 10 subscribers.
+  t.equal(value(s, "lnsd_state_records"), 22, "the record store holds every tunnel and session");
+  t.equal(value(s, "lnsd_state_changes_total", { kind: "subscriber", op: "delete" }) ?? 0, 0);
+  t.ok((value(s, "lnsd_state_changes_total", { kind: "subscriber", op: "upsert" }) ?? 0) >= 10, "subscriber records journaled");
+  t.ok((value(s, "lnsd_state_journal_bytes_total") ?? 0) > 10 * 1000, "journal bytes counted");
 
   // The LAC goes: the tunnels close, the totals stay.
   await lac.stopAll(5000);
