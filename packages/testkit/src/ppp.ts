@@ -2,7 +2,7 @@
 // test LAC logs subscribers in (LCP, PAP or CHAP, IPCP) the way a LAC's customers do.
 import { randomBytes } from "node:crypto";
 import { systemClock, type Clock } from "@lnsd/io";
-import { PppClientSession, type AuthProtocolName, type PppClientUpInfo } from "@lnsd/ppp";
+import { PppClientSession, type AuthProtocolName, type EchoSample, type PppClientUpInfo } from "@lnsd/ppp";
 import type { LacCall, LacCallHandler } from "./lac.js";
 
 export interface PppLoginOptions {
@@ -18,6 +18,12 @@ export interface PppLoginOptions {
   readonly onUp?: (call: LacCall, info: PppClientUpInfo) => void;
   /** Run IPV6CP too (an LNS with ipv6_prefix); stats.online's info then has the identifiers. */
   readonly ipv6?: boolean;
+  /**
+   * LCP Echo-Requests from every subscriber each intervalMs, whatever the traffic (RFC 1661 5.8);
+   * each reply (with its round trip) or loss is told to onEcho. Without it a subscriber only
+   * answers the LNS's Echo-Requests.
+   */
+  readonly echo?: { readonly intervalMs: number; readonly onEcho?: (call: LacCall, sample: EchoSample) => void };
 }
 
 export interface PppLoginStats {
@@ -37,6 +43,9 @@ export interface PppLogins {
 export function pppLogins(opts: PppLoginOptions): PppLogins {
   const clients = new Map<LacCall, PppClientSession>();
   const stats: PppLoginStats = { online: new Map(), failures: new Map() };
+  const echo = opts.echo;
+  const echoConfig = (call: LacCall): { echoIntervalMs?: number; echoOnlyWhenIdle?: boolean; onEcho?: (sample: EchoSample) => void } =>
+    echo === undefined ? {} : { echoIntervalMs: echo.intervalMs, echoOnlyWhenIdle: false, onEcho: (sample) => { echo.onEcho?.(call, sample); } };
   const handler: LacCallHandler = {
     up: (call) => {
       const username = typeof opts.username === "string" ? opts.username : opts.username(call.tunnelIndex, call.sessionIndex);
@@ -44,7 +53,7 @@ export function pppLogins(opts: PppLoginOptions): PppLogins {
         clock: opts.clock ?? systemClock,
         random: randomBytes,
         send: (frame) => { call.sendFrame(frame); },
-        config: { username, password: opts.password, authProtocols: opts.authProtocols ?? ["chap", "pap"], ipv6: opts.ipv6 === true },
+        config: { username, password: opts.password, authProtocols: opts.authProtocols ?? ["chap", "pap"], ipv6: opts.ipv6 === true, ...echoConfig(call) },
         events: {
           // Online once IPCP is up (with IPV6CP, either NCP may open first: the address is
           // 0.0.0.0 until IPCP has one).

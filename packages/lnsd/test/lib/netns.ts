@@ -165,14 +165,19 @@ export interface NsLnsd {
   /** SIGQUIT (tear down), then SIGKILL if it lingers; resolves when it has exited. */
   stop(): Promise<void>;
   readonly exited: () => boolean;
+  /** `signal` to lnsd's PID (SIGTERM keeps the sessions, SIGKILL is a crash); resolves when it has exited. */
+  kill(signal: NodeJS.Signals): Promise<void>;
 }
 
 /**
  * Starts the compiled daemon (`entry`) in `ns` with the startup-config at `configPath`, and waits
  * until it listens for L2TP (or has exited). It is killed if the test process ends without stop().
+ * `asInProduction`: without the NODE_OPTIONS that tap gives every child process (its process-info
+ * loader hooks, which slow every import), for a test that times lnsd's start.
  */
-export async function startLnsdIn(ns: string, entry: string, configPath: string, keepLogChars = 300_000): Promise<NsLnsd> {
-  const proc = spawn("ip", ["netns", "exec", ns, process.execPath, entry, "-c", configPath], { stdio: ["ignore", "pipe", "pipe"], env });
+export async function startLnsdIn(ns: string, entry: string, configPath: string, keepLogChars = 300_000, asInProduction = false): Promise<NsLnsd> {
+  const command = [process.execPath, entry, "-c", configPath];
+  const proc = spawn("ip", ["netns", "exec", ns, ...(asInProduction ? ["env", "-u", "NODE_OPTIONS", ...command] : command)], { stdio: ["ignore", "pipe", "pipe"], env });
   let out = "";
   const keep = (d: Buffer): void => { out = (out + d.toString()).slice(-keepLogChars); };
   proc.stdout.on("data", keep);
@@ -190,6 +195,10 @@ export async function startLnsdIn(ns: string, entry: string, configPath: string,
   return {
     log: () => out,
     exited: () => !running(),
+    kill: async (signal) => {
+      if (running()) proc.kill(signal);
+      await exited;
+    },
     stop: async () => {
       if (running()) {
         proc.kill("SIGQUIT");
