@@ -10,10 +10,22 @@ export interface Clock {
   /** Milliseconds, monotonic. */
   now(): number;
   setTimeout(fn: () => void, ms: number): TimerHandle;
+  /**
+   * Wall-clock epoch milliseconds, for records that outlive the process (issue 13's deadlines):
+   * Date.now for the system's clock; a fake clock is its own wall clock. A clock that wraps
+   * another must pass this on (see epochMsOf).
+   */
+  epochMs?(): number;
+}
+
+/** A clock's wall clock: its epochMs, else its own now() (a clock made for a test). */
+export function epochMsOf(clock: Clock): () => number {
+  return () => (clock.epochMs === undefined ? clock.now() : clock.epochMs());
 }
 
 export const systemClock: Clock = {
   now: () => performance.now(),
+  epochMs: () => Date.now(),
   setTimeout(fn, ms) {
     const h = setTimeout(fn, ms);
     h.unref();

@@ -3,7 +3,7 @@
 import { randomBytes } from "node:crypto";
 import * as wire from "@lnsd/wire";
 import { CdnResultCode, decodeL2tpHeader, L2tpErrorCode, StopCcnResultCode, L2tpMessageType, type L2tpControlHeader, type L2tpDataHeader } from "@lnsd/wire";
-import { peerKey, systemClock, type Clock, type PeerAddress, type UdpEndpoint } from "@lnsd/io";
+import { epochMsOf, peerKey, systemClock, type Clock, type PeerAddress, type UdpEndpoint } from "@lnsd/io";
 import { DEFAULT_L2TP_CONFIG, type L2tpConfig } from "./config.js";
 import { IdAllocator } from "./ids.js";
 import type { Session, SessionRecord } from "./session.js";
@@ -95,7 +95,7 @@ export class L2tpNode {
     this.settings = { ...DEFAULT_L2TP_CONFIG, ...opts.config };
     this.clock = opts.clock ?? systemClock;
     const clock = this.clock;
-    this.wallClock = opts.wallClock ?? (clock === systemClock ? () => Date.now() : () => clock.now());
+    this.wallClock = opts.wallClock ?? epochMsOf(clock);
     this.random = opts.random ?? randomBytes;
     this.events = opts.events ?? {};
     this.host = this.makeHost();

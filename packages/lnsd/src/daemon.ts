@@ -234,6 +234,7 @@ export class Daemon {
   /** SIGTERM / SIGINT: stop without tearing sessions down, so that a cluster peer can carry on. */
   stopKeepingSessions(): void {
     this.logger.log("info", "stop", `stopping; ${this.l2tp.tunnels.size} tunnels and ${this.l2tp.sessionCount} sessions kept${this.journal === undefined ? "" : ` in ${this.journal.dir} for the next start`}`);
+    this.sessions.syncCounters();
     this.journal?.close();
     this.store?.close();
     this.l2tp.endpoint.close();

@@ -3,7 +3,7 @@
 // that one input, is counted by site and logged (rate-limited), and never ends the process. Each
 // call is timed; a sampler measures how late the event loop turns (a Prometheus histogram) and logs
 // a turn held up for more than 100 ms, naming the handler that ran longest in it. Control thread.
-import type { Clock, PeerAddress, UdpEndpoint, UdpEndpointFactory } from "@lnsd/io";
+import { epochMsOf, type Clock, type PeerAddress, type UdpEndpoint, type UdpEndpointFactory } from "@lnsd/io";
 import type { Logger } from "./log.js";
 
 /** Where input enters the control loop. */
@@ -74,6 +74,7 @@ export class LoopWatch {
     return {
       now: () => clock.now(),
       setTimeout: (fn, ms) => clock.setTimeout(() => { this.call("timer", fn); }, ms),
+      epochMs: epochMsOf(clock),
     };
   }
 

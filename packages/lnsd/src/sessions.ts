@@ -4,7 +4,7 @@
 // Control thread.
 import { randomBytes } from "node:crypto";
 import { CdnResultCode, encodePppFrame, formatIpv4, L2tpErrorCode, parseIpv4, type L2tpDataHeader } from "@lnsd/wire";
-import { systemClock, type Clock, type TimerHandle } from "@lnsd/io";
+import { epochMsOf, type Clock, type TimerHandle } from "@lnsd/io";
 import type { L2tpNode, Session, Tunnel } from "@lnsd/l2tp";
 import { PppServerSession, type PppLinkRecord, type PppServerOptions, type NcpChange, type AuthRequest, type AuthResult, type DisconnectCause, type DisconnectReason, type PppServerConfig, type PppServerUpInfo } from "@lnsd/ppp";
 import type { DataPath } from "./data-path.js";
@@ -247,8 +247,7 @@ export class SessionManager {
     this.reloadable = { ppp: o.ppp, allowDuplicateUsers: o.allowDuplicateUsers ?? false, ...(o.guestAccount === undefined ? {} : { guestAccount: o.guestAccount }) };
     this.random = o.random ?? randomBytes;
     this.acctPrefix = Math.floor((o.wallClockMs ?? Date.now)() / 1000).toString(16).padStart(8, "0").toUpperCase();
-    const clock = o.clock;
-    this.epochMs = o.wallClockMs ?? (clock === systemClock ? Date.now : () => clock.now());
+    this.epochMs = o.wallClockMs ?? epochMsOf(o.clock);
   }
 
   get count(): number {
@@ -318,6 +317,16 @@ export class SessionManager {
         data: (protocol, payload) => { if (ref.sub !== undefined) this.upstream(ref.sub, protocol, payload); },
       },
     };
+  }
+
+  /**
+   * Brings every online session's counters up to date from the data plane (SIGTERM: the journal's
+   * last snapshot then has them all).
+   */
+  syncCounters(): void {
+    const path = this.o.dataPath;
+    if (path === undefined) return;
+    for (const sub of this.byAddress.values()) path.sync(sub);
   }
 
   /** Whether `sub` is the live session of its L2TP session (else its record is gone). */

@@ -70,7 +70,13 @@ export class RecordStore {
     this.sessions = sessions;
     this.versionNow = after;
     this.live.clear();
-    for (const [kind, m] of this.snapshot().records) for (const id of m.keys()) this.live.add(`${kind}/${id}`);
+    // What a listener's snapshot would hold, without making the records.
+    for (const t of node.tunnels.values()) {
+      if (t.state === "closed") continue;
+      this.live.add(`tunnel/${String(t.localId)}`);
+      for (const s of t.sessions.values()) this.live.add(`session/${String(t.localId)}/${String(s.localId)}`);
+    }
+    for (const sub of sessions.all()) this.live.add(`subscriber/${String(sub.tunnel.localId)}/${String(sub.l2tp.localId)}`);
     const counters = (): void => {
       this.countersTimer = this.clock.setTimeout(counters, COUNTERS_INTERVAL_MS);
       this.markCounters();

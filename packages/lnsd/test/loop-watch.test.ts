@@ -7,7 +7,7 @@ import t from "tap";
 import { createSocket } from "node:dgram";
 import { request } from "node:http";
 import { defaultSettings } from "@lnsd/config";
-import { systemClock } from "@lnsd/io";
+import { epochMsOf, systemClock } from "@lnsd/io";
 import { radiusUdp } from "@lnsd/radius";
 import { LacSimulator } from "@lnsd/testkit";
 import { AddressPool, Daemon, daemonSettingsFrom, LnsdMetrics, LocalAuthenticator, LocalSecrets, Logger, LoopWatch, serveMetrics, type Level, type LogSink } from "../src/index.js";
@@ -126,4 +126,13 @@ void t.test("a fault in any handler drops that input only; sessions are untouche
   t.equal(after.sessions.established, 10, "every session still up");
   t.equal(after.tunnels.established, 2, "every tunnel still up");
   t.match(lines.join("\n"), /l2tp: one input dropped after an internal error: injected fault/);
+});
+
+void t.test("the watched clock keeps the system clock's wall clock (records hold epoch times, not process time)", (t) => {
+  const watch = new LoopWatch(new Logger({ write: () => undefined }, 0));
+  const watched = watch.clock(systemClock);
+  const epoch = epochMsOf(watched)();
+  t.ok(Math.abs(epoch - Date.now()) < 1000, `epoch ${String(epoch)} is Date.now()`);
+  t.ok(Math.abs(watched.now() - performance.now()) < 1000, "now() is still the monotonic clock");
+  t.end();
 });

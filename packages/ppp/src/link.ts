@@ -15,7 +15,7 @@ import {
   type ControlProtocolSpec,
   type PppCodeName,
 } from "@lnsd/wire";
-import { type Clock, type TimerHandle, systemClock } from "@lnsd/io";
+import { epochMsOf, type Clock, type TimerHandle } from "@lnsd/io";
 import { type DisconnectCause, type DisconnectReason, type DisconnectSide, disconnectCause } from "./cause.js";
 import type { PppCommonConfig, RandomSource } from "./config.js";
 import type { FsmRecord, FsmState } from "./fsm.js";
@@ -162,6 +162,7 @@ export abstract class PppLink {
         link.clock.setTimeout(() => {
           this.enter(fn);
         }, ms),
+      epochMs: epochMsOf(link.clock),
     };
     this.host = {
       clock: this.clock,
@@ -304,7 +305,7 @@ export abstract class PppLink {
   /** Epoch ms minus clock time: turns the clock's deadlines into wall-clock ones and back. */
   protected epochOffset(): number {
     const clock = this.link.clock;
-    const wall = this.link.wallClock ?? (clock === systemClock ? () => Date.now() : () => clock.now());
+    const wall = this.link.wallClock ?? epochMsOf(clock);
     return wall() - clock.now();
   }
 

@@ -190,6 +190,8 @@ export interface InprocOptions {
   readonly throttleSpeed?: number;
   /** state_directory: the daemon journals its state there, and restart() resumes it. */
   readonly stateDir?: string;
+  /** ip_pool; default 10.20.0.0/24. */
+  readonly pool?: string;
 }
 
 /**
@@ -306,7 +308,7 @@ export class Inproc {
     const journal = o.stateDir === undefined ? undefined : new StateJournal({ dir: o.stateDir, clock, logger, wallClockMs, fs: processFs(clock) });
     const store = journal === undefined ? undefined : new RecordStore(clock);
     const accounting = new RadiusSessionAccounting(client, { clock, logger, interimSec: o.interimSec ?? 0, ...(store === undefined ? {} : { reporting: (sub) => { store.subscriber(sub); } }) });
-    const pool = parseIpPool("10.20.0.0/24");
+    const pool = parseIpPool(o.pool ?? "10.20.0.0/24");
     if (!pool.ok) throw new Error("ip_pool");
     const settings: DaemonSettings = {
       hostname: NAS_IDENTIFIER,
@@ -315,8 +317,8 @@ export class Inproc {
       l2tpRequireAuth: false,
       disableSendingHello: false,
       maxTunnels: 100,
-      maxSessions: 1000,
-      maxSessionsInSetup: 100,
+      maxSessions: 100_000,
+      maxSessionsInSetup: 1000,
       ppp: { authProtocols: ["pap"], hostName: NAS_IDENTIFIER, localAddress: LNS.address },
       allowDuplicateUsers: o.allowDuplicateUsers ?? false,
       ...(o.guestAccount === undefined ? {} : { guestAccount: o.guestAccount }),
