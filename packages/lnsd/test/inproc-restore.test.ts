@@ -200,3 +200,20 @@ void t.test("a login restarted at every point of its setup ends online, on one c
   }
   t.equal(checked, 2 * total, "every point, both ways");
 });
+
+void t.test("state older than state_max_age is not resumed: lnsd starts empty, the LAC gives the tunnel up", async (t) => {
+  const lab = await Inproc.start({ stateDir: stateDir(t) });
+  t.teardown(() => { lab.close(); });
+  lab.radius.users.set("late", { password: "pw", reply: [] });
+  const lac = await lab.online("late", "pw", 1);
+  // The rig resumes state at most 60 s old, as state_max_age 60.
+  await lab.restart("crash", 61_000);
+  t.equal(lab.daemon.restored, undefined, "nothing resumed");
+  t.equal(lab.daemon.sessions.count, 0, "no session");
+  t.equal(lab.daemon.l2tp.tunnels.size, 0, "no tunnel from the old state");
+  // The LAC's HELLO is never acknowledged (no lnsd, then one that does not have the tunnel): its
+  // retransmissions run out (RFC 2661 5.8) and its tunnel and call go down.
+  await lab.run(70_000, 100);
+  t.equal(lac.sim.node.tunnels.size, 0, "the LAC gave its tunnel up");
+  t.equal(lac.logins.stats.online.size, 0, "the subscriber is offline, free to dial again");
+});

@@ -344,9 +344,9 @@ export class Inproc {
   /**
    * lnsd stops and starts again on the same addresses, resuming its state directory: "term" as
    * SIGTERM does (the state written and closed), "crash" as kill -9 (nothing more is written or
-   * sent, no timer of the old process fires again).
+   * sent, no timer of the old process fires again); the new one starts downMs later.
    */
-  async restart(how: "term" | "crash"): Promise<void> {
+  async restart(how: "term" | "crash", downMs = 0): Promise<void> {
     if (this.o.stateDir === undefined || this.plugins !== undefined) throw new Error("restart() needs stateDir and no plugins");
     const old = this.instance;
     if (how === "term") {
@@ -358,6 +358,8 @@ export class Inproc {
     old.clock.killed = true;
     old.dae.close();
     old.client.close();
+    // No lnsd for downMs: what the LACs send meanwhile is lost.
+    if (downMs > 0) await this.run(downMs, 100);
     const next = await Inproc.process(this.clock, this.net, this.logger, this.o);
     this.instance = next;
     this.daemon = next.daemon;
