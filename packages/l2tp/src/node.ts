@@ -170,9 +170,22 @@ export class L2tpNode {
     return { ok: true, tunnels: restored.length, sessions: this.sessions };
   }
 
-  /** One tunnel's record without its sessions (the journal writes them apart). */
-  tunnelRecord(t: Tunnel): TunnelRecord {
-    return t.headerRecord(this.epochOffset());
+  /**
+   * One tunnel's record without its sessions (the journal writes them apart) and, withPackets
+   * false, without the bytes of its queued control messages (messageNumbers, messagePacketHex).
+   */
+  tunnelRecord(t: Tunnel, withPackets = true): TunnelRecord {
+    return t.headerRecord(this.epochOffset(), withPackets);
+  }
+
+  /** The Ns of a tunnel's control messages not yet acknowledged (in flight or waiting). */
+  messageNumbers(t: Tunnel): number[] {
+    return t.transport.messageNumbers();
+  }
+
+  /** The bytes (hex) of one of them. */
+  messagePacketHex(t: Tunnel, ns: number): string | undefined {
+    return t.transport.messagePacket(ns)?.toString("hex");
   }
 
   /** One session's record (see Tunnel.sessionRecord). */

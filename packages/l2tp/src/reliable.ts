@@ -57,10 +57,14 @@ interface Outgoing {
   retries: number;
 }
 
-/** A control message we numbered, as plain data: its bytes in hex (Nr is rewritten when sent). */
+/**
+ * A control message we numbered, as plain data: its bytes in hex (Nr is rewritten when sent).
+ * A journal may keep the bytes apart (they do not change while the message waits for its ack):
+ * packetHex is then absent here and put back before restore().
+ */
 export interface OutgoingRecord {
   readonly ns: number;
-  readonly packetHex: string;
+  readonly packetHex?: string;
   readonly retries: number;
 }
 
@@ -215,8 +219,8 @@ export class ReliableTransport<M> {
   /**
    * The state as a record; deadlines in wall-clock time (epochOffsetMs: epoch ms minus clock time).
    */
-  record(epochOffsetMs: number): ReliableRecord {
-    const out = (o: Outgoing): OutgoingRecord => ({ ns: o.ns, packetHex: o.packet.toString("hex"), retries: o.retries });
+  record(epochOffsetMs: number, withPackets = true): ReliableRecord {
+    const out = (o: Outgoing): OutgoingRecord => (withPackets ? { ns: o.ns, packetHex: o.packet.toString("hex"), retries: o.retries } : { ns: o.ns, retries: o.retries });
     return {
       ns: this.nextNs,
       nr: this.expectedNs,
@@ -239,7 +243,7 @@ export class ReliableTransport<M> {
    * is retransmitted as it would have been (RFC 2661 5.8), a pending ack goes out as a ZLB.
    */
   restore(r: ReliableRecord, epochOffsetMs: number): void {
-    const out = (o: OutgoingRecord): Outgoing => ({ ns: o.ns & 0xffff, packet: Buffer.from(o.packetHex, "hex"), retries: o.retries });
+    const out = (o: OutgoingRecord): Outgoing => ({ ns: o.ns & 0xffff, packet: Buffer.from(o.packetHex ?? "", "hex"), retries: o.retries });
     this.nextNs = r.ns & 0xffff;
     this.expectedNs = r.nr & 0xffff;
     this.sentNr = r.sentNr & 0xffff;
@@ -256,6 +260,16 @@ export class ReliableTransport<M> {
     }
     if (r.ackAt !== undefined) this.armAck(Math.max(0, r.ackAt - epochOffsetMs - now));
     this.pump();
+  }
+
+  /** The Ns of every message sent and not acknowledged or waiting for the window, oldest first. */
+  messageNumbers(): number[] {
+    return [...this.inFlight.map((o) => o.ns), ...this.waiting.map((o) => o.ns)];
+  }
+
+  /** The bytes of the message numbered ns, while it is in flight or waiting. */
+  messagePacket(ns: number): Buffer | undefined {
+    return (this.inFlight.find((o) => o.ns === ns) ?? this.waiting.find((o) => o.ns === ns))?.packet;
   }
 
   /** Sends any pending ack now (e.g. before the connection goes away). */

@@ -290,8 +290,11 @@ export class Tunnel {
     };
   }
 
-  /** The tunnel without its sessions (their list empty): see sessionRecord. */
-  headerRecord(epochOffsetMs: number): TunnelRecord {
+  /**
+   * The tunnel without its sessions (their list empty): see sessionRecord. withPackets false: the
+   * queued control messages by Ns only (a journal keeps their bytes apart, see messagePacket).
+   */
+  headerRecord(epochOffsetMs: number, withPackets = true): TunnelRecord {
     const { tieBreaker, ...peerInfo } = this.peer;
     const peer: TunnelPeerRecord = { ...peerInfo, ...(tieBreaker === undefined ? {} : { tieBreakerHex: tieBreaker.toString(16).padStart(16, "0") }) };
     return {
@@ -308,7 +311,7 @@ export class Tunnel {
         peerProvedSecret: this.peerProvedSecret,
         peerHides: this.peerHides,
       },
-      transport: this.transport.record(epochOffsetMs),
+      transport: this.transport.record(epochOffsetMs, withPackets),
       ...(this.helloTimer === undefined ? {} : { helloAt: this.helloDue + epochOffsetMs }),
       ...(this.holdTimer === undefined ? {} : { holdUntil: this.holdDue + epochOffsetMs }),
       ...(this.end === undefined ? {} : { end: this.end }),

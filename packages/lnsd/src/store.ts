@@ -8,8 +8,12 @@ import type { L2tpNode, Session, Tunnel } from "@lnsd/l2tp";
 import type { Clock, TimerHandle } from "@lnsd/io";
 import type { SessionManager, Subscriber } from "./sessions.js";
 
-/** The kinds of record: a tunnel (its control channel, sessions apart), an L2TP session, a subscriber. */
-export type RecordKind = "tunnel" | "session" | "subscriber";
+/**
+ * The kinds of record: a tunnel (its control channel; sessions and queued messages apart), a
+ * control message of a tunnel not yet acknowledged ("TUNNEL/NS": its bytes, written once), an
+ * L2TP session, a subscriber.
+ */
+export type RecordKind = "tunnel" | "message" | "session" | "subscriber";
 
 export type RecordChange =
   | { readonly version: number; readonly op: "upsert"; readonly kind: RecordKind; readonly id: string; readonly record: unknown }
@@ -34,6 +38,13 @@ interface Pending {
   readonly id: string;
   live(): boolean;
   record(): unknown;
+  /** A tunnel's: its queued control messages follow it. */
+  readonly tunnel?: Tunnel;
+}
+
+/** A queued control message's record: its bytes. */
+export interface MessageRecord {
+  readonly packetHex: string;
 }
 
 export class RecordStore {
@@ -44,6 +55,8 @@ export class RecordStore {
   /** Keys (kind/id) upserted and not deleted since: a delete is published only for these. */
   private readonly live = new Set<string>();
   private readonly listeners = new Set<StoreListener>();
+  /** Per tunnel id: the Ns of its queued control messages as last published. */
+  private readonly messages = new Map<string, Set<number>>();
   private countersTimer: TimerHandle | undefined;
   /** Packets in and out of each online session when it was last marked for its counters. */
   private readonly countedPackets = new WeakMap<Subscriber, number>();
@@ -70,10 +83,14 @@ export class RecordStore {
     this.sessions = sessions;
     this.versionNow = after;
     this.live.clear();
+    this.messages.clear();
     // What a listener's snapshot would hold, without making the records.
     for (const t of node.tunnels.values()) {
       if (t.state === "closed") continue;
       this.live.add(`tunnel/${String(t.localId)}`);
+      const ns = node.messageNumbers(t);
+      this.messages.set(String(t.localId), new Set(ns));
+      for (const n of ns) this.live.add(`message/${String(t.localId)}/${String(n)}`);
       for (const s of t.sessions.values()) this.live.add(`session/${String(t.localId)}/${String(s.localId)}`);
     }
     for (const sub of sessions.all()) this.live.add(`subscriber/${String(sub.tunnel.localId)}/${String(sub.l2tp.localId)}`);
@@ -92,7 +109,7 @@ export class RecordStore {
   tunnel(t: Tunnel): void {
     const node = this.node;
     if (node === undefined) return;
-    this.mark({ kind: "tunnel", id: String(t.localId), live: () => node.tunnels.get(t.localId) === t && t.state !== "closed", record: () => node.tunnelRecord(t) });
+    this.mark({ kind: "tunnel", id: String(t.localId), tunnel: t, live: () => node.tunnels.get(t.localId) === t && t.state !== "closed", record: () => node.tunnelRecord(t, false) });
   }
 
   session(t: Tunnel, s: Session): void {
@@ -112,12 +129,14 @@ export class RecordStore {
     if (this.marked.size === 0) return;
     const batch: RecordChange[] = [];
     for (const [key, p] of this.marked) {
-      if (p.live()) {
+      const live = p.live();
+      if (live) {
         batch.push({ version: ++this.versionNow, op: "upsert", kind: p.kind, id: p.id, record: p.record() });
         this.live.add(key);
       } else if (this.live.delete(key)) {
         batch.push({ version: ++this.versionNow, op: "delete", kind: p.kind, id: p.id });
       }
+      if (p.tunnel !== undefined) this.commitMessages(p.id, live ? p.tunnel : undefined, batch);
     }
     this.marked.clear();
     if (batch.length === 0) return;
@@ -128,16 +147,45 @@ export class RecordStore {
     for (const l of this.listeners) l.changes(batch);
   }
 
+  /**
+   * A tunnel's queued control messages: each new one published once with its bytes, each one
+   * acknowledged (or of a tunnel gone) deleted.
+   */
+  private commitMessages(tunnelId: string, t: Tunnel | undefined, batch: RecordChange[]): void {
+    const node = this.node;
+    const before = this.messages.get(tunnelId) ?? new Set<number>();
+    const now = t === undefined || node === undefined ? [] : node.messageNumbers(t);
+    const after = new Set(now);
+    for (const ns of before) {
+      if (after.has(ns)) continue;
+      const id = `${tunnelId}/${String(ns)}`;
+      if (this.live.delete(`message/${id}`)) batch.push({ version: ++this.versionNow, op: "delete", kind: "message", id });
+    }
+    for (const ns of now) {
+      if (before.has(ns) || t === undefined || node === undefined) continue;
+      const id = `${tunnelId}/${String(ns)}`;
+      const record: MessageRecord = { packetHex: node.messagePacketHex(t, ns) ?? "" };
+      batch.push({ version: ++this.versionNow, op: "upsert", kind: "message", id, record });
+      this.live.add(`message/${id}`);
+    }
+    if (after.size === 0) this.messages.delete(tunnelId);
+    else this.messages.set(tunnelId, after);
+  }
+
   /** Every live record now, at this.version (what is marked is committed first). */
   snapshot(): StoreSnapshot {
     if (this.marked.size > 0) this.commit();
-    const records = new Map<RecordKind, Map<string, unknown>>([["tunnel", new Map()], ["session", new Map()], ["subscriber", new Map()]]);
+    const records = new Map<RecordKind, Map<string, unknown>>([["tunnel", new Map()], ["message", new Map()], ["session", new Map()], ["subscriber", new Map()]]);
     const node = this.node;
     const sessions = this.sessions;
     if (node !== undefined && sessions !== undefined) {
       for (const t of node.tunnels.values()) {
         if (t.state === "closed") continue;
-        records.get("tunnel")?.set(String(t.localId), node.tunnelRecord(t));
+        records.get("tunnel")?.set(String(t.localId), node.tunnelRecord(t, false));
+        for (const ns of node.messageNumbers(t)) {
+          const record: MessageRecord = { packetHex: node.messagePacketHex(t, ns) ?? "" };
+          records.get("message")?.set(`${String(t.localId)}/${String(ns)}`, record);
+        }
         for (const s of t.sessions.values()) records.get("session")?.set(`${String(t.localId)}/${String(s.localId)}`, node.sessionRecord(t, s));
       }
       for (const sub of sessions.all()) records.get("subscriber")?.set(`${String(sub.tunnel.localId)}/${String(sub.l2tp.localId)}`, sessions.record(sub));

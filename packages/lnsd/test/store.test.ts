@@ -25,9 +25,19 @@ void t.test("a session's life as typed, versioned changes, published before the 
   };
   lab.radius.users.set("rec", { password: "pw", reply: [] });
   const lac = await lab.online("rec", "pw", 1);
+  // The ack of the last ICCN goes out (a ZLB, 100 ms later): the tunnel's record follows.
+  await lab.run(500);
   const kinds = (op: string): string[] => [...new Set(seen.filter((c) => c.op === op).map((c) => c.kind))].sort();
-  t.same(kinds("upsert"), ["session", "subscriber", "tunnel"], "the tunnel, the L2TP session and the subscriber were published");
-  t.equal(seen.filter((c) => c.op === "delete").length, 0, "nothing deleted yet");
+  t.same(kinds("upsert"), ["message", "session", "subscriber", "tunnel"], "the tunnel, its control messages, the L2TP session and the subscriber were published");
+  t.same(kinds("delete"), ["message"], "only acknowledged control messages deleted yet");
+  // Each control message lnsd sent is published once with its bytes, and deleted once acknowledged.
+  const messages = seen.filter((c) => c.kind === "message");
+  const ids = new Set(messages.map((c) => c.id));
+  t.ok(ids.size >= 2, `control messages published (${String(ids.size)}: SCCRP, ICRP, ...)`);
+  t.ok([...ids].every((id) => messages.filter((c) => c.id === id && c.op === "upsert").length === 1), "each upserted once");
+  t.ok([...ids].every((id) => messages.filter((c) => c.id === id && c.op === "delete").length === 1), "and deleted once, all acknowledged by now");
+  const tunnelRecords = seen.filter((c) => c.kind === "tunnel" && c.op === "upsert").map((c) => JSON.stringify(c.op === "upsert" ? c.record : null));
+  t.ok(tunnelRecords.every((r) => !r.includes("packetHex")), "tunnel records do not carry the messages' bytes");
   const beforeSccrp = seen.slice(0, atSend[0] ?? 0);
   t.ok(atSend.length > 0 && beforeSccrp.some((c) => c.kind === "tunnel" && c.op === "upsert"), "the tunnel was published before lnsd's first datagram (its SCCRP) left");
   const online = seen.filter((c) => c.kind === "subscriber" && c.op === "upsert").at(-1);
@@ -35,7 +45,7 @@ void t.test("a session's life as typed, versioned changes, published before the 
 
   await lac.sim.clearAll(1000);
   await lab.run(2000);
-  const deletes = seen.filter((c) => c.op === "delete").map((c) => c.kind).sort();
+  const deletes = seen.filter((c) => c.op === "delete" && c.kind !== "message").map((c) => c.kind).sort();
   t.same(deletes, ["session", "subscriber"], "the call's end deletes the L2TP session and the subscriber, once each");
   const versions = seen.map((c) => c.version);
   t.ok(versions.length > 3 && versions.every((v, i) => i === 0 || v === (versions[i - 1] ?? 0) + 1), "versions rise by one, change after change");
