@@ -90,11 +90,39 @@ export interface ReliableRecord {
   readonly inFlight: readonly OutgoingRecord[];
   /** Numbered but held back by the window: not on the wire yet. */
   readonly waiting: readonly OutgoingRecord[];
+  /**
+   * Instead of inFlight and waiting, in a record made without the messages' bytes: their Ns are
+   * consecutive (mod 2^16) from `first`, `inFlight` of them then `waiting`; `retries` are the
+   * in-flight ones' from the oldest, trailing zeros left out. withMessages() expands it.
+   */
+  readonly span?: { readonly first: number; readonly inFlight: number; readonly waiting: number; readonly retries: readonly number[] };
   /** Wall-clock deadline (epoch ms) of the oldest message's retransmission; absent with none in flight. */
   readonly retransmitAt?: number;
   /** Wall-clock deadline (epoch ms) of a pending ZLB ack; absent when every ack went out. */
   readonly ackAt?: number;
   readonly counters: ReliableCounters;
+}
+
+/**
+ * A record made without the messages' bytes (its span) with them put back from `packetHex`
+ * (by Ns); the Ns of the first message it cannot find when one is missing.
+ */
+export function withMessages(r: ReliableRecord, packetHex: (ns: number) => string | undefined): { ok: true; record: ReliableRecord } | { ok: false; missing: number } {
+  const span = r.span;
+  if (span === undefined) return { ok: true, record: r };
+  const make = (i: number): OutgoingRecord | number => {
+    const ns = (span.first + i) & 0xffff;
+    const hex = packetHex(ns);
+    return hex === undefined ? ns : { ns, packetHex: hex, retries: i < span.inFlight ? (span.retries[i] ?? 0) : 0 };
+  };
+  const all: OutgoingRecord[] = [];
+  for (let i = 0; i < span.inFlight + span.waiting; i++) {
+    const o = make(i);
+    if (typeof o === "number") return { ok: false, missing: o };
+    all.push(o);
+  }
+  const { span: _span, ...rest } = r;
+  return { ok: true, record: { ...rest, inFlight: all.slice(0, span.inFlight), waiting: all.slice(span.inFlight) } };
 }
 
 // Offset of Nr in a control message header (T, L, S set, O clear: RFC 2661 3.1).
@@ -220,7 +248,12 @@ export class ReliableTransport<M> {
    * The state as a record; deadlines in wall-clock time (epochOffsetMs: epoch ms minus clock time).
    */
   record(epochOffsetMs: number, withPackets = true): ReliableRecord {
-    const out = (o: Outgoing): OutgoingRecord => (withPackets ? { ns: o.ns, packetHex: o.packet.toString("hex"), retries: o.retries } : { ns: o.ns, retries: o.retries });
+    const out = (o: Outgoing): OutgoingRecord => ({ ns: o.ns, packetHex: o.packet.toString("hex"), retries: o.retries });
+    const retries = this.inFlight.map((o) => o.retries);
+    while (retries.length > 0 && retries[retries.length - 1] === 0) retries.pop();
+    const queued = withPackets
+      ? { inFlight: this.inFlight.map(out), waiting: this.waiting.map(out) }
+      : { inFlight: [], waiting: [], span: { first: this.inFlight[0]?.ns ?? this.waiting[0]?.ns ?? this.nextNs, inFlight: this.inFlight.length, waiting: this.waiting.length, retries } };
     return {
       ns: this.nextNs,
       nr: this.expectedNs,
@@ -229,8 +262,7 @@ export class ReliableTransport<M> {
       cwnd: this.cwnd,
       ssthresh: this.ssthresh,
       cwndAcks: this.cwndAcks,
-      inFlight: this.inFlight.map(out),
-      waiting: this.waiting.map(out),
+      ...queued,
       ...(this.retransmitTimer === undefined ? {} : { retransmitAt: this.retransmitDue + epochOffsetMs }),
       ...(this.ackTimer === undefined ? {} : { ackAt: this.ackDue + epochOffsetMs }),
       counters: { ...this.counters },

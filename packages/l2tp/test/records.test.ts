@@ -3,7 +3,7 @@
 import t, { type Test } from "tap";
 import fc from "fast-check";
 import { AvpType, decodeControlMessage, L2tpMessageType } from "@lnsd/wire";
-import { IdAllocator, L2tpNode, ReliableTransport, type L2tpConfig, type L2tpNodeEvents, type L2tpSnapshot, type Session, type Tunnel } from "../src/index.js";
+import { IdAllocator, L2tpNode, ReliableTransport, withMessages, type L2tpConfig, type L2tpNodeEvents, type L2tpSnapshot, type Session, type Tunnel } from "../src/index.js";
 import { fakeRandom, LAC_ADDR, LNS_ADDR, rawControlMessage, rig, type Rig } from "./harness.js";
 
 interface Restart {
@@ -445,5 +445,26 @@ void t.test("a transport record taken across the Ns wrap restores to the same Ns
   b.receive(0, 1, undefined);
   t.ok(b.idle, "an Nr past the wrap acknowledges all three");
   b.close();
+  t.end();
+});
+
+void t.test("a transport record without the messages' bytes (a span) expands to the same record with them", (t) => {
+  const r = rig();
+  const io = { transmit: () => undefined, buildZlb: () => Buffer.alloc(12), deliver: () => undefined, failed: () => undefined };
+  const a = new ReliableTransport<string>(r.clock, io);
+  // Window 2: two in flight, two waiting, across the Ns wrap; the oldest retransmitted once.
+  a.restore({ ns: 0xfffe, nr: 5, sentNr: 5, peerWindow: 2, cwnd: 2, ssthresh: 2, cwndAcks: 0, inFlight: [], waiting: [], counters: { ...a.counters } }, 0);
+  for (let i = 0; i < 4; i++) a.send((ns, nr) => rawControlMessage({ tunnelId: 1, sessionId: 0, ns, nr }, L2tpMessageType.HELLO, []));
+  r.clock.advance(1000);
+  const full = a.record(0);
+  const bare = JSON.parse(JSON.stringify(a.record(0, false))) as ReturnType<typeof a.record>;
+  t.same(bare.inFlight, [], "no messages in the bare record");
+  t.same(bare.span, { first: 0xfffe, inFlight: 2, waiting: 2, retries: [1] }, "their span: first Ns, counts, the oldest's retries");
+  t.notOk(JSON.stringify(bare).includes(full.inFlight[0]?.packetHex ?? "none"), "no bytes");
+  const bytes = new Map([...full.inFlight, ...full.waiting].map((o) => [o.ns, o.packetHex]));
+  const back = withMessages(bare, (ns) => bytes.get(ns));
+  t.same(back, { ok: true, record: { ...full, counters: bare.counters } }, "expanded: the record with the bytes");
+  t.same(withMessages(bare, (ns) => (ns === 0 ? undefined : bytes.get(ns))), { ok: false, missing: 0 }, "a missing message is named");
+  a.close();
   t.end();
 });

@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { decodeJsonBody, encodeJsonBody, JournalWriter, readJournal, type JournalFs, type JournalRecords, type Snapshot, type StoredRecord } from "@lnsd/journal";
-import { L2TP_SNAPSHOT_VERSION, type L2tpSnapshot, type OutgoingRecord, type SessionRecord, type TunnelRecord } from "@lnsd/l2tp";
+import { L2TP_SNAPSHOT_VERSION, withMessages, type L2tpSnapshot, type SessionRecord, type TunnelRecord } from "@lnsd/l2tp";
 import type { Clock, TimerHandle } from "@lnsd/io";
 import type { Logger } from "./log.js";
 import type { SubscriberRecord } from "./sessions.js";
@@ -77,15 +77,9 @@ export function readState(dir: string, maxAgeMs: number, wallClockMs: () => numb
     const body = bodyOf(r) as TunnelRecord | undefined;
     if (body === undefined) return { ok: false, code: "corrupt", reason: `${dir}: tunnel record ${id} unreadable` };
     // The queued control messages' bytes are records of their own: put back.
-    let missing: number | undefined;
-    const withPacket = (o: OutgoingRecord): OutgoingRecord => {
-      const packetHex = o.packetHex ?? messages.get(`${id}/${String(o.ns)}`);
-      if (packetHex === undefined) missing = o.ns;
-      return { ...o, packetHex: packetHex ?? "" };
-    };
-    const transport = { ...body.transport, inFlight: body.transport.inFlight.map(withPacket), waiting: body.transport.waiting.map(withPacket) };
-    if (missing !== undefined) return { ok: false, code: "corrupt", reason: `${dir}: tunnel ${id}: control message ${String(missing)} missing` };
-    tunnels.push({ ...body, transport, sessions: sessionsByTunnel.get(body.localId) ?? [] });
+    const transport = withMessages(body.transport, (ns) => messages.get(`${id}/${String(ns)}`));
+    if (!transport.ok) return { ok: false, code: "corrupt", reason: `${dir}: tunnel ${id}: control message ${String(transport.missing)} missing` };
+    tunnels.push({ ...body, transport: transport.record, sessions: sessionsByTunnel.get(body.localId) ?? [] });
   }
   const subscribers = new Map<string, SubscriberRecord>();
   for (const [id, r] of j.records.get(SUBSCRIBER) ?? []) {
