@@ -95,6 +95,8 @@ set echo_timeout 30
 set max_sessions $1
 set state_directory "$WORK/state"
 EOF
+  # BENCH_NO_STATE=1: the same setup with no journal (setup rate and memory to compare; no restart).
+  [ "${BENCH_NO_STATE:-0}" = 1 ] && echo 'set state_directory ""' >> "$D/startup-config"
   echo "$POOL" > "$D/ip_pool"
 }
 
@@ -172,15 +174,18 @@ for N in "${SIZES[@]}"; do
   start_lnsd
   sleep 1
   IDLE=$(rss_kb "$LNS_PID")
+  T0=$(now_ms)
   start_lacs "$N"
+  SETUP_MS=$(( $(now_ms) - T0 ))
   [ "$ONLINE" -eq "$N" ] || log "only $ONLINE of $N online"
   sleep 2
   LOADED=$(rss_kb "$LNS_PID")
   JBYTES=$(metric lnsd_state_journal_bytes_total)
-  log "online $ONLINE/$N; RSS $IDLE -> $LOADED kB; journal ${JBYTES:-?} bytes"
+  log "online $ONLINE/$N in $SETUP_MS ms; RSS $IDLE -> $LOADED kB; journal ${JBYTES:-?} bytes"
   WATCHES=0
-  RESULT="| $N | $ONLINE/$N | $IDLE -> $LOADED | $(awk -v a="$IDLE" -v b="$LOADED" -v n="$N" 'BEGIN {printf "%.2f kB", (b - a) / n}') | $(awk -v j="${JBYTES:-0}" -v n="$N" 'BEGIN {printf "%.0f B", j / n}')"
-  for SIG in TERM KILL; do
+  RESULT="| $N | $ONLINE/$N in $(awk -v m="$SETUP_MS" 'BEGIN {printf "%.1f s", m / 1000}') | $IDLE -> $LOADED | $(awk -v a="$IDLE" -v b="$LOADED" -v n="$N" 'BEGIN {printf "%.2f kB", (b - a) / n}') | $(awk -v j="${JBYTES:-0}" -v n="$N" 'BEGIN {printf "%.0f B", j / n}')"
+  SIGNALS=(TERM KILL); [ "${BENCH_NO_STATE:-0}" = 1 ] && SIGNALS=()
+  for SIG in "${SIGNALS[@]}"; do
     before=$(grep -c 'resumed ' "$D/lnsd.log" 2>/dev/null || true)
     stop_pid "$LNS_PID" "$SIG"
     spawn_lnsd
@@ -210,7 +215,7 @@ MACHINE="$(nproc) CPUs ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1
   echo "LAC processes (500 calls per tunnel, at most 25,000 calls per process), lnsd and FreeRADIUS share the machine (one network namespace); echo_timeout 30; accounting on."
   echo "Restart: lnsd stopped (SIGTERM, then kill -9 in a second round) and started again with the same startup-config; times from the new process's exec. Forwarding: each session's first ping (sent every 100 ms until answered) to the TUN address answered after the exec."
   echo
-  echo "| N | online | VmRSS idle -> loaded (kB) | RSS per session | journal bytes per setup | SIGTERM: resumed (log line) | SIGTERM: first / last session forwarding | kill -9: resumed | kill -9: first / last forwarding |"
+  echo "| N | online, setup time | VmRSS idle -> loaded (kB) | RSS per session | journal bytes per setup | SIGTERM: resumed (log line) | SIGTERM: first / last session forwarding | kill -9: resumed | kill -9: first / last forwarding |"
   echo "|---|---|---|---|---|---|---|---|---|"
   for r in "${ROWS[@]}"; do echo "$r"; done
 } | tee -a "$RESULTS"

@@ -93,7 +93,7 @@ export class RecordStore {
       for (const n of ns) this.live.add(`message/${String(t.localId)}/${String(n)}`);
       for (const s of t.sessions.values()) this.live.add(`session/${String(t.localId)}/${String(s.localId)}`);
     }
-    for (const sub of sessions.all()) this.live.add(`subscriber/${String(sub.tunnel.localId)}/${String(sub.l2tp.localId)}`);
+    for (const sub of sessions.all()) if (sub.upAt !== undefined) this.live.add(`subscriber/${String(sub.tunnel.localId)}/${String(sub.l2tp.localId)}`);
     const counters = (): void => {
       this.countersTimer = this.clock.setTimeout(counters, COUNTERS_INTERVAL_MS);
       this.markCounters();
@@ -121,7 +121,9 @@ export class RecordStore {
   subscriber(sub: Subscriber): void {
     const sessions = this.sessions;
     if (sessions === undefined) return;
-    this.mark({ kind: "subscriber", id: `${String(sub.tunnel.localId)}/${String(sub.l2tp.localId)}`, live: () => sessions.current(sub), record: () => sessions.record(sub) });
+    // Recorded once online: before that a restart starts its PPP again, and nothing of it (no
+    // accounting yet) needs its ids kept.
+    this.mark({ kind: "subscriber", id: `${String(sub.tunnel.localId)}/${String(sub.l2tp.localId)}`, live: () => sessions.current(sub) && sub.upAt !== undefined, record: () => sessions.record(sub) });
   }
 
   /** The output commit point: every mark so far published as versioned changes. */
@@ -188,7 +190,7 @@ export class RecordStore {
         }
         for (const s of t.sessions.values()) records.get("session")?.set(`${String(t.localId)}/${String(s.localId)}`, node.sessionRecord(t, s));
       }
-      for (const sub of sessions.all()) records.get("subscriber")?.set(`${String(sub.tunnel.localId)}/${String(sub.l2tp.localId)}`, sessions.record(sub));
+      for (const sub of sessions.all()) if (sub.upAt !== undefined) records.get("subscriber")?.set(`${String(sub.tunnel.localId)}/${String(sub.l2tp.localId)}`, sessions.record(sub));
     }
     return { version: this.versionNow, records };
   }
