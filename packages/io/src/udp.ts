@@ -141,22 +141,51 @@ export class MemoryUdpNetwork implements UdpEndpointFactory {
 }
 
 /**
- * The same endpoint with `before` run ahead of every send: the output commit of issue 13 (the
- * journal's changes reach the page cache before the datagram they caused leaves).
+ * The output commit of issue 13 for every socket of a process: datagrams sent through the gate's
+ * endpoints wait until the end of the event-loop turn, when `commit` runs once (the journal's
+ * changes reach the page cache in one write) and then they all leave, in the order they were sent.
+ * One write per turn however many datagrams the turn produced.
  */
-export function sendingAfter(endpoint: UdpEndpoint, before: () => void): UdpEndpoint {
-  return {
-    local: endpoint.local,
-    send: (packet, to) => {
-      before();
-      endpoint.send(packet, to);
-    },
-    onMessage: (h) => { endpoint.onMessage(h); },
-    close: () => { endpoint.close(); },
-  };
-}
+export class OutputGate {
+  private queue: { readonly endpoint: UdpEndpoint; readonly packet: Buffer; readonly to: PeerAddress }[] = [];
+  private scheduled = false;
 
-/** Every endpoint a factory binds, with `before` ahead of each send (see sendingAfter). */
-export function sendingAfterUdp(factory: UdpEndpointFactory, before: () => void): UdpEndpointFactory {
-  return { bind: async (address, port) => sendingAfter(await factory.bind(address, port), before) };
+  constructor(
+    private readonly commit: () => void,
+    private readonly defer: (fn: () => void) => void = (fn) => { setImmediate(fn); },
+  ) {}
+
+  /** The endpoint with its sends through the gate. */
+  endpoint(e: UdpEndpoint): UdpEndpoint {
+    return {
+      local: e.local,
+      send: (packet, to) => {
+        this.queue.push({ endpoint: e, packet, to });
+        if (!this.scheduled) {
+          this.scheduled = true;
+          this.defer(() => { this.flush(); });
+        }
+      },
+      onMessage: (h) => { e.onMessage(h); },
+      close: () => {
+        this.flush();
+        e.close();
+      },
+    };
+  }
+
+  /** Every endpoint a factory binds, through the gate. */
+  factory(f: UdpEndpointFactory): UdpEndpointFactory {
+    return { bind: async (address, port) => this.endpoint(await f.bind(address, port)) };
+  }
+
+  /** Commits, then sends what waits (at the end of each turn, and before an endpoint closes). */
+  flush(): void {
+    this.scheduled = false;
+    if (this.queue.length === 0) return;
+    this.commit();
+    const q = this.queue;
+    this.queue = [];
+    for (const d of q) d.endpoint.send(d.packet, d.to);
+  }
 }

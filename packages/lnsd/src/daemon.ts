@@ -2,7 +2,7 @@
 // lifetime (start, reload, the two kinds of stop). Runs on the control thread.
 import { hostname as osHostname } from "node:os";
 import type { StartupSettings } from "@lnsd/config";
-import { openUdpEndpoint, sendingAfter, systemClock, type Clock, type UdpEndpoint } from "@lnsd/io";
+import { openUdpEndpoint, OutputGate, systemClock, type Clock, type UdpEndpoint } from "@lnsd/io";
 import { L2tpNode, type L2tpConfig, type LogLevel } from "@lnsd/l2tp";
 import type { PppServerConfig } from "@lnsd/ppp";
 import type { AddressPool } from "./pool.js";
@@ -58,6 +58,8 @@ export interface DaemonParts {
   readonly store?: RecordStore;
   /** The state journal, a listener of the store. */
   readonly journal?: StateJournal;
+  /** The output gate the store commits through (shared with the RADIUS client's sockets); made here when not given. */
+  readonly gate?: OutputGate;
   /** What an earlier lnsd left (readState): resumed before the first datagram is read. */
   readonly restore?: RestoredState;
 }
@@ -150,6 +152,7 @@ export class Daemon {
     /** The record store, when the state is kept (state_directory). */
     readonly store: RecordStore | undefined,
     private readonly journal: StateJournal | undefined,
+    private readonly gate: OutputGate | undefined,
     /** What start() resumed (undefined: there was nothing to resume). */
     readonly restored: RestoreSummary | undefined,
   ) {}
@@ -158,7 +161,8 @@ export class Daemon {
     const socket = parts.dataPlane?.endpoint ?? parts.endpoint ?? (await openUdpEndpoint(settings.bindAddress, settings.l2tpPort));
     // The output commit: what changed is in the journal before the datagram it caused leaves.
     const store = parts.store;
-    const bare = store === undefined ? socket : sendingAfter(socket, () => { store.commit(); });
+    const gate = store === undefined ? undefined : (parts.gate ?? new OutputGate(() => { store.commit(); }));
+    const bare = gate === undefined ? socket : gate.endpoint(socket);
     const endpoint = parts.watch?.endpoint(bare) ?? bare;
     const outcomes: Record<RestoreOutcome, number> = { online: 0, renegotiating: 0, waiting: 0 };
     const restore = parts.restore;
@@ -216,7 +220,7 @@ export class Daemon {
     if (store !== undefined) parts.journal?.attach(store);
     for (const again of renegotiate) again();
     logger.log("info", "start", `lnsd listening for L2TP on ${endpoint.local.address}:${endpoint.local.port}`);
-    return new Daemon(node, sessions, logger, store, parts.journal, summary);
+    return new Daemon(node, sessions, logger, store, parts.journal, gate, summary);
   }
 
   /**
@@ -235,6 +239,8 @@ export class Daemon {
   stopKeepingSessions(): void {
     this.logger.log("info", "stop", `stopping; ${this.l2tp.tunnels.size} tunnels and ${this.l2tp.sessionCount} sessions kept${this.journal === undefined ? "" : ` in ${this.journal.dir} for the next start`}`);
     this.sessions.syncCounters();
+    // What this turn sent leaves first (after its commit), then the last snapshot.
+    this.gate?.flush();
     this.journal?.close();
     this.store?.close();
     this.l2tp.endpoint.close();

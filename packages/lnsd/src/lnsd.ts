@@ -8,7 +8,7 @@ import { writeFileSync } from "node:fs";
 import { hostname as osHostname } from "node:os";
 import { formatConfigError, poolRangesFor, readIpPoolFile, readStartupConfigFile, type IpPoolRange, type StartupConfig, type StartupSettings } from "@lnsd/config";
 import { DataPlane, loadAddon, type DataPlaneSettings } from "@lnsd/dataplane";
-import { sendingAfterUdp, systemClock } from "@lnsd/io";
+import { OutputGate, systemClock } from "@lnsd/io";
 import { l2tpConfigProblem } from "@lnsd/l2tp";
 import { mruForL2tpMtu } from "@lnsd/ppp";
 import { clientEventLogLine, RadiusClient, radiusUdp, type DaeServer, type NasIdentity, type RadiusClientEvent } from "@lnsd/radius";
@@ -185,14 +185,14 @@ function logRadiusEvent(logger: Logger, e: RadiusClientEvent): void {
 }
 
 /** The RADIUS client, authenticator and accounting from primary_radius and the settings after it. */
-async function startRadius(settings: StartupSettings, hostname: string, logger: Logger, metrics: LnsdMetrics | undefined, watch: LoopWatch, store: RecordStore | undefined): Promise<Radius> {
+async function startRadius(settings: StartupSettings, hostname: string, logger: Logger, metrics: LnsdMetrics | undefined, watch: LoopWatch, store: RecordStore | undefined, gate: OutputGate | undefined): Promise<Radius> {
   const options = radiusClientOptions(settings, hostname);
   const { nas } = options;
   if (settings.radius_secret === "") logger.log("error", "radius-config", "radius_secret is not set: the RADIUS servers will not believe lnsd");
   const client = await RadiusClient.create({
     ...options,
     // The output commit: a request leaves only once the journal has what caused it.
-    udp: watch.udp(store === undefined ? radiusUdp : sendingAfterUdp(radiusUdp, () => { store.commit(); }), "radius"),
+    udp: watch.udp(gate === undefined ? radiusUdp : gate.factory(radiusUdp), "radius"),
     onEvent: (e) => {
       metrics?.radiusEvent(e);
       logRadiusEvent(logger, e);
@@ -305,10 +305,14 @@ export class Lnsd {
       logger.log("critical", "start", state.error);
       return { ok: false, errors: [state.error] };
     }
+    // The output commit: L2TP's and RADIUS's datagrams leave at the end of each turn, after one
+    // journal write of the changes that caused them.
+    const store = state.store;
+    const gate = store === undefined ? undefined : new OutputGate(() => { store.commit(); });
     let radius: Radius | undefined;
     if (!usesLocalSecrets(settings)) {
       try {
-        radius = await startRadius(settings, hostname, logger, metrics, watch, state.store);
+        radius = await startRadius(settings, hostname, logger, metrics, watch, state.store, gate);
       } catch (e) {
         logger.log("critical", "start", `RADIUS: ${e instanceof Error ? e.message : String(e)}`);
         return { ok: false, errors: [`RADIUS: ${e instanceof Error ? e.message : String(e)}`] };
@@ -340,7 +344,7 @@ export class Lnsd {
       const problem = dataPlane?.loadFilters(filterListsFrom(loaded.config.accessLists));
       if (problem !== undefined) logger.log("error", "access-list", `access lists not loaded: ${problem}`);
       const dataPath = dataPlane === undefined ? undefined : new WorkerDataPath(dataPlane, systemClock, logger);
-      daemon = await Daemon.start(running, logger, { watch, pool, auth: auth.auth, ...(dataPlane === undefined || dataPath === undefined ? {} : { dataPlane: { endpoint: dataPlane.endpoint, path: dataPath } }), ...(events === undefined ? {} : { events }), ...(state.journal === undefined ? {} : { journal: state.journal }), ...(state.store === undefined ? {} : { store: state.store }), ...(state.restore === undefined ? {} : { restore: state.restore }) });
+      daemon = await Daemon.start(running, logger, { watch, pool, auth: auth.auth, ...(dataPlane === undefined || dataPath === undefined ? {} : { dataPlane: { endpoint: dataPlane.endpoint, path: dataPath } }), ...(events === undefined ? {} : { events }), ...(state.journal === undefined ? {} : { journal: state.journal }), ...(state.store === undefined ? {} : { store: state.store }), ...(gate === undefined ? {} : { gate }), ...(state.restore === undefined ? {} : { restore: state.restore }) });
     } catch (e) {
       logger.log("critical", "start", `cannot start: ${e instanceof Error ? e.message : String(e)}`);
       return { ok: false, errors: [`cannot start: ${e instanceof Error ? e.message : String(e)}`] };
