@@ -10,6 +10,7 @@ import type { DataPath } from "./data-path.js";
 import { SessionManager, type Authenticator, type RestoreOutcome, type SessionEvents } from "./sessions.js";
 import type { RestoredState, StateJournal } from "./state.js";
 import type { RecordStore } from "./store.js";
+import type { JournalRecords } from "@lnsd/journal";
 import type { Level, Logger } from "./log.js";
 import type { LoopWatch } from "./loop-watch.js";
 import { ipv6PrefixBytes } from "./router-advert.js";
@@ -71,6 +72,17 @@ export interface RestoreSummary {
   readonly outcomes: Readonly<Record<RestoreOutcome, number>>;
   /** Why nothing was resumed, when the state was refused whole. */
   readonly refused?: string;
+}
+
+/**
+ * The records a restore was made from, as the new journal's snapshot: the same, but for the
+ * subscriber records of calls that did not come back online (their PPP starts again).
+ */
+function carried(records: JournalRecords, notOnline: readonly string[]): JournalRecords {
+  if (notOnline.length === 0) return records;
+  const subscribers = new Map(records.get("subscriber") ?? []);
+  for (const id of notOnline) subscribers.delete(id);
+  return new Map([...records, ["subscriber", subscribers]]);
 }
 
 /** RFC 2661 8.1: L2TP's UDP port. */
@@ -168,6 +180,8 @@ export class Daemon {
     const restore = parts.restore;
     /** PPP of restored calls that was not online starts again once the journal has the state. */
     const renegotiate: (() => void)[] = [];
+    /** Restored calls not online: their old subscriber records are not carried into the new journal. */
+    const notOnline: string[] = [];
     const bareClock = parts.clock ?? systemClock;
     const clock = parts.watch?.clock(bareClock) ?? bareClock;
     // The session manager needs the node and the node's events need the manager: tie the knot
@@ -189,6 +203,7 @@ export class Daemon {
             if (outcome === undefined) continue;
             outcomes[outcome]++;
             if (outcome === "renegotiating") renegotiate.push(() => { ref.sessions?.restart(t, s, record); });
+            if (outcome !== "online") notOnline.push(`${String(t.localId)}/${String(s.localId)}`);
           }
         },
         log: (level, reason, message) => { logger.log(LOG_LEVEL[level], reason, message); },
@@ -217,7 +232,7 @@ export class Daemon {
       summary = r.ok ? { tunnels: r.tunnels, sessions: r.sessions, outcomes } : { tunnels: 0, sessions: 0, outcomes, refused: r.error };
     }
     store?.attach(node, sessions, summary?.refused === undefined ? (restore?.version ?? 0) : 0);
-    if (store !== undefined) parts.journal?.attach(store);
+    if (store !== undefined) parts.journal?.attach(store, summary !== undefined && summary.refused === undefined && restore !== undefined ? carried(restore.records, notOnline) : undefined);
     for (const again of renegotiate) again();
     logger.log("info", "start", `lnsd listening for L2TP on ${endpoint.local.address}:${endpoint.local.port}`);
     return new Daemon(node, sessions, logger, store, parts.journal, gate, summary);

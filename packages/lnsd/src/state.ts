@@ -129,12 +129,15 @@ export class StateJournal implements StoreListener {
   }
 
   /**
-   * Starts writing: the store's state now (what was restored, or nothing) becomes the journal's
-   * snapshot, replacing whatever the directory held; every change after it is appended.
+   * Starts writing: the store's state now becomes the journal's snapshot, replacing whatever the
+   * directory held; every change after it is appended. `restored`: the records the store's state
+   * was just rebuilt from, written as they were read (no record made and encoded again; what the
+   * restore changed is marked in the store and follows as changes).
    */
-  attach(store: RecordStore): void {
+  attach(store: RecordStore, restored?: JournalRecords): void {
     this.store = store;
-    this.writer = JournalWriter.open({ dir: this.o.dir, lnsdVersion: LNSD_VERSION, nodeStartedAtMs: this.o.startedAtMs ?? this.wallClockMs(), snapshot: journalSnapshot(store.snapshot()), wallClockMs: this.wallClockMs, ...(this.o.fs === undefined ? {} : { fs: this.o.fs }) });
+    const snapshot = restored === undefined ? journalSnapshot(store.snapshot()) : { version: store.version, records: restored };
+    this.writer = JournalWriter.open({ dir: this.o.dir, lnsdVersion: LNSD_VERSION, nodeStartedAtMs: this.o.startedAtMs ?? this.wallClockMs(), snapshot, wallClockMs: this.wallClockMs, ...(this.o.fs === undefined ? {} : { fs: this.o.fs }) });
     this.unsubscribe = store.subscribe(this);
     const tick = (): void => {
       this.markTimer = this.o.clock.setTimeout(tick, MARK_INTERVAL_MS);
