@@ -48,35 +48,10 @@ for f in "$LNSD" "$LAC"; do [ -f "$f" ] || die "$f missing: run 'npx tsc -b' in 
 command -v freeradius >/dev/null || die "freeradius not installed"
 [ -x /usr/sbin/l2tpns ] || die "l2tpns not installed"
 
-# ---------------------------------------------------------------- cleanup: only our own PIDs
-PIDS=()
-stop_pid() { # stop_pid PID [SIGNAL]: signal, wait up to 10 s, then SIGKILL
-  local p=$1 sig=${2:-TERM} i
-  kill -0 "$p" 2>/dev/null || return 0
-  kill -"$sig" "$p" 2>/dev/null || true
-  for i in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-  kill -0 "$p" 2>/dev/null && kill -KILL "$p" 2>/dev/null || true
-  wait "$p" 2>/dev/null || true
-}
-cleanup() {
-  local p
-  for p in "${PIDS[@]}"; do stop_pid "$p"; done
-  ip netns del "$NS" 2>/dev/null || true
-  if [ "${BENCH_KEEP:-0}" = 1 ]; then log "work dir kept: $WORK"; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# ---------------------------------------------------------------- namespace
-ip netns add "$NS"
-ip -n "$NS" link set lo up
-# l2tpns wants an eth0 (its cluster_interface): a veth pair, both ends inside the namespace
-ip -n "$NS" link add eth0 type veth peer name eth0-peer
-ip -n "$NS" addr add "$LNS_IP/24" dev eth0
-ip -n "$NS" link set eth0 up
-ip -n "$NS" link set eth0-peer up
-ip netns exec "$NS" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
-nsx() { ip netns exec "$NS" "$@"; }
+# ---------------------------------------------------------------- our PIDs and namespace
+# shellcheck source=bench/namespace.sh
+source "$ROOT/bench/namespace.sh"
+make_namespace "$LNS_IP"
 
 # ---------------------------------------------------------------- FreeRADIUS (shared by both runs)
 # shellcheck source=bench/freeradius.sh
