@@ -3,7 +3,8 @@
 // (nothing more written, sent or fired); a new daemon on the same addresses resumes the journal.
 // The LAC (the testkit's, with PPP logins) must see one consistent control channel: no Ns used
 // twice with different contents, no StopCCN or CDN, PPP not renegotiated once online, and RADIUS
-// one Start and one Stop per Acct-Session-Id.
+// one Start and one Stop per Acct-Session-Id. Restarts are tried after every datagram of a login
+// and of a teardown, and with established sessions; and state too old is not resumed.
 import t, { type Test } from "tap";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -216,4 +217,59 @@ void t.test("state older than state_max_age is not resumed: lnsd starts empty, t
   await lab.run(70_000, 100);
   t.equal(lac.sim.node.tunnels.size, 0, "the LAC gave its tunnel up");
   t.equal(lac.logins.stats.online.size, 0, "the subscriber is offline, free to dial again");
+});
+
+/**
+ * One online session that the LAC clears (CDN) with lnsd restarted (how) right after the k-th
+ * datagram of the teardown; what the run saw.
+ */
+async function teardownAcross(t: Test, k: number, how: "term" | "crash"): Promise<{ wire: Wire; lab: Inproc; lacClear: boolean }> {
+  const lab = await Inproc.start({ stateDir: stateDir(t) });
+  t.teardown(() => { lab.close(); });
+  lab.radius.users.set("bye", { password: "pw", reply: [] });
+  const lac = await lab.online("bye", "pw", 1);
+  await lab.run(1000);
+  const wire = new Wire(lab);
+  let seen = 0;
+  let due = false;
+  wire.onDatagram = () => { if (++seen === k) due = true; };
+  let lacClear = false;
+  void lac.sim.clearAll(20_000).then((ok) => { lacClear = ok; });
+  let restarted = false;
+  await lab.until(() => {
+    if (due && !restarted) {
+      restarted = true;
+      void lab.restart(how);
+    }
+    return restarted && lacClear && lab.daemon.sessions.count === 0;
+  }, 30_000, 1);
+  await lab.run(2000);
+  return { wire, lab, lacClear };
+}
+
+void t.test("a call cleared by the LAC, lnsd restarted at every point of the teardown: the call ends once, cleanly", async (t) => {
+  // How many datagrams the teardown takes (CDN, its ZLB), counted in a run without a restart.
+  const probe = await Inproc.start({ stateDir: stateDir(t) });
+  probe.radius.users.set("bye", { password: "pw", reply: [] });
+  const plac = await probe.online("bye", "pw", 1);
+  await probe.run(1000);
+  const pwire = new Wire(probe);
+  await plac.sim.clearAll(5000);
+  await probe.run(1000);
+  const total = pwire.datagrams;
+  probe.close();
+  t.ok(total >= 2, `a teardown takes ${String(total)} datagrams`);
+  for (let k = 1; k <= total; k++) {
+    for (const how of ["term", "crash"] as const) {
+      const { wire, lab, lacClear } = await teardownAcross(t, k, how);
+      const where = `restart (${how}) after teardown datagram ${String(k)} of ${String(total)}`;
+      t.ok(lacClear, `${where}: the LAC's CDN was acknowledged`);
+      t.equal(lab.daemon.sessions.count, 0, `${where}: no session left on lnsd`);
+      t.equal(lab.daemon.l2tp.sessionCount, 0, `${where}: no L2TP session left`);
+      t.same(wire.conflicts, [], `${where}: no Ns used twice with different contents`);
+      t.equal(wire.count(L2tpMessageType.StopCCN), 0, `${where}: no StopCCN`);
+      t.equal(lab.radius.records(AcctStatusType.Stop).length, 1, `${where}: one accounting Stop`);
+      lab.close();
+    }
+  }
 });

@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defaultSettings, parseIpPool } from "@lnsd/config";
-import { FakeClock, MemoryUdpNetwork, type Clock, type TimerHandle, type UdpEndpoint } from "@lnsd/io";
+import { FakeClock, MemoryUdpNetwork, OutputGate, type Clock, type TimerHandle, type UdpEndpoint } from "@lnsd/io";
 import { nodeJournalFs, type JournalFs } from "@lnsd/journal";
 import {
   Attr,
@@ -302,11 +302,13 @@ export class Inproc {
   private static async process(shared: FakeClock, net: MemoryUdpNetwork, logger: Logger, o: InprocOptions): Promise<Instance> {
     const clock = new ProcessClock(shared);
     const nas = { ipAddress: LNS.address, identifier: NAS_IDENTIFIER };
-    const client = await RadiusClient.create({ servers: [{ address: RADIUS_ADDRESS, authPort: 1812, acctPort: 1813 }], secret: SECRET, nas, clock, udp: net, wallClockMs: () => 1_800_000_000_000 + clock.now() });
     // The journal's wall clock is the fake clock's (as the L2TP node's and the session manager's).
     const wallClockMs = (): number => clock.now();
     const journal = o.stateDir === undefined ? undefined : new StateJournal({ dir: o.stateDir, clock, logger, wallClockMs, fs: processFs(clock) });
     const store = journal === undefined ? undefined : new RecordStore(clock);
+    // As in lnsd: L2TP's and RADIUS's datagrams leave after the journal has what caused them.
+    const gate = store === undefined ? undefined : new OutputGate(() => { store.commit(); });
+    const client = await RadiusClient.create({ servers: [{ address: RADIUS_ADDRESS, authPort: 1812, acctPort: 1813 }], secret: SECRET, nas, clock, udp: gate === undefined ? net : gate.factory(net), wallClockMs: () => 1_800_000_000_000 + clock.now() });
     const accounting = new RadiusSessionAccounting(client, { clock, logger, interimSec: o.interimSec ?? 0, ...(store === undefined ? {} : { reporting: (sub) => { store.subscriber(sub); } }) });
     const pool = parseIpPool(o.pool ?? "10.20.0.0/24");
     if (!pool.ok) throw new Error("ip_pool");
@@ -335,6 +337,7 @@ export class Inproc {
       dataPlane: { endpoint, path: dataPath },
       events: accounting,
       ...(journal === undefined || store === undefined ? {} : { journal, store }),
+      ...(gate === undefined ? {} : { gate }),
       ...(found?.ok === true ? { restore: found.state } : {}),
     });
     const dae = await DaeServer.create<Subscriber>({ bindAddress: LNS.address, port: DAE_PORT, secret: SECRET, allowedClients: [RADIUS_ADDRESS], udp: net, nas, handler: daeHandlerFor(daemon.sessions), clock, wallClockMs: () => 1_800_000_000_000 + clock.now() });
