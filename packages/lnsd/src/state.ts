@@ -21,6 +21,8 @@ const SUBSCRIBER = "subscriber";
 
 /** How often the journal notes that its state is still current (state_max_age counts from the last). */
 const MARK_INTERVAL_MS = 2000;
+/** How often a journal that could not be written is tried again. */
+const REOPEN_MS = 60_000;
 /** Compaction once the segment holds this many entries and at least twice the live records. */
 const COMPACT_MIN_ENTRIES = 10_000;
 
@@ -111,6 +113,7 @@ export class StateJournal implements StoreListener {
   private unsubscribe: (() => void) | undefined;
   private entriesSinceCompaction = 0;
   private markTimer: TimerHandle | undefined;
+  private reopenTimer: TimerHandle | undefined;
   private readonly wallClockMs: () => number;
   /** Entries appended (metrics, bench). */
   entries = 0;
@@ -137,11 +140,18 @@ export class StateJournal implements StoreListener {
   attach(store: RecordStore, restored?: JournalRecords): void {
     this.store = store;
     const snapshot = restored === undefined ? journalSnapshot(store.snapshot()) : { version: store.version, records: restored };
-    this.writer = JournalWriter.open({ dir: this.o.dir, lnsdVersion: LNSD_VERSION, nodeStartedAtMs: this.o.startedAtMs ?? this.wallClockMs(), snapshot, wallClockMs: this.wallClockMs, ...(this.o.fs === undefined ? {} : { fs: this.o.fs }) });
+    this.guard("open", () => { this.writer = JournalWriter.open({ dir: this.o.dir, lnsdVersion: LNSD_VERSION, nodeStartedAtMs: this.o.startedAtMs ?? this.wallClockMs(), snapshot, wallClockMs: this.wallClockMs, ...(this.o.fs === undefined ? {} : { fs: this.o.fs }) }); });
+    if (this.writer === undefined) return;
     this.unsubscribe = store.subscribe(this);
     const tick = (): void => {
       this.markTimer = this.o.clock.setTimeout(tick, MARK_INTERVAL_MS);
-      this.writer?.mark();
+      const w = this.writer;
+      if (w !== undefined) {
+        this.guard("mark", () => {
+          w.mark();
+          w.flush();
+        });
+      }
     };
     this.markTimer = this.o.clock.setTimeout(tick, MARK_INTERVAL_MS);
   }
@@ -149,12 +159,14 @@ export class StateJournal implements StoreListener {
   changes(batch: readonly RecordChange[]): void {
     const writer = this.writer;
     if (writer === undefined) return;
-    for (const c of batch) {
-      writer.append({ version: c.version, change: c.op === "upsert" ? { op: "upsert", kind: c.kind, id: c.id, format: "json", body: encodeJsonBody(c.record) } : { op: "delete", kind: c.kind, id: c.id } });
-    }
-    this.entries += batch.length;
-    this.entriesSinceCompaction += batch.length;
-    writer.flush();
+    this.guard("write", () => {
+      for (const c of batch) {
+        writer.append({ version: c.version, change: c.op === "upsert" ? { op: "upsert", kind: c.kind, id: c.id, format: "json", body: encodeJsonBody(c.record) } : { op: "delete", kind: c.kind, id: c.id } });
+      }
+      this.entries += batch.length;
+      this.entriesSinceCompaction += batch.length;
+      writer.flush();
+    });
     if (this.entriesSinceCompaction >= Math.max(COMPACT_MIN_ENTRIES, 2 * (this.store?.size ?? 0))) this.compact();
   }
 
@@ -163,8 +175,45 @@ export class StateJournal implements StoreListener {
     const writer = this.writer;
     const store = this.store;
     if (writer === undefined || store === undefined) return;
-    writer.compact(journalSnapshot(store.snapshot()));
+    this.guard("compaction", () => { writer.compact(journalSnapshot(store.snapshot())); });
     this.entriesSinceCompaction = 0;
+  }
+
+  /** Whether the journal is being written (false once it failed, or before attach / after close). */
+  get writing(): boolean {
+    return this.writer !== undefined;
+  }
+
+  /**
+   * A journal that cannot be written (disk full, removed, read-only) must neither stop lnsd nor
+   * its output, nor be resumed later as if current: one log line, the state removed, and lnsd
+   * goes on without keeping it.
+   */
+  private guard(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      this.o.logger.log("error", "state-journal", `state journal in ${this.o.dir}: ${what} failed (${e instanceof Error ? e.message : String(e)}): not kept until it can be written again (tried every ${String(REOPEN_MS / 1000)} s); a restart meanwhile drops every session`);
+      this.markTimer?.cancel();
+      this.unsubscribe?.();
+      const w = this.writer;
+      this.writer = undefined;
+      try {
+        w?.close();
+      } catch {
+        // Already failing: nothing more to do with it.
+      }
+      removeState(this.o.dir);
+      // Written afresh (a whole snapshot) once the disk takes it again.
+      const store = this.store;
+      if (store !== undefined && this.reopenTimer === undefined) {
+        this.reopenTimer = this.o.clock.setTimeout(() => {
+          this.reopenTimer = undefined;
+          this.attach(store);
+          if (this.writer !== undefined) this.o.logger.log("info", "state-journal", `state journal in ${this.o.dir} written again`);
+        }, REOPEN_MS);
+      }
+    }
   }
 
   /** SIGTERM: the state as of now, compacted, fsynced and closed; the next lnsd resumes it. */
@@ -183,9 +232,18 @@ export class StateJournal implements StoreListener {
 
   private stop(): void {
     this.markTimer?.cancel();
+    this.reopenTimer?.cancel();
+    this.reopenTimer = undefined;
     this.unsubscribe?.();
-    this.writer?.close();
+    const w = this.writer;
     this.writer = undefined;
+    try {
+      w?.close();
+    } catch (e) {
+      // A stop must finish (SIGTERM exits after it): the state then goes.
+      this.o.logger.log("error", "state-journal", `state journal in ${this.o.dir}: closing failed (${e instanceof Error ? e.message : String(e)}): not resumed at the next start`);
+      removeState(this.o.dir);
+    }
   }
 }
 

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { decodeL2tpHeader, L2tpMessageType } from "@lnsd/wire";
 import { AcctStatusType, Attr } from "@lnsd/radius";
+import { readState } from "../src/index.js";
 import { attrText, Inproc, LNS } from "./lib/inproc.js";
 
 const PPP_LCP = 0xc021;
@@ -272,4 +273,26 @@ void t.test("a call cleared by the LAC, lnsd restarted at every point of the tea
       lab.close();
     }
   }
+});
+
+void t.test("a journal that cannot be written (disk full) stops nothing: logins and traffic go on, the stale state goes, and it is written again once it can be", async (t) => {
+  const dir = stateDir(t);
+  let full = false;
+  const lab = await Inproc.start({ stateDir: dir, allowDuplicateUsers: true, diskFull: () => full });
+  t.teardown(() => { lab.close(); });
+  lab.radius.users.set("disk", { password: "pw", reply: [] });
+  await lab.online("disk", "pw", 1);
+  full = true;
+  // Logins go on while every write fails.
+  const second = await lab.online("disk", "pw", 2);
+  t.equal(lab.daemon.sessions.online, 3, "logins go on");
+  t.equal(lab.lines.filter((l) => l.includes("state journal in") && l.includes("failed (ENOSPC")).length >= 1, true, "one error line names the journal and the cause");
+  t.equal(readState(dir, 60_000, () => lab.clock.now()).ok, false, "the stale state is removed: a restart now would not resume it as if current");
+  await lab.run(20_000, 100);
+  t.equal(second.logins.stats.online.size, 2, "sessions stay up, their echoes answered");
+  full = false;
+  await lab.run(61_000, 100);
+  t.ok(lab.lines.some((l) => l.includes("written again")), "written again once the disk takes it");
+  const st = readState(dir, 60_000, () => lab.clock.now());
+  t.equal(st.ok ? st.state.subscribers.size : -1, 3, "with every session");
 });

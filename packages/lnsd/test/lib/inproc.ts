@@ -192,6 +192,8 @@ export interface InprocOptions {
   readonly stateDir?: string;
   /** ip_pool; default 10.20.0.0/24. */
   readonly pool?: string;
+  /** While it returns true, the journal's writes fail as on a full disk (ENOSPC). */
+  readonly diskFull?: () => boolean;
 }
 
 /**
@@ -210,11 +212,17 @@ class ProcessClock implements Clock {
 }
 
 /** The journal's file system for one process: writes nothing once the process is killed. */
-function processFs(clock: ProcessClock): JournalFs {
+function processFs(clock: ProcessClock, diskFull: () => boolean = () => false): JournalFs {
   const real = nodeJournalFs;
+  const full = (): void => {
+    if (diskFull()) throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
+  };
   return {
     ...real,
-    writeSync: (fd, buf) => { if (!clock.killed) real.writeSync(fd, buf); },
+    writeSync: (fd, buf) => {
+      full();
+      if (!clock.killed) real.writeSync(fd, buf);
+    },
     fsyncSync: (fd) => { if (!clock.killed) real.fsyncSync(fd); },
     renameSync: (from, to) => { if (!clock.killed) real.renameSync(from, to); },
     unlinkSync: (path) => { if (!clock.killed) real.unlinkSync(path); },
@@ -304,7 +312,7 @@ export class Inproc {
     const nas = { ipAddress: LNS.address, identifier: NAS_IDENTIFIER };
     // The journal's wall clock is the fake clock's (as the L2TP node's and the session manager's).
     const wallClockMs = (): number => clock.now();
-    const journal = o.stateDir === undefined ? undefined : new StateJournal({ dir: o.stateDir, clock, logger, wallClockMs, fs: processFs(clock) });
+    const journal = o.stateDir === undefined ? undefined : new StateJournal({ dir: o.stateDir, clock, logger, wallClockMs, fs: processFs(clock, o.diskFull) });
     const store = journal === undefined ? undefined : new RecordStore(clock);
     // As in lnsd: L2TP's and RADIUS's datagrams leave after the journal has what caused them.
     const gate = store === undefined ? undefined : new OutputGate(() => { store.commit(); });
