@@ -217,7 +217,9 @@ function openState(settings: StartupSettings, startupConfig: string, logger: Log
   try {
     claim = claimStateDir(dir);
   } catch (e) {
-    return { ok: false, error: `state_directory: cannot use ${dir}: ${e instanceof Error ? e.message : String(e)}` };
+    // lnsd runs without it (as l2tpns, which keeps no state): said once, loudly.
+    logger.log("error", "state-journal", `state_directory: cannot use ${dir} (${e instanceof Error ? e.message : String(e)}): no state is kept, a restart drops every session`);
+    return { ok: true };
   }
   if (!claim.ok) return { ok: false, error: `another lnsd (pid ${String(claim.pid)}) runs with this startup-config and bind_address (its state is in ${dir}): stop it first` };
   const release = claim.release;
