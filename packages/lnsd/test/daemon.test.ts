@@ -3,7 +3,7 @@
 // or is refused whole, TERM keeps sessions, QUIT tears down).
 import t from "tap";
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -79,6 +79,33 @@ void t.test("SIGTERM stops lnsd without tearing sessions down", async (t) => {
   await new Promise((r) => setTimeout(r, 300));
   t.equal(lac.report().sessions.established, 10, "no CDN or StopCCN was sent");
   lac.close();
+});
+
+void t.test("one lnsd per state directory: a second with the same startup-config is refused, naming the first; an unusable state_directory is logged and lnsd runs", async (t) => {
+  const addr = "127.0.31.6";
+  const state = mkdtempSync(join(tmpdir(), "lnsd-daemon-state-"));
+  const lnsd = await startLnsd(config(addr, `set state_directory "${state}"\n`));
+  t.teardown(() => {
+    lnsd.proc.kill("SIGQUIT");
+    rmSync(state, { recursive: true, force: true });
+  });
+  const file = lnsd.proc.spawnargs[3] ?? "";
+  const second = spawn(process.execPath, [bin, "-c", file], { stdio: ["ignore", "pipe", "pipe"], env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } });
+  let out = "";
+  second.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  second.stderr.on("data", (d: Buffer) => (out += d.toString()));
+  const code = await new Promise<number | null>((resolve) => second.on("exit", (c) => { resolve(c); }));
+  t.equal(code, 1, "the second lnsd exits 1");
+  t.match(out, new RegExp(`another lnsd \\(pid ${String(lnsd.proc.pid)}\\) runs with this startup-config and bind_address`), "naming the first one's pid");
+  t.equal(lnsd.proc.exitCode, null, "the first runs on");
+
+  const other = await startLnsd(config("127.0.31.7", 'set state_directory "/dev/null/lnsd"\n'));
+  t.match(other.output(), /state_directory: cannot use \/dev\/null\/lnsd\/127\.0\.31\.7-[0-9a-f]{12} \(.*\): no state is kept, a restart drops every session/, "an unusable state_directory is said");
+  t.ok(other.output().includes("listening for L2TP"), "and lnsd runs without it");
+  other.proc.kill("SIGQUIT");
+  t.equal(await other.exited, 0);
+  lnsd.proc.kill("SIGQUIT");
+  t.equal(await lnsd.exited, 0);
 });
 
 /** Sends SIGHUP and waits for the reload's outcome (applied or refused). */
