@@ -75,6 +75,8 @@ interface Client {
   readonly loopback: boolean;
   readonly since: number;
   lastInput: number;
+  /** Whether the client has sent anything yet. */
+  spoke: boolean;
   /** Being closed: it no longer holds a slot. */
   closing: boolean;
   /** Ends the connection (at most once). */
@@ -138,9 +140,14 @@ export class CliServer {
   private admit(source: string, loopback: boolean): true | string {
     const same = [...this.clients].filter((c) => c.loopback === loopback && !c.closing);
     if (loopback) {
-      // Loopback is the operator on the box: never locked out. The longest idle one makes room.
+      // Loopback is the operator on the box: never locked out. The longest idle one makes room:
+      // one that never sent a byte first, then one not logged in, so that a flood of new
+      // connections does not end an operator's session that is in use.
       if (same.length >= (this.o.loopbackSlots ?? 32)) {
-        const idlest = same.reduce((a, b) => (b.lastInput < a.lastInput ? b : a));
+        const silent = same.filter((c) => !c.spoke);
+        const waiting = same.filter((c) => !c.session.loggedIn);
+        const pool = silent.length > 0 ? silent : waiting.length > 0 ? waiting : same;
+        const idlest = pool.reduce((a, b) => (b.lastInput < a.lastInput ? b : a));
         this.counters.evicted++;
         idlest.end("\r\nClosed to make room for a new connection from this host\r\n");
       }
@@ -255,7 +262,7 @@ export class CliServer {
     };
     const now = Date.now();
     const client: Client = {
-      socket, session, source: who, loopback, since: now, lastInput: now, closing: false,
+      socket, session, source: who, loopback, since: now, lastInput: now, spoke: false, closing: false,
       end: (message) => {
         if (ended) return;
         if (message !== undefined && open()) output.write(Buffer.from(message, "utf8"));
@@ -311,6 +318,7 @@ export class CliServer {
     const decoder = new StringDecoder("utf8");
     input.on("data", guarded("input", (data: Buffer) => {
       client.lastInput = Date.now();
+      client.spoke = true;
       session.receive(decoder.write(data));
     }));
     socket.on("data", guarded("input", (data: Buffer) => {

@@ -210,10 +210,17 @@ void t.test("connection floods: per-address limit, total limit, and loopback alw
   mine.push(...flood);
   t.ok(server.clientCount <= 8, `at most the limit connected (${server.clientCount})`);
   t.match(await showVersion(port), /lnsd 0\.1\.0/, "loopback gets in during a remote flood");
-  // 200 idle loopback connections: a new one still gets in (the idlest make room).
+  // An operator's session from loopback, in use, then 200 silent loopback connections: a new one
+  // still gets in (the silent ones make room), and the operator's session is not the one closed.
+  const operator = await open(port, "127.0.0.1");
+  mine.push(operator);
+  await operator.waitFor("lns> ");
+  operator.socket.write("show version\r\n");
+  await operator.waitFor("lnsd 0.1.0");
   const local = await Promise.all(Array.from({ length: 200 }, () => open(port, "127.0.0.1")));
   mine.push(...local);
   t.match(await showVersion(port), /lnsd 0\.1\.0/, "loopback gets in past 200 idle loopback connections");
+  t.notOk(operator.socket.destroyed || operator.text().includes("Closed to make room"), `the operator's session in use was not closed to make room (it saw ${JSON.stringify(operator.text().slice(-120))}; destroyed ${String(operator.socket.destroyed)})`);
   t.ok(server.counters.evicted > 0, `idle connections made room (${server.counters.evicted})`);
 });
 
