@@ -369,12 +369,13 @@ export class SessionManager {
 
   /**
    * An L2TP session rebuilt from the journal after a restart (before any datagram is read; nothing
-   * is sent). An online subscriber comes back as it was: its PPP link Opened (echo goes on), its address, ids,
-   * policy and counters, its timers from their recorded deadlines, the data plane's table entry,
-   * accounting without a new Start. One whose PPP was still negotiating (or whose record cannot be
-   * used) is "renegotiating": restart() starts PPP again on the same call (RFC 1661 4.1: a
-   * Configure-Request restarts the peer's negotiation), keeping its NAS-Port and Acct-Session-Id. A call not yet established waits for
-   * its ICCN as any other.
+   * is sent). An online subscriber comes back as it was: its PPP link Opened (echo goes on), its
+   * address, ids, policy and counters, its timers from their recorded deadlines, the data plane's
+   * table entry, accounting without a new Start. One whose PPP was still negotiating (no record:
+   * subscribers are recorded once online) or whose record cannot be used is "renegotiating":
+   * restart() starts PPP again on the same call (RFC 1661 4.1: a Configure-Request restarts the
+   * peer's negotiation), with the record's NAS-Port and Acct-Session-Id when there is one. A call
+   * not yet established waits for its ICCN as any other.
    */
   restore(tunnel: Tunnel, l2tp: Session, r: SubscriberRecord | undefined): RestoreOutcome {
     if (l2tp.state !== "established") return "waiting";
