@@ -31,11 +31,18 @@ void t.test("lnsd's nsctl against l2tpns", { skip }, async (t) => {
   execFileSync("ip", ["-n", ns, "link", "set", "v0", "up"]);
   const dir = mkdtempSync(join(tmpdir(), "lnsd-l2tpns-"));
   writeFileSync(join(dir, "startup-config"), `set debug 2\nset log_file "${join(dir, "log")}"\nset bind_address 10.34.0.1\nset primary_radius 10.34.0.2\nset radius_secret "x"\n`);
-  const l2tpns = spawn("ip", ["netns", "exec", ns, "/usr/sbin/l2tpns", "-c", join(dir, "startup-config")], { stdio: "ignore", env });
+  // In a process group of its own: l2tpns signals its whole group (kill(0, SIGTERM)) when it
+  // leaves its main loop, which in the test runner's group ends the runner and every test with it.
+  const l2tpns = spawn("ip", ["netns", "exec", ns, "/usr/sbin/l2tpns", "-c", join(dir, "startup-config")], { stdio: "ignore", env, detached: true });
   const exited = new Promise<void>((r) => l2tpns.on("exit", () => { r(); }));
   t.teardown(async () => {
     // A throwaway in its own namespace: no graceful shutdown needed (SIGTERM waits for a cluster).
-    l2tpns.kill("SIGKILL");
+    // Its group goes with it (the CLI children it forks).
+    try {
+      if (l2tpns.pid !== undefined) process.kill(-l2tpns.pid, "SIGKILL");
+    } catch {
+      // Gone already.
+    }
     await exited;
   });
   let help = await nsctl(["help"]);
