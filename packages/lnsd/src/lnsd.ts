@@ -69,16 +69,16 @@ async function logConfigWarnings(logger: Logger, warnings: readonly string[], us
   for (const e of users.errors) logger.log("error", `config ${e}`, `${e}: no CLI logins until it is fixed`);
 }
 
-
 /**
  * Settings a reload does not apply: each one changed is logged, so a reload never drops a change
  * silently. (bind_address is the daemon's own warning.) RADIUS accounting, the data plane's device
- * and workers, and the IPv6 prefix are made once at start; the listeners and the RADIUS client
+ * and workers, the IPv6 prefix and the state journal are made once at start; the listeners and the RADIUS client
  * and servers are components (component.ts) that a reload prepares and commits.
  */
 const RESTART_TO_CHANGE = [
   "radius_accounting", "radius_interim",
   "data_workers", "tundevicename", "iftun_address", "ipv6_prefix",
+  "state_directory", "state_max_age",
 ] as const satisfies readonly (keyof StartupSettings)[];
 
 /** The daemon's settings with the metrics' LCP Echo observer in the PPP config. */
