@@ -115,8 +115,6 @@ export class StateJournal implements StoreListener {
   private markTimer: TimerHandle | undefined;
   private reopenTimer: TimerHandle | undefined;
   private readonly wallClockMs: () => number;
-  /** Entries appended (metrics, bench). */
-  entries = 0;
 
   constructor(private readonly o: StateJournalOptions) {
     this.wallClockMs = o.wallClockMs ?? Date.now;
@@ -163,7 +161,6 @@ export class StateJournal implements StoreListener {
       for (const c of batch) {
         writer.append({ version: c.version, change: c.op === "upsert" ? { op: "upsert", kind: c.kind, id: c.id, format: "json", body: encodeJsonBody(c.record) } : { op: "delete", kind: c.kind, id: c.id } });
       }
-      this.entries += batch.length;
       this.entriesSinceCompaction += batch.length;
       writer.flush();
     });
@@ -177,11 +174,6 @@ export class StateJournal implements StoreListener {
     if (writer === undefined || store === undefined) return;
     this.guard("compaction", () => { writer.compact(journalSnapshot(store.snapshot())); });
     this.entriesSinceCompaction = 0;
-  }
-
-  /** Whether the journal is being written (false once it failed, or before attach / after close). */
-  get writing(): boolean {
-    return this.writer !== undefined;
   }
 
   /**
