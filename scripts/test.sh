@@ -19,10 +19,26 @@ if [ "${1:-}" = "--only-root" ]; then
   files=(packages/*/dist/test/**/*.root.test.js plugins/*/dist/test/**/*.root.test.js)
 fi
 out=$(mktemp)
+# Each test file's raw TAP goes to its own file as it runs, so that a run which ends without a
+# report (the runner killed) still says which test files had not finished.
+tapdir=$(mktemp -d)
 set +e
-npx tap "${files[@]}" 2>&1 | tee "$out"
+npx tap --output-dir "$tapdir" "${files[@]}" 2>&1 | tee "$out"
 rc=${PIPESTATUS[0]}
 set -e
+if [ "$rc" -ne 0 ]; then
+  unfinished=0
+  while IFS= read -r f; do
+    # A finished file's TAP ends with its plan ("1..N") or a bail out.
+    if ! tail -n 3 "$f" | grep -qE '^(1\.\.[0-9]+|Bail out!)'; then
+      unfinished=$((unfinished + 1))
+      echo "test.sh: ${f#"$tapdir"/} did not finish; its last lines:" >&2
+      tail -n 15 "$f" | sed 's/^/    /' >&2
+    fi
+  done < <(find "$tapdir" -type f -name '*.tap' | sort)
+  echo "test.sh: $(find "$tapdir" -type f -name '*.tap' | wc -l) test files started, $unfinished did not finish" >&2
+fi
+rm -rf "$tapdir"
 # One plain closing line, from tap's own summary "# { total: N, pass: N, fail: N, skip: N }".
 summary=$(grep -E '^# \{ total:' "$out" | tail -1)
 rm -f "$out"

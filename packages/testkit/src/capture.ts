@@ -71,7 +71,8 @@ export async function startCapture(opts: CaptureOptions): Promise<RunningCapture
     file: opts.file,
     pid,
     async stop() {
-      if (!status.done) process.kill(pid, "SIGINT");
+      // child.kill, never process.kill(pid): a pid of 0 would signal our whole process group.
+      if (!status.done) child.kill("SIGINT");
       await exited;
       const captured = /Packets captured: (\d+)/.exec(output)?.[1];
       // "Packets received/dropped on interface 'Loopback: lo': 4134/0 (pcap:0/dumpcap:0/...)"
