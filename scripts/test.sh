@@ -36,7 +36,16 @@ if [ "$rc" -ne 0 ]; then
       tail -n 15 "$f" | sed 's/^/    /' >&2
     fi
   done < <(find "$tapdir" -type f -name '*.tap' | sort)
-  echo "test.sh: $(find "$tapdir" -type f -name '*.tap' | wc -l) test files started, $unfinished did not finish" >&2
+  # And the files that reported a failure, with their failing lines (the report above may be missing).
+  failing=0
+  while IFS= read -r f; do
+    if grep -qE '^\s*not ok ' "$f"; then
+      failing=$((failing + 1))
+      echo "test.sh: ${f#"$tapdir"/} reported failures:" >&2
+      grep -E '^\s*not ok ' "$f" | head -n 10 | sed 's/^/    /' >&2
+    fi
+  done < <(find "$tapdir" -type f -name '*.tap' | sort)
+  echo "test.sh: $(find "$tapdir" -type f -name '*.tap' | wc -l) test files started, $unfinished did not finish, $failing reported failures" >&2
 fi
 rm -rf "$tapdir"
 # One plain closing line, from tap's own summary "# { total: N, pass: N, fail: N, skip: N }".

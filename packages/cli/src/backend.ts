@@ -189,6 +189,7 @@ export interface CliBackend {
   throttled?(): Iterable<CliThrottleRow>;
   /** `show access-list`: packets each rule of a list matched (the data plane's counts). */
   accessListHits?(name: string): readonly number[];
-  cluster?(): readonly string[];
+  /** `show cluster`; undefined: this node is not in a cluster. */
+  cluster?(): readonly string[] | undefined;
   bgp?(): readonly string[];
 }

@@ -356,32 +356,36 @@ export const STARTUP_VARIABLES = [
 
   // Cluster
   {
-    name: "cluster_address", section: "Cluster", kind: "ipv4", default: "239.192.13.13", status: LATER, origin: "l2tpns",
-    description: "Multicast group the cluster nodes talk on.",
+    name: "cluster_address", section: "Cluster", kind: "ipv4", default: "239.192.13.13", status: USED, origin: "l2tpns",
+    description: "Multicast group the cluster nodes talk on. lnsd forms a cluster only when the startup-config sets it (l2tpns always does, on its defaults).",
   },
   {
-    name: "cluster_port", section: "Cluster", kind: "int", default: 32792, min: 1, max: 65535, status: LATER, origin: "l2tpns",
-    description: "UDP port of the cluster protocol.",
+    name: "cluster_port", section: "Cluster", kind: "int", default: 32792, min: 1, max: 65535, status: USED, origin: "l2tpns",
+    description: "UDP port of the cluster's multicast; the replication streams use the same TCP port.",
   },
   {
-    name: "cluster_interface", section: "Cluster", kind: "string", format: "interface", default: "eth0", status: LATER, origin: "l2tpns",
+    name: "cluster_interface", section: "Cluster", kind: "string", format: "interface", default: "eth0", status: USED, origin: "l2tpns",
     description: "Interface the cluster multicast is sent and received on.",
   },
   {
-    name: "cluster_mcast_ttl", section: "Cluster", kind: "int", default: 1, max: 255, status: LATER, origin: "l2tpns",
+    name: "cluster_mcast_ttl", section: "Cluster", kind: "int", default: 1, max: 255, status: USED, origin: "l2tpns",
     description: "TTL of cluster multicast packets.",
   },
   {
-    name: "cluster_hb_interval", section: "Cluster", kind: "int", default: 5, min: 1, unit: "tenths of a second", status: LATER, origin: "l2tpns",
+    name: "cluster_hb_interval", section: "Cluster", kind: "int", default: 5, min: 1, unit: "tenths of a second", status: USED, origin: "l2tpns",
     description: "Time between cluster heartbeats and pings.",
   },
   {
-    name: "cluster_hb_timeout", section: "Cluster", kind: "int", default: 150, min: 1, unit: "tenths of a second", status: LATER, origin: "l2tpns",
+    name: "cluster_hb_timeout", section: "Cluster", kind: "int", default: 150, min: 1, unit: "tenths of a second", status: USED, origin: "l2tpns",
     description: "Time without a heartbeat from the master before a new one is elected.",
   },
   {
     name: "cluster_master_min_adv", section: "Cluster", kind: "int", default: 1, status: LATER, origin: "l2tpns",
     description: "Up-to-date slaves the master needs before it withdraws its own routes.",
+  },
+  {
+    name: "cluster_secret", section: "Cluster", kind: "string", default: "", status: USED, origin: "lnsd",
+    description: "Shared secret that authenticates every cluster message (HMAC-SHA-256); messages that do not match are dropped and counted. Set the same on every node.",
   },
 
   // BGP

@@ -489,7 +489,7 @@ void t.test("settings lnsd does not act on yet: one warning each, naming file, l
       "set debug 3",
       'set accounting_dir "/var/run/l2tpns/acct"',
       "set primary_ipv6_dns 2001:db8::53",
-      "set cluster_hb_timeout 150",
+      "set cluster_master_min_adv 2",
       "set bind_address 192.0.2.1",
       "setforward @isp.example 192.0.2.9 1701 s3cret",
       "router bgp 64512",
@@ -501,7 +501,7 @@ void t.test("settings lnsd does not act on yet: one warning each, naming file, l
   t.same(warnings(r), [
     "/etc/l2tpns/startup-config:2: accounting_dir: lnsd does not act on this setting yet: it is ignored",
     "/etc/l2tpns/startup-config:3: primary_ipv6_dns: lnsd does not act on this setting yet: it is ignored",
-    "/etc/l2tpns/startup-config:4: cluster_hb_timeout: lnsd does not act on this setting yet: it is ignored",
+    "/etc/l2tpns/startup-config:4: cluster_master_min_adv: lnsd does not act on this setting yet: it is ignored",
     "/etc/l2tpns/startup-config:6: setforward: lnsd does not relay sessions to a remote LNS yet: this line is ignored",
     "/etc/l2tpns/startup-config:7: router bgp: lnsd does not announce routes over BGP yet: this block is ignored",
   ]);

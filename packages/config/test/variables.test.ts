@@ -27,7 +27,7 @@ const EXPECTED_DEFAULTS: Readonly<Record<string, SettingValue>> = {
   throttle_speed: 0, throttle_buckets: 6000, no_throttle_local_IP: false, accounting_dir: "", account_all_origin: false,
   tundevicename: "tun0", data_workers: 0, iftun_address: "0.0.0.0", send_garp: true, multi_read_count: 10, icmp_rate: 0, packet_limit: 0,
   disable_no_spoof: false, cluster_address: "239.192.13.13", cluster_port: 32792, cluster_interface: "eth0",
-  cluster_mcast_ttl: 1, cluster_hb_interval: 5, cluster_hb_timeout: 150, cluster_master_min_adv: 1,
+  cluster_mcast_ttl: 1, cluster_hb_interval: 5, cluster_hb_timeout: 150, cluster_master_min_adv: 1, cluster_secret: "",
   nexthop_address: "0.0.0.0", nexthop6_address: "::", ipv6_prefix: "::", primary_ipv6_dns: "::", secondary_ipv6_dns: "::",
   default_ipv6_domain_list: "", dns6_lifetime: 1200, dhcp6_preferred_lifetime: 0, dhcp6_valid_lifetime: 0,
   dhcp6_server_duid: 0, disable_lac_func: false, bind_address_remotelns: "0.0.0.0", bind_portremotelns: 65432,
@@ -48,8 +48,10 @@ const USED = [
   "radius_bind_address", "radius_require_message_authenticator", "allow_duplicate_users", "guest_account", "state_directory", "state_max_age",
   // Operating: the nsctl control port and the Prometheus metrics listener.
   "nsctl_address", "nsctl_port", "metrics_address", "metrics_port", "cli_bind_address", "throttle_speed",
+  // The cluster (issue 14).
+  "cluster_address", "cluster_port", "cluster_interface", "cluster_mcast_ttl", "cluster_hb_interval", "cluster_hb_timeout", "cluster_secret",
 ];
-const LNSD_EXTENSIONS = ["l2tp_require_auth", "radius_bind_address", "radius_require_message_authenticator", "max_tunnels", "max_sessions", "max_sessions_in_setup", "local_secrets_file", "disable_tun", "data_workers", "nsctl_address", "nsctl_port", "metrics_address", "metrics_port", "state_directory", "state_max_age"];
+const LNSD_EXTENSIONS = ["l2tp_require_auth", "radius_bind_address", "radius_require_message_authenticator", "max_tunnels", "max_sessions", "max_sessions_in_setup", "local_secrets_file", "disable_tun", "data_workers", "nsctl_address", "nsctl_port", "metrics_address", "metrics_port", "state_directory", "state_max_age", "cluster_secret"];
 
 function sampleString(format: StringFormat | undefined): [string, SettingValue] {
   switch (format) {

@@ -144,14 +144,18 @@ export class MemoryUdpNetwork implements UdpEndpointFactory {
  * The output commit of issue 13 for every socket of a process: datagrams sent through the gate's
  * endpoints wait until the end of the event-loop turn, when `commit` runs once (the journal's
  * changes reach the page cache in one write) and then they all leave, in the order they were sent.
- * One write per turn however many datagrams the turn produced.
+ * One write per turn however many datagrams the turn produced. `commit` may return a promise (a
+ * cluster master waits for its slaves to hold the changes, issue 14): the turn's datagrams then
+ * leave when it resolves, never before those of an earlier turn, and never if it does not.
  */
 export class OutputGate {
   private queue: { readonly endpoint: UdpEndpoint; readonly packet: Buffer; readonly to: PeerAddress }[] = [];
   private scheduled = false;
+  /** The latest turn's datagrams still waiting for their commit. */
+  private held: Promise<void> | undefined;
 
   constructor(
-    private readonly commit: () => void,
+    private readonly commit: () => Promise<void> | undefined,
     private readonly defer: (fn: () => void) => void = (fn) => { setImmediate(fn); },
   ) {}
 
@@ -183,9 +187,17 @@ export class OutputGate {
   flush(): void {
     this.scheduled = false;
     if (this.queue.length === 0) return;
-    this.commit();
+    const wait = this.commit();
     const q = this.queue;
     this.queue = [];
-    for (const d of q) d.endpoint.send(d.packet, d.to);
+    const send = (): void => { for (const d of q) d.endpoint.send(d.packet, d.to); };
+    const before = this.held;
+    if (wait === undefined && before === undefined) {
+      send();
+      return;
+    }
+    const p = Promise.all([before, wait]).then(send);
+    this.held = p;
+    void p.finally(() => { if (this.held === p) this.held = undefined; });
   }
 }

@@ -288,6 +288,10 @@ export class L2tpNode {
       (t as { address: PeerAddress }).address = from;
     }
     t.receive(packet, header);
+    // Its Nr (what the peer sent) and its queue (what the peer acknowledged) may have moved with
+    // no datagram of ours in this turn (the ZLB is delayed): the record follows now, so that the
+    // state kept before any later output (a PPP frame, a RADIUS request) counts this message.
+    this.events.recordChanged?.(t, undefined);
   }
 
   /** Sends an L2TP data message (already framed) to a session's peer. */

@@ -49,6 +49,8 @@ export interface LnsdCliOptions {
   readonly plugins?: { names(): readonly string[]; load(name: string): Promise<{ readonly ok: true } | { readonly ok: false; readonly error: string }>; remove(name: string): Promise<{ readonly ok: true } | { readonly ok: false; readonly error: string }> };
   /** The data plane's access lists: which are loaded, and their rules' hits. */
   readonly filters?: { indexOf(name: string): number; hits(name: string): number[] };
+  /** `show cluster` (a node in a cluster). */
+  readonly cluster?: () => readonly string[];
 }
 
 /** NAS-Port values stay below 2^31 (sessions.ts); L2TP Tunnel IDs are 16 bits. */
@@ -86,6 +88,10 @@ export class LnsdCliBackend implements CliBackend {
 
   version(): string {
     return this.o.version ?? "lnsd 0.1.0";
+  }
+
+  cluster(): readonly string[] | undefined {
+    return this.o.cluster?.();
   }
 
   users(): UsersFile | undefined {

@@ -63,6 +63,23 @@ export interface DaemonParts {
   readonly gate?: OutputGate;
   /** What an earlier lnsd left (readState): resumed before the first datagram is read. */
   readonly restore?: RestoredState;
+  /**
+   * A cluster node that is not (yet) the master: the node and the session manager are built but
+   * keep no records and resume nothing until resume() (the node becomes the master).
+   */
+  readonly standby?: boolean;
+  /** Wraps the L2TP socket (under the output gate): the cluster passes a slave's datagrams to the master. */
+  readonly wrapEndpoint?: (e: UdpEndpoint) => UdpEndpoint;
+}
+
+/** What resume() fills in as the node restores its tunnels. */
+interface RestoreContext {
+  restore: RestoredState | undefined;
+  outcomes: Record<RestoreOutcome, number>;
+  /** PPP of restored calls that was not online starts again once the journal has the state. */
+  renegotiate: (() => void)[];
+  /** Restored calls not online: their old subscriber records are not carried into the new journal. */
+  notOnline: string[];
 }
 
 /** What start() resumed of an earlier lnsd's state. */
@@ -165,23 +182,29 @@ export class Daemon {
     readonly store: RecordStore | undefined,
     private readonly journal: StateJournal | undefined,
     private readonly gate: OutputGate | undefined,
-    /** What start() resumed (undefined: there was nothing to resume). */
-    readonly restored: RestoreSummary | undefined,
+    private readonly ctx: RestoreContext,
   ) {}
+
+  private summary: RestoreSummary | undefined;
+  private resumed = false;
+
+  /** What resume() resumed (undefined: there was nothing to resume). */
+  get restored(): RestoreSummary | undefined {
+    return this.summary;
+  }
 
   static async start(settings: DaemonSettings, logger: Logger, parts: DaemonParts): Promise<Daemon> {
     const socket = parts.dataPlane?.endpoint ?? parts.endpoint ?? (await openUdpEndpoint(settings.bindAddress, settings.l2tpPort));
     // The output commit: what changed is in the journal before the datagram it caused leaves.
     const store = parts.store;
-    const gate = store === undefined ? undefined : (parts.gate ?? new OutputGate(() => { store.commit(); }));
-    const bare = gate === undefined ? socket : gate.endpoint(socket);
+    const gate = store === undefined ? undefined : (parts.gate ?? new OutputGate(() => {
+      store.commit();
+      return undefined;
+    }));
+    const wrapped = parts.wrapEndpoint?.(socket) ?? socket;
+    const bare = gate === undefined ? wrapped : gate.endpoint(wrapped);
     const endpoint = parts.watch?.endpoint(bare) ?? bare;
-    const outcomes: Record<RestoreOutcome, number> = { online: 0, renegotiating: 0, waiting: 0 };
-    const restore = parts.restore;
-    /** PPP of restored calls that was not online starts again once the journal has the state. */
-    const renegotiate: (() => void)[] = [];
-    /** Restored calls not online: their old subscriber records are not carried into the new journal. */
-    const notOnline: string[] = [];
+    const ctx: RestoreContext = { restore: undefined, outcomes: { online: 0, renegotiating: 0, waiting: 0 }, renegotiate: [], notOnline: [] };
     const bareClock = parts.clock ?? systemClock;
     const clock = parts.watch?.clock(bareClock) ?? bareClock;
     // The session manager needs the node and the node's events need the manager: tie the knot
@@ -198,12 +221,12 @@ export class Daemon {
         },
         tunnelRestored: (t) => {
           for (const s of t.sessions.values()) {
-            const record = restore?.subscribers.get(`${String(t.localId)}/${String(s.localId)}`);
+            const record = ctx.restore?.subscribers.get(`${String(t.localId)}/${String(s.localId)}`);
             const outcome = ref.sessions?.restore(t, s, record);
             if (outcome === undefined) continue;
-            outcomes[outcome]++;
-            if (outcome === "renegotiating") renegotiate.push(() => { ref.sessions?.restart(t, s, record); });
-            if (outcome !== "online") notOnline.push(`${String(t.localId)}/${String(s.localId)}`);
+            ctx.outcomes[outcome]++;
+            if (outcome === "renegotiating") ctx.renegotiate.push(() => { ref.sessions?.restart(t, s, record); });
+            if (outcome !== "online") ctx.notOnline.push(`${String(t.localId)}/${String(s.localId)}`);
           }
         },
         log: (level, reason, message) => { logger.log(LOG_LEVEL[level], reason, message); },
@@ -225,17 +248,35 @@ export class Daemon {
     });
     const sessions = new SessionManager({ node, clock, logger, pool: parts.pool, auth: parts.auth, ppp: settings.ppp, allowDuplicateUsers: settings.allowDuplicateUsers, ...(settings.guestAccount === undefined ? {} : { guestAccount: settings.guestAccount }), ...(settings.ipv6Prefix === undefined ? {} : { ipv6Prefix: settings.ipv6Prefix }), throttleSpeed: settings.throttleSpeed, ...(parts.dataPlane === undefined ? {} : { dataPath: parts.dataPlane.path }), ...(parts.events === undefined ? {} : { events: parts.events }), ...(store === undefined ? {} : { recordChanged: (sub) => { store.subscriber(sub); } }) });
     ref.sessions = sessions;
+    const daemon = new Daemon(node, sessions, logger, store, parts.journal, gate, ctx);
+    if (parts.standby !== true) daemon.resume(parts.restore);
+    logger.log("info", "start", `lnsd listening for L2TP on ${endpoint.local.address}:${endpoint.local.port}`);
+    return daemon;
+  }
+
+  /**
+   * The state this lnsd carries on from (a restart's journal, a cluster slave's replica as it
+   * takes over; none: it starts empty), then the records are kept from here on. Once.
+   */
+  resume(restore: RestoredState | undefined): RestoreSummary | undefined {
+    if (this.resumed) return this.summary;
+    this.resumed = true;
+    const ctx = this.ctx;
+    ctx.restore = restore;
     let summary: RestoreSummary | undefined;
     if (restore !== undefined) {
       // Before the first datagram: the node takes the tunnels, the session manager their subscribers.
-      const r = node.restore(restore.l2tp);
-      summary = r.ok ? { tunnels: r.tunnels, sessions: r.sessions, outcomes } : { tunnels: 0, sessions: 0, outcomes, refused: r.error };
+      const r = this.l2tp.restore(restore.l2tp);
+      summary = r.ok ? { tunnels: r.tunnels, sessions: r.sessions, outcomes: ctx.outcomes } : { tunnels: 0, sessions: 0, outcomes: ctx.outcomes, refused: r.error };
     }
-    store?.attach(node, sessions, summary?.refused === undefined ? (restore?.version ?? 0) : 0);
-    if (store !== undefined) parts.journal?.attach(store, summary !== undefined && summary.refused === undefined && restore !== undefined ? carried(restore.records, notOnline) : undefined);
-    for (const again of renegotiate) again();
-    logger.log("info", "start", `lnsd listening for L2TP on ${endpoint.local.address}:${endpoint.local.port}`);
-    return new Daemon(node, sessions, logger, store, parts.journal, gate, summary);
+    const store = this.store;
+    store?.attach(this.l2tp, this.sessions, summary?.refused === undefined ? (restore?.version ?? 0) : 0);
+    if (store !== undefined) this.journal?.attach(store, summary !== undefined && summary.refused === undefined && restore !== undefined ? carried(restore.records, ctx.notOnline) : undefined);
+    for (const again of ctx.renegotiate) again();
+    ctx.renegotiate = [];
+    ctx.restore = undefined;
+    this.summary = summary;
+    return summary;
   }
 
   /**
@@ -248,6 +289,11 @@ export class Daemon {
     if (settings.bindAddress !== previous.bindAddress) {
       this.logger.log("warn", "reload", `bind_address changed to ${settings.bindAddress}: lnsd keeps ${previous.bindAddress} until restarted`);
     }
+  }
+
+  /** What this turn sent is committed and let go (a cluster master about to hand over). */
+  flushOutput(): void {
+    this.gate?.flush();
   }
 
   /** SIGTERM / SIGINT: stop without tearing sessions down, so that a cluster peer can carry on. */

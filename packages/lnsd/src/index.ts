@@ -25,3 +25,4 @@ export * from "./radius-component.js";
 export * from "./state.js";
 export * from "./lnsd.js";
 export * from "./store.js";
+export * from "./cluster.js";

@@ -38,6 +38,7 @@ import type { Authenticator, SessionEvents, Subscriber } from "./sessions.js";
 import { configFilesFor, type ConfigFiles } from "./startup.js";
 import { claimStateDir, pruneStaleStates, readState, removeState, stateDirFor, StateJournal, type RestoredState } from "./state.js";
 import { RecordStore } from "./store.js";
+import { ClusterSwitch, clusterConfigured, LnsdCluster, ReplicaDataPath, showCluster } from "./cluster.js";
 
 /** syslog(3)'s datagrams to /dev/log go through the dataplane addon (Node has no unix datagram sockets). */
 export function unixDgramSender(): ((path: string, data: Uint8Array) => void) | undefined {
@@ -260,6 +261,8 @@ interface Parts {
   readonly cli: Listener<CliServer>;
   readonly cliBackend: LnsdCliBackend;
   readonly hostname: string;
+  /** The cluster node, when the startup-config sets cluster_address. */
+  readonly cluster: LnsdCluster | undefined;
 }
 
 export type LnsdStart = { readonly ok: true; readonly lnsd: Lnsd } | { readonly ok: false; readonly errors: readonly string[] };
@@ -268,9 +271,14 @@ export class Lnsd {
   private logFile: string;
   private running: DaemonSettings;
 
-  private constructor(private readonly p: Parts) {
+  private constructor(private readonly p: Parts, private readonly setExit: (exit: (code: number) => void) => void) {
     this.logFile = p.startSettings.log_file;
     this.running = p.running;
+  }
+
+  /** How lnsd ends itself when it must (a cluster master that stepped down); process.exit by default. */
+  onExit(exit: (code: number) => void): void {
+    this.setExit(exit);
   }
 
   get daemon(): Daemon {
@@ -307,14 +315,29 @@ export class Lnsd {
       logger.log("critical", "start", state.error);
       return { ok: false, errors: [state.error] };
     }
+    // A cluster (cluster_address set): the records are kept and replicated even with no state journal.
+    const inCluster = clusterConfigured(loaded.config);
+    const store = state.store ?? (inCluster ? new RecordStore(systemClock) : undefined);
+    let cluster: LnsdCluster | undefined;
+    if (inCluster && store !== undefined) {
+      const opened = await LnsdCluster.open({ settings, logger, clock: systemClock, store, startedAtMs: Date.now() });
+      if (!opened.ok) {
+        logger.log("critical", "start", opened.error);
+        return { ok: false, errors: [opened.error] };
+      }
+      cluster = opened.cluster;
+    }
     // The output commit: L2TP's and RADIUS's datagrams leave at the end of each turn, after one
-    // journal write of the changes that caused them.
-    const store = state.store;
-    const gate = store === undefined ? undefined : new OutputGate(() => { store.commit(); });
+    // journal write of the changes that caused them and, in a cluster, once every up-to-date slave
+    // holds them.
+    const gate = store === undefined ? undefined : new OutputGate(() => {
+      store.commit();
+      return cluster?.barrier(store.version);
+    });
     let radius: Radius | undefined;
     if (!usesLocalSecrets(settings)) {
       try {
-        radius = await startRadius(settings, hostname, logger, metrics, watch, state.store, gate);
+        radius = await startRadius(settings, hostname, logger, metrics, watch, store, gate);
       } catch (e) {
         logger.log("critical", "start", `RADIUS: ${e instanceof Error ? e.message : String(e)}`);
         return { ok: false, errors: [`RADIUS: ${e instanceof Error ? e.message : String(e)}`] };
@@ -328,6 +351,8 @@ export class Lnsd {
     const running = observed(daemonSettingsFrom(settings, opts.hostname), metrics);
     // Session ends reach accounting and the metrics' traffic totals.
     const accounting = radius?.accounting;
+    // In a cluster the L2TP socket goes through the switch: a slave passes what it receives to the master.
+    const clusterSwitch = cluster === undefined ? undefined : new ClusterSwitch((packet, from) => { cluster.node.forward(from.address, from.port, packet); });
     const events: SessionEvents | undefined =
       metrics === undefined
         ? accounting
@@ -346,7 +371,7 @@ export class Lnsd {
       const problem = dataPlane?.loadFilters(filterListsFrom(loaded.config.accessLists));
       if (problem !== undefined) logger.log("error", "access-list", `access lists not loaded: ${problem}`);
       const dataPath = dataPlane === undefined ? undefined : new WorkerDataPath(dataPlane, systemClock, logger);
-      daemon = await Daemon.start(running, logger, { watch, pool, auth: auth.auth, ...(dataPlane === undefined || dataPath === undefined ? {} : { dataPlane: { endpoint: dataPlane.endpoint, path: dataPath } }), ...(events === undefined ? {} : { events }), ...(state.journal === undefined ? {} : { journal: state.journal }), ...(state.store === undefined ? {} : { store: state.store }), ...(gate === undefined ? {} : { gate }), ...(state.restore === undefined ? {} : { restore: state.restore }) });
+      daemon = await Daemon.start(running, logger, { watch, pool, auth: auth.auth, ...(dataPlane === undefined || dataPath === undefined ? {} : { dataPlane: { endpoint: dataPlane.endpoint, path: dataPath } }), ...(events === undefined ? {} : { events }), ...(state.journal === undefined ? {} : { journal: state.journal }), ...(store === undefined ? {} : { store }), ...(gate === undefined ? {} : { gate }), ...(state.restore === undefined || cluster !== undefined ? {} : { restore: state.restore }), ...(clusterSwitch === undefined ? {} : { standby: true, wrapEndpoint: (e) => clusterSwitch.wrap(e) }) });
     } catch (e) {
       logger.log("critical", "start", `cannot start: ${e instanceof Error ? e.message : String(e)}`);
       return { ok: false, errors: [`cannot start: ${e instanceof Error ? e.message : String(e)}`] };
@@ -361,11 +386,12 @@ export class Lnsd {
     logger.log("debug", "plugin-dir", `plugins from ${plugins.pluginDirs.join(", ")}`);
     await plugins.loadConfigured(loaded.config.plugins);
     plugins.startTimer();
-    plugins.becomeMaster();
+    // A node alone is the master from the start; in a cluster, once elected.
+    if (cluster === undefined) plugins.becomeMaster();
     const control = await Listener.start(controlListener(logger, watch, plugins), settings, logger);
     // The operator's telnet CLI (port 23 on cli_bind_address), once the daemon runs; without it lnsd carries on.
     const radiusClient = radius?.client;
-    const cliBackend = new LnsdCliBackend({ daemon, pool, logger, config: loaded.config, startupConfigPath: files.startupConfig, usersPath: files.users, radius: radius !== undefined, ...(radiusClient === undefined ? {} : { radiusDrops: () => radiusClient.counters.dropped }), ...(opts.hostname === undefined ? {} : { hostnameOverride: opts.hostname }), plugins: plugins.cli, ...(dataPlane === undefined ? {} : { dataplane: () => dataPlane.stats(), filters: dataPlane.filters }) });
+    const cliBackend = new LnsdCliBackend({ daemon, pool, logger, config: loaded.config, ...(cluster === undefined ? {} : { cluster: () => showCluster(cluster, settings) }), startupConfigPath: files.startupConfig, usersPath: files.users, radius: radius !== undefined, ...(radiusClient === undefined ? {} : { radiusDrops: () => radiusClient.counters.dropped }), ...(opts.hostname === undefined ? {} : { hostnameOverride: opts.hostname }), plugins: plugins.cli, ...(dataPlane === undefined ? {} : { dataplane: () => dataPlane.stats(), filters: dataPlane.filters }) });
     const cli = await Listener.start(cliListener(cliBackend, logger, watch), settings, logger);
     components.push(control, cli);
     metrics?.attach({
@@ -375,18 +401,48 @@ export class Lnsd {
       control: () => control.current?.counters ?? { requests: 0, dropped: {} },
       ...(dataPlane === undefined ? {} : { dataplane: () => dataPlane.stats() }),
       cliSessions: () => cli.current?.clientCount ?? 0,
-      ...(state.store === undefined ? {} : { state: () => ({ records: state.store?.size ?? 0, published: state.store?.published ?? new Map<string, number>(), journalBytes: state.journal?.bytesWritten ?? 0 }) }),
+      ...(store === undefined ? {} : { state: () => ({ records: store.size, published: store.published, journalBytes: state.journal?.bytesWritten ?? 0 }) }),
+      ...(cluster === undefined ? {} : { cluster: () => cluster.node }),
     });
     components.push(metrics === undefined ? metricsNeedRestart(logger) : await Listener.start(metricsListener(metrics), settings, logger));
-    const resumed = daemon.restored;
-    if (resumed !== undefined && state.restore !== undefined) {
-      const ago = ((Date.now() - state.restore.writtenAtMs) / 1000).toFixed(1);
-      if (resumed.refused !== undefined) logger.log("warn", "restore", `state in ${state.journal?.dir ?? "?"} not resumed (${resumed.refused}): starting with no sessions`);
-      else logger.log("info", "restore", `resumed ${resumed.tunnels} tunnels and ${resumed.sessions} sessions from ${state.journal?.dir ?? "?"} (written ${ago} s ago): ${resumed.outcomes.online} online, ${resumed.outcomes.renegotiating} starting PPP again, ${resumed.outcomes.waiting} in L2TP setup`);
+    const journalDir = state.journal?.dir ?? "?";
+    /** What this lnsd carries on from, once it is the master: logged; Accounting-On when it starts the sessions afresh. */
+    const resumeAsMaster = (restore: RestoredState | undefined, takeover: boolean): void => {
+      const resumed = daemon.resume(restore);
+      if (resumed !== undefined && restore !== undefined) {
+        const from = takeover ? "the replica of the master's state" : journalDir;
+        const ago = ((Date.now() - restore.writtenAtMs) / 1000).toFixed(1);
+        if (resumed.refused !== undefined) logger.log("warn", "restore", `state in ${from} not resumed (${resumed.refused}): starting with no sessions`);
+        else logger.log("info", "restore", `${takeover ? "took over" : "resumed"} ${resumed.tunnels} tunnels and ${resumed.sessions} sessions from ${from}${takeover ? "" : ` (written ${ago} s ago)`}: ${resumed.outcomes.online} online, ${resumed.outcomes.renegotiating} starting PPP again, ${resumed.outcomes.waiting} in L2TP setup`);
+      }
+      // RFC 2866 5.1: Accounting-On as the NAS starts (not waited for: logins need not wait); not
+      // when sessions were resumed (the server would close them: they go on, and end with their
+      // Stop), nor at a cluster takeover (the cluster's sessions go on).
+      if (!takeover && (resumed === undefined || resumed.sessions === 0)) void radius?.accounting?.accountingOn();
+      if (cluster !== undefined) plugins.becomeMaster();
+    };
+    let exit = (code: number): void => { process.exit(code); };
+    if (cluster === undefined || clusterSwitch === undefined) resumeAsMaster(state.restore, false);
+    else {
+      let localRestore = state.restore;
+      await cluster.start({
+        sessions: daemon.sessions,
+        switch: clusterSwitch,
+        ...(dataPlane === undefined ? {} : { dataPath: new ReplicaDataPath(dataPlane, logger) }),
+        resume: (replica, takeover) => { resumeAsMaster(replica ?? (takeover ? undefined : localRestore), takeover); },
+        following: () => {
+          // Another node holds the cluster's sessions: what this one journaled earlier is stale.
+          if (localRestore !== undefined) logger.log("info", "restore", `state in ${journalDir} not resumed: the cluster's master holds the sessions`);
+          localRestore = undefined;
+          if (state.journal !== undefined) removeState(state.journal.dir);
+        },
+        stepDown: (reason) => {
+          logger.log("critical", "cluster-step-down", `not the master any more (${reason}): exiting without sending anything, so as not to disturb the new master's sessions; start lnsd again to rejoin as a slave`);
+          state.journal?.discard();
+          exit(1);
+        },
+      });
     }
-    // RFC 2866 5.1: Accounting-On as the NAS starts (not waited for: logins need not wait); not
-    // when sessions were resumed: the server would close them (they go on, and end with their Stop).
-    if (resumed === undefined || resumed.sessions === 0) void radius?.accounting?.accountingOn();
     if (settings.pid_file !== "") {
       try {
         writeFileSync(settings.pid_file, `${process.pid}\n`);
@@ -397,7 +453,7 @@ export class Lnsd {
 
     return {
       ok: true,
-      lnsd: new Lnsd({ opts, files, startSettings: settings, logger, metrics, radius, auth: auth.auth, pool, daemon, dataPlane, running, components, dae, plugins, cli, cliBackend, hostname }),
+      lnsd: new Lnsd({ opts, files, startSettings: settings, logger, metrics, radius, auth: auth.auth, pool, daemon, dataPlane, running, components, dae, plugins, cli, cliBackend, hostname, cluster }, (f) => { exit = f; }),
     };
   }
 
@@ -457,16 +513,25 @@ export class Lnsd {
     logger.log("info", "reload", `reloaded ${files.startupConfig}`);
   }
 
-  /** SIGTERM / SIGINT: the sessions are left up and journaled for the next start. */
-  stopKeepingSessions(): void {
+  /**
+   * SIGTERM / SIGINT: the sessions are left up and journaled for the next start; a cluster master
+   * first hands them over to its slaves, one of which takes over at once.
+   */
+  async stopKeepingSessions(): Promise<void> {
     this.p.cli.stop();
+    if (this.p.cluster?.isMaster === true) {
+      this.p.daemon.flushOutput();
+      await this.p.cluster.resign();
+    }
     this.p.daemon.stopKeepingSessions();
+    this.p.cluster?.close();
   }
 
   /** SIGQUIT: StopCCN everywhere, every Stop and then Accounting-Off answered (or waited for). */
   async stopTearingDown(): Promise<void> {
     this.p.cli.stop();
     await this.p.daemon.stopTearingDown();
+    this.p.cluster?.close();
     // Every session's Stop went out as its tunnel closed: Accounting-Off once they are answered.
     this.p.dae?.stop();
     const radius = this.p.radius;

@@ -4,6 +4,7 @@
 // LCP Echo keepalive: round-trip and loss histograms over every line, and the worst few lines by
 // name, so that cardinality stays bounded whatever the number of sessions. Runs on the control thread.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { ClusterNode } from "@lnsd/cluster";
 import type { EchoSample, EchoStats, PppPhase } from "@lnsd/ppp";
 import type { RadiusClientEvent, RadiusClientStats } from "@lnsd/radius";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
@@ -55,6 +56,8 @@ export interface MetricsSources {
   readonly cliSessions?: () => number;
   /** The record store and its journal (issue 13), when the state is kept. */
   readonly state?: () => MetricsState;
+  /** The cluster node (issue 14), when the startup-config sets cluster_address. */
+  readonly cluster?: () => ClusterNode;
 }
 
 /** What the metrics read of the record store and the state journal. */
@@ -384,6 +387,51 @@ export class LnsdMetrics {
   /** The parts to read at scrape time; may be given in several calls. */
   attach(sources: MetricsSources): void {
     this.sources = { ...this.sources, ...sources };
+    const cluster = sources.cluster;
+    if (cluster !== undefined) this.clusterMetrics(cluster);
+  }
+
+  /** The cluster's role, peers, replication and output commit (issue 14). */
+  private clusterMetrics(cluster: () => ClusterNode): void {
+    const registers = [this.registry];
+    new Gauge({
+      name: "lnsd_cluster_role",
+      help: "1 for this node's cluster role (starting, slave, master).",
+      labelNames: ["role"],
+      registers,
+      collect() {
+        const role = cluster().role;
+        for (const r of ["starting", "slave", "master"]) this.set({ role: r }, r === role ? 1 : 0);
+      },
+    });
+    new Gauge({ name: "lnsd_cluster_peers", help: "Other cluster nodes heard within cluster_hb_timeout.", registers, collect() { this.set(cluster().livePeers.length); } });
+    new Gauge({ name: "lnsd_cluster_uptodate_slaves", help: "The master: slaves that hold its state and acknowledge its changes.", registers, collect() { this.set(cluster().uptodateSlaves); } });
+    new Gauge({
+      name: "lnsd_cluster_replication_lag_versions",
+      help: "The master: record versions each slave has not yet acknowledged.",
+      labelNames: ["slave"],
+      registers,
+      collect() {
+        this.reset();
+        const n = cluster();
+        const version = n.version;
+        for (const [slave, s] of n.slaves) this.set({ slave }, Math.max(0, version - s.acked));
+      },
+    });
+    const latency = new Histogram({ name: "lnsd_cluster_commit_latency_seconds", help: "The master: how long output waited for every up-to-date slave to hold the changes behind it.", buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1], registers });
+    new Counter({
+      name: "lnsd_cluster_dropped_total",
+      help: "Cluster messages dropped: bad-mac (another cluster_secret), malformed, undecodable.",
+      labelNames: ["reason"],
+      registers,
+      collect() {
+        this.reset();
+        for (const [reason, n] of cluster().counters.badFrames) this.inc({ reason }, n);
+        for (const l of cluster().takeCommitLatencies()) latency.observe(l / 1000);
+      },
+    });
+    new Counter({ name: "lnsd_cluster_forwarded_total", help: "A slave: datagrams passed to the master.", registers, collect() { this.reset(); this.inc(cluster().counters.forwarded); } });
+    new Counter({ name: "lnsd_cluster_elections_total", help: "Times this node declared itself the master.", registers, collect() { this.reset(); this.inc(cluster().counters.elections); } });
   }
 
   /** The control loop's lag (a histogram) and the inputs dropped after an internal error, by site. */

@@ -60,35 +60,43 @@ function bodyOf(r: StoredRecord): unknown {
 export function readState(dir: string, maxAgeMs: number, wallClockMs: () => number = Date.now): ReadStateResult {
   const j = readJournal(dir, { maxAgeMs, wallClockMs });
   if (!j.ok) return j;
+  return stateFromRecords(j.records, j.version, j.writtenAtMs, dir);
+}
+
+/**
+ * Records (a journal's, or a cluster slave's replica of its master's) as the L2TP node and the
+ * session manager take them; `where` names their origin in errors. Never throws.
+ */
+export function stateFromRecords(records: JournalRecords, version: number, writtenAtMs: number, where: string): ReadStateResult {
   const sessionsByTunnel = new Map<number, SessionRecord[]>();
-  for (const [id, r] of j.records.get(SESSION) ?? []) {
+  for (const [id, r] of records.get(SESSION) ?? []) {
     const body = bodyOf(r) as SessionRecord | undefined;
     const tid = Number(id.split("/")[0]);
-    if (body === undefined || !Number.isInteger(tid)) return { ok: false, code: "corrupt", reason: `${dir}: session record ${id} unreadable` };
+    if (body === undefined || !Number.isInteger(tid)) return { ok: false, code: "corrupt", reason: `${where}: session record ${id} unreadable` };
     const list = sessionsByTunnel.get(tid) ?? [];
     list.push(body);
     sessionsByTunnel.set(tid, list);
   }
   const messages = new Map<string, string>();
-  for (const [id, r] of j.records.get(MESSAGE) ?? []) {
+  for (const [id, r] of records.get(MESSAGE) ?? []) {
     const body = bodyOf(r) as MessageRecord | undefined;
     if (body !== undefined) messages.set(id, body.packetHex);
   }
   const tunnels: TunnelRecord[] = [];
-  for (const [id, r] of j.records.get(TUNNEL) ?? []) {
+  for (const [id, r] of records.get(TUNNEL) ?? []) {
     const body = bodyOf(r) as TunnelRecord | undefined;
-    if (body === undefined) return { ok: false, code: "corrupt", reason: `${dir}: tunnel record ${id} unreadable` };
+    if (body === undefined) return { ok: false, code: "corrupt", reason: `${where}: tunnel record ${id} unreadable` };
     // The queued control messages' bytes are records of their own: put back.
     const transport = withMessages(body.transport, (ns) => messages.get(`${id}/${String(ns)}`));
-    if (!transport.ok) return { ok: false, code: "corrupt", reason: `${dir}: tunnel ${id}: control message ${String(transport.missing)} missing` };
+    if (!transport.ok) return { ok: false, code: "corrupt", reason: `${where}: tunnel ${id}: control message ${String(transport.missing)} missing` };
     tunnels.push({ ...body, transport: transport.record, sessions: sessionsByTunnel.get(body.localId) ?? [] });
   }
   const subscribers = new Map<string, SubscriberRecord>();
-  for (const [id, r] of j.records.get(SUBSCRIBER) ?? []) {
+  for (const [id, r] of records.get(SUBSCRIBER) ?? []) {
     const body = bodyOf(r) as SubscriberRecord | undefined;
     if (body !== undefined) subscribers.set(id, body);
   }
-  return { ok: true, state: { l2tp: { version: L2TP_SNAPSHOT_VERSION, takenAt: j.writtenAtMs, tunnels }, subscribers, writtenAtMs: j.writtenAtMs, version: j.version, records: j.records } };
+  return { ok: true, state: { l2tp: { version: L2TP_SNAPSHOT_VERSION, takenAt: writtenAtMs, tunnels }, subscribers, writtenAtMs, version, records } };
 }
 
 export interface StateJournalOptions {
@@ -239,8 +247,8 @@ export class StateJournal implements StoreListener {
   }
 }
 
-/** The store's records as the journal's snapshot (JSON bodies). */
-function journalSnapshot(s: StoreSnapshot): Snapshot {
+/** The store's records as the journal's snapshot (JSON bodies); also what a cluster slave is sent. */
+export function journalSnapshot(s: StoreSnapshot): Snapshot {
   const records: JournalRecords = new Map();
   for (const [kind, m] of s.records) {
     const out = new Map<string, StoredRecord>();

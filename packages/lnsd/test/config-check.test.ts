@@ -3,7 +3,7 @@
 // does not act on come at start and on every reload; a yescrypt users line logs in to the CLI.
 import t from "tap";
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -37,14 +37,36 @@ async function run(args: readonly string[], timeoutMs = 20_000): Promise<{ code:
   return { code, stdout, stderr };
 }
 
-function killPidFile(path: string): void {
-  if (!existsSync(path)) return;
-  const pid = Number(readFileSync(path, "utf8").trim());
-  try {
-    if (pid > 0) process.kill(pid, "SIGTERM");
-  } catch {
-    // already gone
+/** The processes whose command line names `dir` (the detached lnsd of a test's own temporary directory). */
+function processesUsing(dir: string): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${name}/cmdline`, "latin1").includes(dir)) found.push(Number(name));
+    } catch {
+      // Gone meanwhile.
+    }
   }
+  return found;
+}
+
+/**
+ * Stops the lnsd a test detached with its config in `dir`: found by its pid_file or by its command
+ * line (a slow start may not have written the pid_file yet), SIGKILLed, waited for.
+ */
+async function stopDetached(dir: string, pidFile: string): Promise<void> {
+  await until(() => existsSync(pidFile) || processesUsing(dir).length > 0, 3000);
+  const pids = new Set(processesUsing(dir));
+  if (existsSync(pidFile)) pids.add(Number(readFileSync(pidFile, "utf8").trim()));
+  for (const pid of pids) {
+    try {
+      if (pid > 0) process.kill(pid, "SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  }
+  await until(() => processesUsing(dir).length === 0, 5000);
 }
 
 const operatorConfig = (addr: string, extra = ""): string =>
@@ -121,11 +143,7 @@ void t.test("lnsd -d with a log_file: detaches, and the log (warnings included) 
   const pidFile = join(dir, "lnsd.pid");
   const logFile = join(dir, "lnsd.log");
   writeFileSync(join(dir, "startup-config"), operatorConfig("127.0.35.3", `set pid_file ${pidFile}\nset log_file ${logFile}\n`));
-  t.teardown(async () => {
-    // A detached lnsd writes its pid_file once it runs: wait for it, whatever the test found.
-    await until(() => existsSync(pidFile), 3000);
-    killPidFile(pidFile);
-  });
+  t.teardown(() => stopDetached(dir, pidFile));
   const r = await run(["-d", "-c", join(dir, "startup-config")]);
   t.equal(r.code, 0, "the parent leaves at once", { r });
   t.ok(await until(() => existsSync(logFile) && readFileSync(logFile, "utf8").includes("listening for L2TP"), 15_000), "the detached lnsd runs and logs to log_file");
@@ -137,11 +155,7 @@ void t.test("lnsd -d with no log_file: syslog, or a refusal when there is none",
   const dir = configDir({ ip_pool: "198.51.100.0/24\n", "chap-secrets": "* * s *\n" });
   const pidFile = join(dir, "lnsd.pid");
   writeFileSync(join(dir, "startup-config"), operatorConfig("127.0.35.4", `set pid_file ${pidFile}\n`));
-  t.teardown(async () => {
-    // A detached lnsd writes its pid_file once it runs: wait for it, whatever the test found.
-    await until(() => existsSync(pidFile), 3000);
-    killPidFile(pidFile);
-  });
+  t.teardown(() => stopDetached(dir, pidFile));
   const r = await run(["-d", "-c", join(dir, "startup-config")]);
   if (existsSync("/dev/log")) {
     t.equal(r.code, 0, "detached", { r });

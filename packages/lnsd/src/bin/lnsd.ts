@@ -57,8 +57,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const lnsd = started.lnsd;
   process.on("SIGHUP", () => { void lnsd.reload(); });
   const stopKeeping = (): void => {
-    lnsd.stopKeepingSessions();
-    process.exit(0);
+    void lnsd.stopKeepingSessions().then(() => process.exit(0));
   };
   process.on("SIGTERM", stopKeeping);
   process.on("SIGINT", stopKeeping);

@@ -200,7 +200,7 @@ export interface InprocOptions {
  * The clock of one lnsd process: the shared fake clock's time, and timers that never fire once
  * the process is killed (kill -9 leaves no timer behind).
  */
-class ProcessClock implements Clock {
+export class ProcessClock implements Clock {
   killed = false;
   constructor(private readonly clock: FakeClock) {}
   now(): number {
@@ -315,7 +315,10 @@ export class Inproc {
     const journal = o.stateDir === undefined ? undefined : new StateJournal({ dir: o.stateDir, clock, logger, wallClockMs, fs: processFs(clock, o.diskFull) });
     const store = journal === undefined ? undefined : new RecordStore(clock);
     // As in lnsd: L2TP's and RADIUS's datagrams leave after the journal has what caused them.
-    const gate = store === undefined ? undefined : new OutputGate(() => { store.commit(); });
+    const gate = store === undefined ? undefined : new OutputGate(() => {
+      store.commit();
+      return undefined;
+    });
     const client = await RadiusClient.create({ servers: [{ address: RADIUS_ADDRESS, authPort: 1812, acctPort: 1813 }], secret: SECRET, nas, clock, udp: gate === undefined ? net : gate.factory(net), wallClockMs: () => 1_800_000_000_000 + clock.now() });
     const accounting = new RadiusSessionAccounting(client, { clock, logger, interimSec: o.interimSec ?? 0, ...(store === undefined ? {} : { reporting: (sub) => { store.subscriber(sub); } }) });
     const pool = parseIpPool(o.pool ?? "10.20.0.0/24");

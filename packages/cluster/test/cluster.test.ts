@@ -1,0 +1,306 @@
+import t from "tap";
+import fc from "fast-check";
+import { FakeClock } from "@lnsd/io";
+import { decodeEntry, encodeJsonBody, type JournalRecords } from "@lnsd/journal";
+import {
+  ClusterNode, FrameReader, MemoryClusterNetwork, Membership, Replica, Replication, decodeMessage, encodeMessage, entryOf, lengthPrefixed, open, seal,
+  type ClusterHost, type ClusterMessage, type ReplicatedChange, type SessionCounters, type SlaveLink,
+} from "../src/index.js";
+
+void t.test("messages: every kind round-trips; the decoder is total", (t) => {
+  const msgs: ClusterMessage[] = [
+    { node: "10.0.0.1", epoch: 3, body: { type: "ping", ping: { startedAtMs: 1_800_000_000_000, version: 42, uptodate: true, epoch: 3 } } },
+    { node: "10.0.0.2", epoch: 3, body: { type: "heartbeat", heartbeat: { startedAtMs: 1, version: 2, port: 32792, uptodateSlaves: 1, tunnels: 4, sessions: 5 } } },
+    { node: "10.0.0.1", epoch: 3, body: { type: "hello", startedAtMs: 7 } },
+    { node: "10.0.0.2", epoch: 3, body: { type: "snapshot", version: 9, last: true, entries: [Buffer.from([1, 2, 3])] } },
+    { node: "10.0.0.2", epoch: 3, body: { type: "changes", entries: [Buffer.from([4]), Buffer.from([5, 6])] } },
+    { node: "10.0.0.1", epoch: 3, body: { type: "ack", version: 10 } },
+    { node: "10.0.0.1", epoch: 3, body: { type: "forward", address: "198.51.100.1", port: 1701, payload: Buffer.from("abc"), channel: 0 } },
+    { node: "10.0.0.1", epoch: 3, body: { type: "counters", sessions: [{ id: "1/2", rxPackets: 1, txPackets: 2, rxOctets: 3, txOctets: 4 }] } },
+    { node: "10.0.0.2", epoch: 3, body: { type: "resign", version: 11 } },
+  ];
+  for (const m of msgs) {
+    const d = decodeMessage(encodeMessage(m));
+    t.ok(d.ok, m.body.type);
+    if (d.ok) t.same(JSON.parse(JSON.stringify(d.value)), JSON.parse(JSON.stringify(m)), `${m.body.type} round-trips`);
+  }
+  fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
+    const d = decodeMessage(bytes);
+    return typeof d.ok === "boolean";
+  }), { numRuns: 5000 });
+  t.end();
+});
+
+void t.test("frames: the HMAC takes the right secret only; a stream is cut back into frames", (t) => {
+  const frame = seal("one", Buffer.from("hello"));
+  const good = open("one", frame);
+  t.ok(good.ok);
+  if (good.ok) t.equal(good.message.toString(), "hello");
+  t.same(open("two", frame), { ok: false, reason: "mac" }, "another secret: refused");
+  const tampered = Buffer.from(frame);
+  tampered.writeUInt8((tampered.at(-1) ?? 0) ^ 1, tampered.length - 1);
+  t.same(open("one", tampered), { ok: false, reason: "mac" }, "a changed byte: refused");
+  t.same(open("one", Buffer.from("LNSC")), { ok: false, reason: "short" });
+  t.same(open("one", Buffer.alloc(64)), { ok: false, reason: "magic" });
+  const r = new FrameReader();
+  const stream = Buffer.concat([lengthPrefixed(Buffer.from("a")), lengthPrefixed(Buffer.from("bcd")), lengthPrefixed(Buffer.from("ef"))]);
+  const got: string[] = [];
+  for (let i = 0; i < stream.length; i += 3) {
+    const f = r.push(stream.subarray(i, i + 3));
+    if (f === "broken") throw new Error("broken");
+    for (const x of f) got.push(x.toString());
+  }
+  t.same(got, ["a", "bcd", "ef"], "frames whatever the chunking");
+  const huge = Buffer.alloc(4);
+  huge.writeUInt32BE(0xffffffff, 0);
+  t.equal(new FrameReader().push(huge), "broken", "an impossible length breaks the stream");
+  t.end();
+});
+
+void t.test("election: longest uptime among the up-to-date, then highest address; epochs fence old masters", (t) => {
+  const m = new Membership({ self: "10.0.0.2", startedAtMs: 2000, hbTimeoutMs: 500, nowMs: 0 });
+  t.same(m.tick(100, false), { type: "none" }, "listens for a master first");
+  t.same(m.heardHeartbeat("10.0.0.9", 4, { startedAtMs: 1, version: 0, port: 1, tunnels: 0, sessions: 0 }, 200), { type: "follow", master: "10.0.0.9", epoch: 4 });
+  t.equal(m.role, "slave");
+  m.heardPing("10.0.0.3", 4, { startedAtMs: 1000, version: 5, uptodate: false }, 300);
+  m.heardPing("10.0.0.1", 4, { startedAtMs: 3000, version: 5, uptodate: true }, 300);
+  t.same(m.tick(600, true), { type: "none" }, "the master was heard 400 ms ago");
+  // 10.0.0.3 started first but is not up to date; 10.0.0.1 is up to date but younger than us.
+  t.same(m.candidates(700, true).map((c) => c.address), ["10.0.0.9", "10.0.0.2", "10.0.0.1", "10.0.0.3"], "the master (until it times out) then us");
+  const d = m.tick(700, true);
+  t.same(d, { type: "take-over", epoch: 5, reason: "master 10.0.0.9 timed out" }, "we win: up to date and oldest of those");
+  t.equal(m.role, "master");
+  t.same(m.heardHeartbeat("10.0.0.9", 4, { startedAtMs: 1, version: 0, port: 1, tunnels: 0, sessions: 0 }, 800), { type: "none" }, "an older master's heartbeat: it steps down, not us");
+  t.equal(m.heardHeartbeat("10.0.0.7", 6, { startedAtMs: 1, version: 0, port: 1, tunnels: 0, sessions: 0 }, 900).type, "step-down", "a newer epoch: we step down");
+
+  const ties = new Membership({ self: "10.0.0.2", startedAtMs: 1000, hbTimeoutMs: 500, nowMs: 0 });
+  ties.heardPing("10.0.0.3", 0, { startedAtMs: 1000, version: 0, uptodate: false }, 100);
+  t.same(ties.tick(600, false), { type: "expect", master: "10.0.0.3", reason: "no master heard since start" }, "same uptime: the highest address");
+  t.equal(ties.tick(1200, false).type, "take-over", "the one expected stays silent: elected again without it");
+
+  const stalled = new Membership({ self: "10.0.0.2", startedAtMs: 1, hbTimeoutMs: 500, nowMs: 0 });
+  t.equal(stalled.tick(600, false).type, "take-over");
+  stalled.heardPing("10.0.0.3", 1, { startedAtMs: 5, version: 0, uptodate: true }, 650);
+  t.same(stalled.tick(700, false), { type: "none" });
+  t.equal(stalled.tick(5000, false).type, "step-down", "stopped 4.3 s with a peer: another has taken over");
+  const alone = new Membership({ self: "10.0.0.2", startedAtMs: 1, hbTimeoutMs: 500, nowMs: 0 });
+  alone.tick(600, false);
+  t.same(alone.tick(9000, false), { type: "none" }, "stopped with no peer: still the master");
+  t.end();
+});
+
+/** A slave link that records what the master sends. */
+function recordingLink(): SlaveLink & { sent: ClusterMessage["body"][]; closed: string | undefined } {
+  const l = { sent: [] as ClusterMessage["body"][], closed: undefined as string | undefined, pendingBytes: 0, send(b: ClusterMessage["body"]) { l.sent.push(b); return l.closed === undefined; }, close(reason: string) { l.closed = reason; } };
+  return l;
+}
+
+const upsert = (version: number, id: string, value: unknown): ReplicatedChange => ({ version, op: "upsert", kind: "tunnel", id, body: encodeJsonBody(value) });
+
+void t.test("replication: output waits for every up-to-date slave; a slave too slow is dropped", async (t) => {
+  let now = 0;
+  const deferred: (() => void)[] = [];
+  const events: string[] = [];
+  const r = new Replication({ ackTimeoutMs: 250, nowMs: () => now, defer: (fn) => deferred.push(fn), onUptodate: (a, u, why) => events.push(`${a} ${String(u)} ${why}`) });
+  t.equal(r.barrier(5), undefined, "no slave: nothing to wait for");
+  const a = recordingLink();
+  const records: JournalRecords = new Map([["tunnel", new Map([["1", { version: 3, format: "json" as const, body: encodeJsonBody({ x: 1 }) }]])]]);
+  r.addSlave("10.0.0.2", a, 3, records);
+  t.equal(a.sent[0]?.type, "snapshot", "the snapshot first");
+  r.changes([upsert(4, "1", { x: 2 })], 0);
+  t.equal(a.sent[1]?.type, "changes", "then changes");
+  t.equal(r.barrier(4), undefined, "a slave not yet up to date holds nothing back");
+  r.ack("10.0.0.2", 3);
+  t.same(r.uptodate, ["10.0.0.2"]);
+  let released = false;
+  const wait = r.barrier(4);
+  t.ok(wait, "now output waits for it");
+  void wait?.then(() => { released = true; });
+  r.ack("10.0.0.2", 4);
+  await Promise.resolve();
+  t.ok(released, "released by its acknowledgement");
+  const b = recordingLink();
+  r.addSlave("10.0.0.3", b, 4, new Map());
+  r.ack("10.0.0.3", 4);
+  r.changes([upsert(5, "1", { x: 3 })], 0);
+  let released5 = false;
+  void r.barrier(5)?.then(() => { released5 = true; });
+  r.ack("10.0.0.2", 5);
+  await Promise.resolve();
+  t.notOk(released5, "one slave of two is not enough");
+  now = 300;
+  r.checkTimeouts();
+  await Promise.resolve();
+  t.ok(released5, "the silent one is dropped after the bound and output goes");
+  t.match(b.closed ?? "", /did not acknowledge version 5 within 250 ms/);
+  t.same(r.uptodate, ["10.0.0.2"]);
+  t.equal(events.length, 3, "up to date twice, dropped once");
+});
+
+void t.test("replica: a snapshot in chunks then changes, each once, in order", (t) => {
+  const rep = new Replica();
+  const e = (c: ReplicatedChange): Uint8Array => entryOf(c, 0);
+  t.same(rep.snapshotChunk(2, false, [e(upsert(1, "1", { a: 1 }))]), { done: false });
+  t.notOk(rep.complete, "not usable before the last chunk");
+  t.same(rep.snapshotChunk(2, true, [e(upsert(2, "2", { a: 2 }))]), { done: true });
+  t.equal(rep.size, 2);
+  const r = rep.apply([e(upsert(3, "1", { a: 3 })), e({ version: 4, op: "delete", kind: "tunnel", id: "2" }), e(upsert(2, "9", { stale: true }))]);
+  t.same(r.changed, [{ kind: "tunnel", id: "1", op: "upsert" }, { kind: "tunnel", id: "2", op: "delete" }], "a version already held is skipped");
+  t.equal(rep.version, 4);
+  t.same([...(rep.records.get("tunnel")?.keys() ?? [])], ["1"]);
+  const body = rep.records.get("tunnel")?.get("1")?.body;
+  t.same(JSON.parse(Buffer.from(body ?? []).toString()), { a: 3 });
+  t.ok(rep.apply([Buffer.from([0xff, 0xff])]).error, "an undecodable entry is an error, not a crash");
+  const d = decodeEntry(e(upsert(7, "x", 1)));
+  t.ok(d.ok);
+  t.end();
+});
+
+/** A host with its records in a map; what a test needs to see of a node. */
+class TestHost implements ClusterHost {
+  records = new Map<string, Map<string, { version: number; format: "json"; body: Uint8Array }>>([["tunnel", new Map()]]);
+  ver = 0;
+  masterOf: { replica: number | undefined; epoch: number }[] = [];
+  steppedDown: string[] = [];
+  forwardedIn: string[] = [];
+  countersIn: SessionCounters[] = [];
+  node: ClusterNode | undefined;
+  snapshot(): { version: number; records: JournalRecords } {
+    return { version: this.ver, records: this.records };
+  }
+  version(): number {
+    return this.ver;
+  }
+  counts(): { tunnels: number; sessions: number } {
+    return { tunnels: this.records.get("tunnel")?.size ?? 0, sessions: 0 };
+  }
+  becomeMaster(replica: Replica | undefined, epoch: number): void {
+    this.masterOf.push({ replica: replica?.version, epoch });
+    if (replica !== undefined) {
+      this.records = new Map([...replica.records].map(([k, m]) => [k, new Map([...m].map(([id, r]) => [id, { version: r.version, format: "json" as const, body: r.body }]))]));
+      this.ver = replica.version;
+    }
+  }
+  stepDown(reason: string): void {
+    this.steppedDown.push(reason);
+  }
+  forwarded(address: string, port: number, payload: Uint8Array): void {
+    this.forwardedIn.push(`${address}:${String(port)} ${Buffer.from(payload).toString()}`);
+  }
+  counters(sessions: readonly SessionCounters[]): void {
+    this.countersIn.push(...sessions);
+  }
+  takeCounters(): SessionCounters[] {
+    return [{ id: "1/1", rxPackets: 1, txPackets: 0, rxOctets: 100, txOctets: 0 }];
+  }
+  /** The master changes a record: what its store's commit would publish. */
+  change(id: string, value: unknown): void {
+    this.ver++;
+    const body = encodeJsonBody(value);
+    this.records.get("tunnel")?.set(id, { version: this.ver, format: "json", body });
+    this.node?.changes([{ version: this.ver, op: "upsert", kind: "tunnel", id, body }], 0);
+  }
+}
+
+async function cluster(n: number, secrets: (i: number) => string = () => "s") {
+  const clock = new FakeClock();
+  const net = new MemoryClusterNetwork((fn) => { clock.setTimeout(fn, 0); });
+  const logs: string[] = [];
+  const nodes: { node: ClusterNode; host: TestHost; address: string }[] = [];
+  for (let i = 1; i <= n; i++) {
+    const address = `10.0.0.${String(i)}`;
+    const host = new TestHost();
+    const node = new ClusterNode({ transport: net.transport(address), host, clock, secret: secrets(i), startedAtMs: 1000 + i, hbIntervalMs: 100, hbTimeoutMs: 500, log: (_l, _r, m) => logs.push(`${address} ${m}`), defer: (fn) => { clock.setTimeout(fn, 0); } });
+    host.node = node;
+    await node.start();
+    nodes.push({ node, host, address });
+    clock.advance(50);
+  }
+  const run = async (ms: number): Promise<void> => {
+    for (let x = 0; x < ms; x += 10) {
+      clock.advance(10);
+      await new Promise((r) => setImmediate(r));
+    }
+  };
+  return { clock, net, nodes, logs, run };
+}
+
+void t.test("three nodes: the oldest becomes master, the others follow and hold every change; the master dies and the oldest up-to-date slave takes over with the newest state", async (t) => {
+  const { net, nodes, logs, run } = await cluster(3);
+  await run(1000);
+  const [a, b, c] = nodes;
+  if (a === undefined || b === undefined || c === undefined) throw new Error("nodes");
+  t.equal(a.node.role, "master", "10.0.0.1 started first");
+  t.equal(b.node.role, "slave");
+  t.equal(c.node.role, "slave");
+  t.equal(a.node.uptodateSlaves, 2, "both slaves up to date");
+  a.host.change("1", { ns: 1 });
+  a.host.change("2", { ns: 1 });
+  let released = false;
+  void a.node.barrier(a.host.ver)?.then(() => { released = true; });
+  t.notOk(released, "output waits");
+  await run(30);
+  t.ok(released, "released once both acknowledged");
+  t.equal(b.node.replica.version, 2);
+  t.equal(c.node.replica.version, 2);
+  // A datagram reaching a slave goes to the master.
+  b.node.forward("198.51.100.7", 1701, Buffer.from("SCCRQ"));
+  await run(20);
+  t.same(a.host.forwardedIn, ["198.51.100.7:1701 SCCRQ"]);
+  await run(1000);
+  t.ok(a.host.countersIn.length >= 2, "slaves report their counters every second");
+  net.kill(a.address);
+  await run(1000);
+  t.equal(b.node.role, "master", "10.0.0.2: up to date and the longest uptime left");
+  t.same(b.host.masterOf, [{ replica: 2, epoch: 2 }], "took over with the replica at version 2");
+  t.equal(c.node.role, "slave");
+  t.equal(c.node.membership.master, "10.0.0.2");
+  t.equal(b.node.uptodateSlaves, 1, "10.0.0.3 resynced from the new master");
+  t.equal(c.node.replica.version, 2);
+  t.ok(logs.some((l) => l.startsWith("10.0.0.2 I am declaring myself the master!")), "l2tpns's words");
+  t.ok(logs.some((l) => l.startsWith("10.0.0.3 Now uptodate with master.")));
+});
+
+void t.test("resign (SIGTERM): a slave takes over at once, not after the timeout", async (t) => {
+  const { nodes, run } = await cluster(2);
+  await run(1000);
+  const [a, b] = nodes;
+  if (a === undefined || b === undefined) throw new Error("nodes");
+  a.host.change("1", { ns: 5 });
+  await run(30);
+  await a.node.resign();
+  await run(30);
+  t.equal(b.node.role, "master", "within 30 ms of the resign");
+  t.same(b.host.masterOf.map((m) => m.replica), [1]);
+});
+
+void t.test("multicast cut but the stream up: no election (heartbeats on the stream); the stream cut too: the slave takes over and the old master steps down when it hears the newer epoch", async (t) => {
+  const { net, nodes, run } = await cluster(2);
+  await run(1000);
+  const [a, b] = nodes;
+  if (a === undefined || b === undefined) throw new Error("nodes");
+  net.partition(a.address, b.address, true, "multicast");
+  await run(2000);
+  t.equal(b.node.role, "slave", "multicast lost for 2 s (4 timeouts): still a slave");
+  t.equal(a.node.uptodateSlaves, 1, "and still up to date");
+  net.partition(a.address, b.address, false, "multicast");
+  net.partition(a.address, b.address, true);
+  await run(1000);
+  t.equal(b.node.role, "master", "a full partition: the slave takes over");
+  t.equal(a.node.role, "master", "the old master does not know yet");
+  net.partition(a.address, b.address, false);
+  await run(300);
+  t.equal(a.host.steppedDown.length, 1, "healed: the older epoch steps down");
+  t.equal(b.node.role, "master");
+});
+
+void t.test("a node with another cluster_secret is not heard; its messages are dropped and counted", async (t) => {
+  const { nodes, run } = await cluster(2, (i) => (i === 2 ? "wrong" : "right"));
+  await run(1000);
+  const [a, b] = nodes;
+  if (a === undefined || b === undefined) throw new Error("nodes");
+  t.equal(a.node.role, "master");
+  t.equal(b.node.role, "master", "it never heard the other: a cluster of its own");
+  t.ok((a.node.counters.badFrames.get("bad-mac") ?? 0) > 0, "counted");
+  t.equal(a.node.peers.length, 0);
+});

@@ -1,0 +1,388 @@
+// lnsd in a cluster (issue 14), around @lnsd/cluster's node: the L2TP socket's switch (the master
+// handles what arrives; a slave passes it to the master), the replication of the record store's
+// changes, the output commit's barrier, a slave's data plane fed from its replica (it forwards its
+// sessions' traffic itself and reports the counters), and the takeover: the replica resumed
+// exactly as a restarted lnsd resumes its journal. A node whose startup-config sets no
+// cluster_address is a cluster of one and none of this runs. Control thread.
+import type { StartupConfig, StartupSettings } from "@lnsd/config";
+import { ClusterNode, interfaceAddress, UdpTcpTransport, type ClusterHost, type ClusterTransport, type Replica, type ReplicatedChange, type SessionCounters } from "@lnsd/cluster";
+import type { CounterDelta, DataPlane } from "@lnsd/dataplane";
+import type { Clock, PeerAddress, UdpEndpoint } from "@lnsd/io";
+import { decodeJsonBody, encodeJsonBody, type StoredRecord } from "@lnsd/journal";
+import type { SessionRecord, TunnelRecord } from "@lnsd/l2tp";
+import { parseIpv4 } from "@lnsd/wire";
+import type { Logger } from "./log.js";
+import type { SessionManager, Subscriber, SubscriberRecord } from "./sessions.js";
+import { journalSnapshot, stateFromRecords, type RestoredState } from "./state.js";
+import type { RecordChange, RecordStore } from "./store.js";
+
+/** l2tpns clusters on its defaults; lnsd only when the startup-config names a cluster_address. */
+export function clusterConfigured(config: StartupConfig): boolean {
+  return config.explicit.has("cluster_address");
+}
+
+/**
+ * The L2TP socket as the daemon sees it in a cluster: while this node is the master, datagrams go
+ * to the daemon and its sends leave; otherwise every datagram goes to `forward` (the master gets
+ * it) and nothing is sent. The master's cluster node injects the datagrams slaves passed on.
+ */
+export class ClusterSwitch {
+  master = false;
+  private handler: ((packet: Buffer, from: PeerAddress) => void) | undefined;
+  /** Datagrams a non-master had to drop (no master, buffer full) and sends it refused. */
+  readonly counters = { forwarded: 0, refusedSends: 0 };
+
+  constructor(private readonly forward: (packet: Buffer, from: PeerAddress) => void) {}
+
+  wrap(e: UdpEndpoint): UdpEndpoint {
+    e.onMessage((packet, from) => {
+      if (this.master) this.handler?.(packet, from);
+      else {
+        this.counters.forwarded++;
+        this.forward(packet, from);
+      }
+    });
+    return {
+      local: e.local,
+      send: (packet, to) => {
+        if (this.master) e.send(packet, to);
+        else this.counters.refusedSends++;
+      },
+      onMessage: (h) => { this.handler = h; },
+      close: () => { e.close(); },
+    };
+  }
+
+  /** A datagram a slave received, as if it had arrived here. */
+  inject(packet: Buffer, from: PeerAddress): void {
+    if (this.master) this.handler?.(packet, from);
+  }
+}
+
+function body(r: StoredRecord | undefined): object | undefined {
+  if (r === undefined || r.format !== "json") return undefined;
+  const d = decodeJsonBody(r.body);
+  return d.ok && typeof d.value === "object" && d.value !== null ? d.value : undefined;
+}
+
+/**
+ * A slave's data plane: every online session of the replica is published in the shared table, so
+ * that the slave forwards the traffic the network sends it (as an l2tpns slave does), and its
+ * counters go to the master every second.
+ */
+export class ReplicaDataPath {
+  private readonly slots = new Map<string, number>();
+  private readonly pending = new Map<string, { rxPackets: number; txPackets: number; rxOctets: number; txOctets: number }>();
+  private readonly delta: CounterDelta = { rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, drops: 0 };
+
+  constructor(private readonly plane: DataPlane, private readonly logger: Logger) {}
+
+  get size(): number {
+    return this.slots.size;
+  }
+
+  changed(replica: Replica, changed: readonly { kind: string; id: string; op: "upsert" | "delete" }[] | "all"): void {
+    if (changed === "all") {
+      for (const id of [...this.slots.keys()]) this.unpublish(id);
+      for (const id of replica.records.get("subscriber")?.keys() ?? []) this.publish(replica, id);
+      return;
+    }
+    for (const c of changed) {
+      if (c.kind !== "subscriber") continue;
+      if (c.op === "delete") this.unpublish(c.id);
+      else this.publish(replica, c.id);
+    }
+  }
+
+  private publish(replica: Replica, id: string): void {
+    const sub = body(replica.records.get("subscriber")?.get(id)) as SubscriberRecord | undefined;
+    const [tid] = id.split("/");
+    const tunnel = body(replica.records.get("tunnel")?.get(tid ?? "")) as TunnelRecord | undefined;
+    const session = body(replica.records.get("session")?.get(id)) as SessionRecord | undefined;
+    const old = this.slots.get(id);
+    if (old !== undefined) {
+      this.harvest(id, old);
+      this.plane.table.unpublish(old);
+      this.slots.delete(id);
+    }
+    if (sub?.address === undefined || sub.upAt === undefined || tunnel === undefined || session === undefined) return;
+    const peerAddress = parseIpv4(tunnel.address.address);
+    if (peerAddress === undefined) return;
+    const list = (name: string | undefined): number | undefined => {
+      if (name === undefined) return undefined;
+      const i = this.plane.filters.indexOf(name);
+      return i < 0 ? undefined : i;
+    };
+    const filterUp = list(sub.filterIn);
+    const filterDown = list(sub.filterOut);
+    const slot = this.plane.table.publish({
+      localTunnelId: tunnel.localId,
+      localSessionId: session.localId,
+      peerTunnelId: tunnel.peerId,
+      peerSessionId: session.peerId,
+      peerAddress,
+      peerPort: tunnel.address.port,
+      ipv4: sub.address,
+      routes: [],
+      sequencing: session.call.sequencingRequired === true,
+      ipv4Up: sub.ppp?.ipcp !== undefined,
+      ipv6Up: sub.ppp?.ipv6cp !== undefined,
+      policy: {
+        ...(sub.throttle === undefined ? {} : { rateUp: sub.throttle.up, rateDown: sub.throttle.down }),
+        ...(sub.snoop === undefined ? {} : { snoop: sub.snoop }),
+        ...(filterUp === undefined ? {} : { filterUp }),
+        ...(filterDown === undefined ? {} : { filterDown }),
+        ...(sub.garden === true ? { garden: true } : {}),
+      },
+      sessionId: sub.nasPort,
+    });
+    if (slot < 0) {
+      this.logger.log("error", "dataplane-full", `replica session ${id}: the session table is full (max_sessions): this slave does not forward its traffic`);
+      return;
+    }
+    this.slots.set(id, slot);
+  }
+
+  private unpublish(id: string): void {
+    const slot = this.slots.get(id);
+    if (slot === undefined) return;
+    this.harvest(id, slot);
+    this.plane.table.unpublish(slot);
+    this.slots.delete(id);
+  }
+
+  private harvest(id: string, slot: number): void {
+    const d = this.delta;
+    this.plane.table.harvest(slot, d);
+    if (d.rxPackets + d.txPackets === 0) return;
+    const p = this.pending.get(id) ?? { rxPackets: 0, txPackets: 0, rxOctets: 0, txOctets: 0 };
+    p.rxPackets += d.rxPackets;
+    p.txPackets += d.txPackets;
+    p.rxOctets += d.rxBytes;
+    p.txOctets += d.txBytes;
+    this.pending.set(id, p);
+  }
+
+  /** The traffic forwarded since the last call, per session. */
+  take(): SessionCounters[] {
+    for (const [id, slot] of this.slots) this.harvest(id, slot);
+    const out = [...this.pending].map(([id, c]) => ({ id, ...c }));
+    this.pending.clear();
+    return out;
+  }
+
+  /** This node becomes the master: its sessions are published again from their records. */
+  clear(): void {
+    for (const id of [...this.slots.keys()]) this.unpublish(id);
+    this.pending.clear();
+  }
+}
+
+export interface LnsdClusterOptions {
+  readonly settings: StartupSettings;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly store: RecordStore;
+  readonly startedAtMs: number;
+  /** Tests: an in-memory transport instead of multicast and TCP on cluster_interface. */
+  readonly transport?: ClusterTransport;
+  readonly wallClockMs?: () => number;
+}
+
+/** What lnsd does when the cluster decides (set once the daemon exists). */
+export interface ClusterActions {
+  readonly sessions: SessionManager;
+  readonly switch: ClusterSwitch;
+  /** Resume this state (a replica; undefined: the node's own, if any) as the master. */
+  resume(state: RestoredState | undefined, takeover: boolean): void;
+  /** Another node is the master (a stall): stop without touching its sessions. */
+  stepDown(reason: string): void;
+  /** A master was found at start: whatever state this node kept is stale. */
+  following(): void;
+  readonly dataPath?: ReplicaDataPath;
+}
+
+export type ClusterOpen = { readonly ok: true; readonly cluster: LnsdCluster } | { readonly ok: false; readonly error: string };
+
+export class LnsdCluster implements ClusterHost {
+  readonly node: ClusterNode;
+  private actions: ClusterActions | undefined;
+  private everFollowed = false;
+  private wasMaster = false;
+  private readonly wallClockMs: () => number;
+
+  private constructor(private readonly o: LnsdClusterOptions, transport: ClusterTransport) {
+    this.wallClockMs = o.wallClockMs ?? Date.now;
+    const s = o.settings;
+    if (s.cluster_secret === "") o.logger.log("warn", "cluster-secret", "cluster_secret is not set: cluster messages are authenticated with an empty key, so anyone on the cluster network can forge them; set the same cluster_secret on every node");
+    this.node = new ClusterNode({
+      transport,
+      host: this,
+      clock: o.clock,
+      secret: s.cluster_secret,
+      startedAtMs: o.startedAtMs,
+      hbIntervalMs: s.cluster_hb_interval * 100,
+      hbTimeoutMs: s.cluster_hb_timeout * 100,
+      log: (level, reason, message) => { o.logger.log(level, reason, message); },
+    });
+    // Every commit of the master's store goes to its slaves (a non-master's store commits nothing).
+    o.store.subscribe({ changes: (batch) => { this.node.changes(batch.map(replicated), this.wallClockMs()); } });
+  }
+
+  static async open(o: LnsdClusterOptions): Promise<ClusterOpen> {
+    let transport = o.transport;
+    if (transport === undefined) {
+      const s = o.settings;
+      const addr = interfaceAddress(s.cluster_interface);
+      if (!addr.ok) return { ok: false, error: `${addr.error} (set cluster_interface to the interface the nodes share)` };
+      try {
+        transport = await UdpTcpTransport.open({ group: s.cluster_address, port: s.cluster_port, address: addr.address, ttl: s.cluster_mcast_ttl });
+      } catch (e) {
+        return { ok: false, error: `cluster: cannot open ${s.cluster_address}:${String(s.cluster_port)} on ${s.cluster_interface}: ${e instanceof Error ? e.message : String(e)}` };
+      }
+    }
+    return { ok: true, cluster: new LnsdCluster(o, transport) };
+  }
+
+  /** The daemon exists: the node starts listening and the election timer runs. */
+  async start(actions: ClusterActions): Promise<void> {
+    this.actions = actions;
+    const s = this.o.settings;
+    this.o.logger.log("info", "cluster", `cluster ${s.cluster_address}:${String(s.cluster_port)} on ${s.cluster_interface} (${this.node.self}): listening for a master for ${(s.cluster_hb_timeout / 10).toFixed(1)} s`);
+    await this.node.start();
+  }
+
+  get isMaster(): boolean {
+    return this.node.role === "master";
+  }
+
+  nowMs(): number {
+    return this.o.clock.now();
+  }
+
+  /** The output commit: what the master's last commit changed is held by every up-to-date slave. */
+  barrier(version: number): Promise<void> | undefined {
+    // Before the first election nothing is sent; a node that stepped down never sends again.
+    if (this.node.role !== "master" && !this.wasMaster) return undefined;
+    return this.node.barrier(version);
+  }
+
+  // ClusterHost
+
+  snapshot(): { version: number; records: Map<string, Map<string, StoredRecord>> } {
+    const snap = journalSnapshot(this.o.store.snapshot());
+    return { version: snap.version, records: snap.records };
+  }
+
+  version(): number {
+    return this.o.store.version;
+  }
+
+  counts(): { tunnels: number; sessions: number } {
+    let sessions = 0;
+    for (const sub of this.actions?.sessions.all() ?? []) if (sub.upAt !== undefined) sessions++;
+    return { tunnels: this.o.store.size, sessions };
+  }
+
+  becomeMaster(replica: Replica | undefined, _epoch: number): void {
+    const a = this.actions;
+    if (a === undefined) return;
+    this.wasMaster = true;
+    a.dataPath?.clear();
+    a.switch.master = true;
+    if (replica === undefined) {
+      a.resume(undefined, this.everFollowed);
+      return;
+    }
+    const state = stateFromRecords(replica.records, replica.version, this.wallClockMs(), "the replica of the master's state");
+    if (!state.ok) {
+      this.o.logger.log("error", "cluster-takeover", `${state.reason}: taking over with no sessions`);
+      a.resume(undefined, true);
+      return;
+    }
+    a.resume(state.state, true);
+  }
+
+  stepDown(reason: string): void {
+    this.actions?.stepDown(reason);
+  }
+
+  replicaChanged(replica: Replica, changed: readonly { kind: string; id: string; op: "upsert" | "delete" }[] | "all"): void {
+    if (!this.everFollowed) {
+      this.everFollowed = true;
+      this.actions?.following();
+    }
+    this.actions?.dataPath?.changed(replica, changed);
+  }
+
+  forwarded(address: string, port: number, payload: Uint8Array): void {
+    this.actions?.switch.inject(Buffer.from(payload), { address, port });
+  }
+
+  counters(reports: readonly SessionCounters[]): void {
+    const sessions = this.actions?.sessions;
+    if (sessions === undefined || reports.length === 0) return;
+    const byId = new Map<string, Subscriber>();
+    for (const sub of sessions.all()) byId.set(`${String(sub.tunnel.localId)}/${String(sub.l2tp.localId)}`, sub);
+    for (const r of reports) {
+      const sub = byId.get(r.id);
+      if (sub === undefined) continue;
+      sub.rxPackets += r.rxPackets;
+      sub.txPackets += r.txPackets;
+      sub.rxOctets += r.rxOctets;
+      sub.txOctets += r.txOctets;
+      // Traffic through a slave keeps the session alive as traffic through the master does.
+      if (r.rxPackets > 0) sub.ppp.noteActivity();
+    }
+  }
+
+  takeCounters(): SessionCounters[] {
+    return this.actions?.dataPath?.take() ?? [];
+  }
+
+  /** SIGTERM on the master: hand over to the slaves before the process goes. */
+  async resign(): Promise<void> {
+    await this.node.resign();
+  }
+
+  close(): void {
+    this.node.close();
+  }
+}
+
+function replicated(c: RecordChange): ReplicatedChange {
+  return c.op === "upsert" ? { version: c.version, op: "upsert", kind: c.kind, id: c.id, body: encodeJsonBody(c.record) } : { version: c.version, op: "delete", kind: c.kind, id: c.id };
+}
+
+/** `show cluster`, with l2tpns's fields (and lnsd's: epoch, replication per slave). */
+export function showCluster(c: LnsdCluster, settings: StartupSettings): string[] {
+  const n = c.node;
+  const master = n.role === "master";
+  const lines = [
+    `Cluster status   : ${master ? "Master" : n.role === "starting" ? "Starting (no master heard yet)" : "Slave"}`,
+    `My address       : ${n.self}`,
+    `VIP address      : ${settings.bind_address}`,
+    `Multicast address: ${settings.cluster_address}`,
+    `UDP port         : ${String(settings.cluster_port)}`,
+    `Multicast i'face : ${settings.cluster_interface}`,
+    `Master epoch     : ${String(n.epoch)}`,
+  ];
+  if (!master) {
+    const m = n.membership.master;
+    const age = m === undefined ? undefined : n.peers.find((p) => p.address === m);
+    lines.push(`My master        : ${m ?? "Not defined"}${age === undefined ? "" : ` (last heartbeat ${((c.nowMs() - age.lastHeardMs) / 1000).toFixed(1)} seconds old)`}`);
+    lines.push(`Uptodate         : ${n.uptodate ? "Yes" : "No"}`);
+    lines.push(`Table version #  : ${String(n.replica.version)}`);
+    lines.push(`Records held     : ${String(n.replica.size)}`);
+  } else {
+    lines.push(`Table version #  : ${String(c.version())}`);
+    const slaves = n.slaves;
+    lines.push(`Up-to-date slaves: ${String(n.uptodateSlaves)} of ${String(slaves.size)} connected`);
+    for (const [addr, s] of slaves) lines.push(`  slave ${addr}: ${s.uptodate ? "up to date" : "syncing"}, holds version ${String(s.acked)} (${String(Math.max(0, c.version() - s.acked))} behind)`);
+  }
+  const peers = n.peers;
+  lines.push(`${String(peers.length)} peers.`);
+  if (peers.length > 0) lines.push(`${"Address".padStart(20)}  ${"Basetime".padStart(10)} ${"Age".padStart(8)}`);
+  for (const p of peers) lines.push(`${p.address.padStart(20)}  ${String(Math.floor(p.startedAtMs / 1000)).padStart(10)} ${((c.nowMs() - p.lastHeardMs) / 1000).toFixed(1).padStart(8)}`);
+  return lines;
+}
