@@ -16,6 +16,10 @@ import type { SessionManager, Subscriber, SubscriberRecord } from "./sessions.js
 import { journalSnapshot, stateFromRecords, type RestoredState } from "./state.js";
 import type { RecordChange, RecordStore } from "./store.js";
 
+/** Forwarded datagrams: 0 came to the L2TP socket, 1 to the DAE socket (RFC 5176). */
+export const L2TP_CHANNEL = 0;
+export const DAE_CHANNEL = 1;
+
 /** l2tpns clusters on its defaults; lnsd only when the startup-config names a cluster_address. */
 export function clusterConfigured(config: StartupConfig): boolean {
   return config.explicit.has("cluster_address");
@@ -192,7 +196,10 @@ export interface LnsdClusterOptions {
 /** What lnsd does when the cluster decides (set once the daemon exists). */
 export interface ClusterActions {
   readonly sessions: SessionManager;
+  /** The L2TP socket's switch (channel 0 of forwarded datagrams). */
   readonly switch: ClusterSwitch;
+  /** The DAE socket's (channel 1): a Disconnect or CoA sent to a slave is the master's to answer. */
+  readonly daeSwitch?: ClusterSwitch;
   /** Resume this state (a replica; undefined: the node's own, if any) as the master. */
   resume(state: RestoredState | undefined, takeover: boolean): void;
   /** Another node is the master (a stall): stop without touching its sessions. */
@@ -290,6 +297,7 @@ export class LnsdCluster implements ClusterHost {
     this.wasMaster = true;
     a.dataPath?.clear();
     a.switch.master = true;
+    if (a.daeSwitch !== undefined) a.daeSwitch.master = true;
     if (replica === undefined) {
       a.resume(undefined, this.everFollowed);
       return;
@@ -315,8 +323,9 @@ export class LnsdCluster implements ClusterHost {
     this.actions?.dataPath?.changed(replica, changed);
   }
 
-  forwarded(address: string, port: number, payload: Uint8Array): void {
-    this.actions?.switch.inject(Buffer.from(payload), { address, port });
+  forwarded(address: string, port: number, payload: Uint8Array, channel: number): void {
+    const sw = channel === DAE_CHANNEL ? this.actions?.daeSwitch : this.actions?.switch;
+    sw?.inject(Buffer.from(payload), { address, port });
   }
 
   counters(reports: readonly SessionCounters[]): void {

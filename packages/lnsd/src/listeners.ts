@@ -5,6 +5,7 @@ import { CliServer, type CliBackend } from "@lnsd/cli";
 import type { StartupSettings } from "@lnsd/config";
 import { ControlServer, NSCTL_REQ_CONTROL, NSCTL_REQ_HELP, NSCTL_RES_OK, nsctlTypeName, type ControlServerEvent } from "@lnsd/control";
 import { DaeServer, radiusUdp, radiusServersFromSettings, type DaeEvent, type DaeHandler, type NasIdentity } from "@lnsd/radius";
+import type { UdpEndpointFactory } from "@lnsd/io";
 import type { ListenerSpec } from "./component.js";
 import type { Logger } from "./log.js";
 import type { LoopWatch } from "./loop-watch.js";
@@ -107,7 +108,12 @@ function radiusAddresses(s: StartupSettings): string[] {
  * RFC 5176 on bind_address:radius_dae_port; a reload applies radius_secret and the servers in
  * place, and a new port with a new socket (bind_address, like the NAS identity, stays as at start).
  */
-export function daeListener(bindAddress: string, nas: NasIdentity, handler: DaeHandler<Subscriber>, logger: Logger, watch: LoopWatch): ListenerSpec<DaeServer<Subscriber>> {
+/**
+ * The DAE server (RFC 5176). `udp`: its sockets (through the output gate, so that an answer leaves
+ * once the change it reports is kept; in a cluster, through the switch that passes a slave's
+ * requests to the master); RADIUS's own by default.
+ */
+export function daeListener(bindAddress: string, nas: NasIdentity, handler: DaeHandler<Subscriber>, logger: Logger, watch: LoopWatch, udp: UdpEndpointFactory = radiusUdp): ListenerSpec<DaeServer<Subscriber>> {
   return {
     name: "dae",
     where: (s) => `${bindAddress}:${s.radius_dae_port}`,
@@ -118,7 +124,7 @@ export function daeListener(bindAddress: string, nas: NasIdentity, handler: DaeH
         port: s.radius_dae_port,
         secret: s.radius_secret,
         allowedClients: radiusAddresses(s),
-        udp: watch.udp(radiusUdp, "dae"),
+        udp: watch.udp(udp, "dae"),
         nas,
         handler,
         onEvent: (e) => { logDaeEvent(logger, e); },

@@ -8,7 +8,7 @@ import { writeFileSync } from "node:fs";
 import { hostname as osHostname } from "node:os";
 import { formatConfigError, poolRangesFor, readIpPoolFile, readStartupConfigFile, type IpPoolRange, type StartupConfig, type StartupSettings } from "@lnsd/config";
 import { DataPlane, loadAddon, type DataPlaneSettings } from "@lnsd/dataplane";
-import { OutputGate, systemClock } from "@lnsd/io";
+import { OutputGate, systemClock, type UdpEndpointFactory } from "@lnsd/io";
 import { l2tpConfigProblem } from "@lnsd/l2tp";
 import { mruForL2tpMtu } from "@lnsd/ppp";
 import { clientEventLogLine, RadiusClient, radiusUdp, type DaeServer, type NasIdentity, type RadiusClientEvent } from "@lnsd/radius";
@@ -38,7 +38,7 @@ import type { Authenticator, SessionEvents, Subscriber } from "./sessions.js";
 import { configFilesFor, type ConfigFiles } from "./startup.js";
 import { claimStateDir, pruneStaleStates, readState, removeState, stateDirFor, StateJournal, type RestoredState } from "./state.js";
 import { RecordStore } from "./store.js";
-import { ClusterSwitch, clusterConfigured, LnsdCluster, ReplicaDataPath, showCluster } from "./cluster.js";
+import { ClusterSwitch, clusterConfigured, DAE_CHANNEL, LnsdCluster, ReplicaDataPath, showCluster } from "./cluster.js";
 
 /** syslog(3)'s datagrams to /dev/log go through the dataplane addon (Node has no unix datagram sockets). */
 export function unixDgramSender(): ((path: string, data: Uint8Array) => void) | undefined {
@@ -377,7 +377,16 @@ export class Lnsd {
       return { ok: false, errors: [`cannot start: ${e instanceof Error ? e.message : String(e)}`] };
     }
     // The reloadable parts: a SIGHUP prepares each, and commits them only when all could be prepared.
-    const dae = radius === undefined ? undefined : await Listener.start(daeListener(settings.bind_address, radius.nas, daeHandlerFor(daemon.sessions), logger, watch), settings, logger);
+    // DAE answers leave once the change they report is kept (the gate); a slave passes requests to the master.
+    const daeSwitch = cluster === undefined ? undefined : new ClusterSwitch((packet, from) => { cluster.node.forward(from.address, from.port, packet, DAE_CHANNEL); });
+    const daeUdp: UdpEndpointFactory = {
+      bind: async (address, port) => {
+        const raw = await radiusUdp.bind(address, port);
+        const switched = daeSwitch === undefined ? raw : daeSwitch.wrap(raw);
+        return gate === undefined ? switched : gate.endpoint(switched);
+      },
+    };
+    const dae = radius === undefined ? undefined : await Listener.start(daeListener(settings.bind_address, radius.nas, daeHandlerFor(daemon.sessions), logger, watch, daeUdp), settings, logger);
     const components: Component[] = radius === undefined || dae === undefined ? [] : [radiusComponent(radius.client, hostname, radius.accounting !== undefined, logger), dae];
     // Plugins (issue 7): the startup-config's `load plugin` lines, in order; then nsctl can reach them.
     const plugins = new LnsdPlugins({ sessions: daemon.sessions, logger, settings, ...packetPluginsFor(dataPlane), ...(radius?.accounting === undefined ? {} : { accounting: radius.accounting }) });
@@ -428,6 +437,7 @@ export class Lnsd {
       await cluster.start({
         sessions: daemon.sessions,
         switch: clusterSwitch,
+        ...(daeSwitch === undefined ? {} : { daeSwitch }),
         ...(dataPlane === undefined ? {} : { dataPath: new ReplicaDataPath(dataPlane, logger) }),
         resume: (replica, takeover) => { resumeAsMaster(replica ?? (takeover ? undefined : localRestore), takeover); },
         following: () => {

@@ -8,13 +8,14 @@
 import t from "tap";
 import { FakeClock, MemoryUdpNetwork, OutputGate, type PeerAddress, type UdpEndpoint } from "@lnsd/io";
 import { MemoryClusterNetwork } from "@lnsd/cluster";
+import { Attr, Code, DaeServer, textAttr } from "@lnsd/radius";
 import { defaultSettings, parseIpPool } from "@lnsd/config";
 import { LacSimulator, pppLogins, type PppLogins } from "@lnsd/testkit";
 import {
-  AddressPool, ClusterSwitch, Daemon, LnsdCluster, LocalAuthenticator, LocalSecrets, Logger, RecordStore, stateFromRecords,
-  type DaemonSettings,
+  AddressPool, ClusterSwitch, DAE_CHANNEL, Daemon, daeHandlerFor, LnsdCluster, LocalAuthenticator, LocalSecrets, Logger, RecordStore, stateFromRecords,
+  type DaemonSettings, type Subscriber,
 } from "../src/index.js";
-import { MemoryDataPath, ProcessClock } from "./lib/inproc.js";
+import { DAE_PORT, FakeRadius, MemoryDataPath, ProcessClock, RADIUS_ADDRESS, SECRET } from "./lib/inproc.js";
 
 const LNS: PeerAddress = { address: "192.0.2.1", port: 1701 };
 
@@ -118,6 +119,9 @@ class Rig {
     readonly net: MemoryUdpNetwork,
     readonly clusterNet: MemoryClusterNetwork,
     readonly shared: SharedAddress,
+    /** The DAE port of the shared address (RFC 5176), and the RADIUS server that uses it. */
+    readonly dae: SharedAddress,
+    readonly radius: FakeRadius,
     readonly logger: Logger,
   ) {}
 
@@ -127,7 +131,8 @@ class Rig {
     const clusterNet = new MemoryClusterNetwork((fn) => { clock.setTimeout(fn, 0); });
     const lines: string[] = [];
     const logger = new Logger({ write: (_l, level, message) => { lines.push(`${String(clock.now())} ${level} ${message}`); } }, Number(process.env.INPROC_DEBUG ?? 3), () => clock.now(), { burst: Number.MAX_SAFE_INTEGER, windowMs: 1 });
-    const rig = new Rig(lines, clock, net, clusterNet, new SharedAddress(await net.bind(LNS.address, LNS.port)), logger);
+    const radius = new FakeRadius(clock, await net.bind(RADIUS_ADDRESS, 1812), await net.bind(RADIUS_ADDRESS, 1813), await net.bind(RADIUS_ADDRESS, 0));
+    const rig = new Rig(lines, clock, net, clusterNet, new SharedAddress(await net.bind(LNS.address, LNS.port)), new SharedAddress(await net.bind(LNS.address, DAE_PORT)), radius, logger);
     for (let i = 1; i <= n; i++) {
       await rig.addNode(`10.0.0.${String(i)}`);
       await rig.run(150);
@@ -175,9 +180,13 @@ class Rig {
       wrapEndpoint: (e) => sw.wrap(e),
     });
     (node as { daemon: Daemon }).daemon = daemon;
+    // DAE as lnsd has it: answers through the gate; a slave passes requests to the master.
+    const daeSwitch = new ClusterSwitch((p, from) => { cluster.node.forward(from.address, from.port, p, DAE_CHANNEL); });
+    await DaeServer.create<Subscriber>({ bindAddress: LNS.address, port: DAE_PORT, secret: SECRET, allowedClients: [RADIUS_ADDRESS], udp: { bind: () => Promise.resolve(gate.endpoint(daeSwitch.wrap(this.dae.endpoint(name)))) }, nas: { ipAddress: LNS.address, identifier: "lns" }, handler: daeHandlerFor(daemon.sessions), clock, wallClockMs: () => 1_800_000_000_000 + this.clock.now() });
     await cluster.start({
       sessions: daemon.sessions,
       switch: sw,
+      daeSwitch,
       resume: (state) => { daemon.resume(state); },
       following: () => undefined,
       stepDown: () => { this.kill(node); },
@@ -189,6 +198,7 @@ class Rig {
   kill(node: Node): void {
     node.clock.killed = true;
     this.shared.dead.add(node.name);
+    this.dae.dead.add(node.name);
     this.clusterNet.kill(node.name);
   }
 
@@ -318,4 +328,22 @@ void t.test("a slave's state is the master's: its replica resumes the same tunne
     t.equal(state.state.l2tp.tunnels.length, 1);
     t.equal(state.state.subscribers.size, 20);
   }
+});
+
+void t.test("a Disconnect-Request sent to a slave is the master's to act on and answer", async (t) => {
+  const rig = await Rig.create(2);
+  rig.shared.route = "10.0.0.2";
+  rig.dae.route = "10.0.0.2";
+  const l = await rig.lac(2);
+  t.ok(await rig.until(() => l.logins.stats.online.size === 2 && rig.onlineOnMaster() === 2, 10_000), "2 online through the slave");
+  const master = rig.master;
+  const target = [...(master?.daemon.sessions.all() ?? [])][0];
+  if (master === undefined || target === undefined) throw new Error("no session");
+  rig.radius.sendDae(Code.DisconnectRequest, [textAttr(Attr.AcctSessionId, target.acctSessionId)]);
+  t.ok(await rig.until(() => rig.radius.daeReplies.length === 1, 5000), "answered");
+  t.equal(rig.radius.daeReplies[0]?.code, Code.DisconnectAck, "Disconnect-ACK, from the master");
+  t.ok(await rig.until(() => rig.onlineOnMaster() === 1 && l.logins.stats.online.size === 1, 5000), "that session ended, the other goes on");
+  await rig.run(200);
+  const slave = rig.nodes[1];
+  t.equal(slave?.cluster.node.replica.records.get("subscriber")?.size, 1, "the slave's replica follows");
 });
