@@ -34,6 +34,8 @@ export interface ClusterHost {
   counters?(sessions: readonly SessionCounters[]): void;
   /** A slave: its traffic since the last report (every second). */
   takeCounters?(): SessionCounters[];
+  /** The master: a slave asks it to act (an nsctl request that reached the slave). */
+  request?(kind: string, body: Uint8Array): Promise<Uint8Array>;
 }
 
 export type LogLevel = "error" | "warn" | "info" | "debug";
@@ -52,6 +54,9 @@ export interface ClusterNodeOptions {
   readonly log: (level: LogLevel, reason: string, message: string) => void;
   readonly defer?: (fn: () => void) => void;
 }
+
+/** How long a slave waits for the master's answer to a request. */
+const REQUEST_TIMEOUT_MS = 5000;
 
 /** Datagrams a slave keeps while it has no master to pass them to, and for how long. */
 const FORWARD_BUFFER = 10_000;
@@ -76,6 +81,8 @@ export class ClusterNode {
   private ackScheduled = false;
   private lastHeartbeatMs = 0;
   private closed = false;
+  private nextRequest = 1;
+  private readonly requests = new Map<number, { resolve: (body: Uint8Array | undefined) => void; timer: TimerHandle }>();
   private readonly defer: (fn: () => void) => void;
   /** Frames dropped, by reason (metrics); forwarded datagrams; resyncs. */
   readonly counters = { badFrames: new Map<string, number>(), forwarded: 0, forwardDropped: 0, received: 0, resyncs: 0, elections: 0 };
@@ -209,6 +216,29 @@ export class ClusterNode {
     }
     this.buffered.push({ body, atMs: now });
     return true;
+  }
+
+  /**
+   * A slave asks the master to act and waits for the answer; undefined when there is no master to
+   * ask or it did not answer within 5 s.
+   */
+  request(kind: string, body: Uint8Array): Promise<Uint8Array | undefined> {
+    const link = this.masterLink;
+    if (link === undefined || this.membership.role !== "slave") return Promise.resolve(undefined);
+    const id = this.nextRequest;
+    this.nextRequest = (this.nextRequest % 0xffffffff) + 1;
+    return new Promise((resolve) => {
+      const timer = this.o.clock.setTimeout(() => {
+        this.requests.delete(id);
+        resolve(undefined);
+      }, REQUEST_TIMEOUT_MS);
+      this.requests.set(id, { resolve, timer });
+      if (!this.sendOn(link, { type: "request", id, kind, body })) {
+        timer.cancel();
+        this.requests.delete(id);
+        resolve(undefined);
+      }
+    });
   }
 
   /**
@@ -426,6 +456,14 @@ export class ClusterNode {
       case "heartbeat":
         this.decide(this.membership.heardHeartbeat(m.node, m.epoch, b.heartbeat, this.o.clock.now()));
         return;
+      case "response": {
+        const r = this.requests.get(b.id);
+        if (r === undefined) return;
+        this.requests.delete(b.id);
+        r.timer.cancel();
+        r.resolve(b.body);
+        return;
+      }
       case "resign":
         this.o.log("info", "cluster-resign", `master ${m.node} resigned at version ${String(b.version)} (this node holds ${String(this.replica.version)})`);
         this.decide(this.membership.masterResigned(m.node, this.o.clock.now(), this.uptodate));
@@ -474,6 +512,12 @@ export class ClusterNode {
         case "counters":
           this.o.host.counters?.(b.sessions);
           return;
+        case "request": {
+          const answer = this.o.host.request?.(b.kind, b.body);
+          if (answer === undefined) return;
+          void answer.then((body) => { this.sendOn(link, { type: "response", id: b.id, body }); });
+          return;
+        }
         default:
           return;
       }

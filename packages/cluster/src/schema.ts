@@ -78,6 +78,20 @@ message Resign {
   uint64 version = 1;
 }
 
+// A slave asks the master to act for it (an nsctl control request that reached the slave): kind
+// names the request, body is the kind's own encoding (JSON today).
+message Request {
+  uint32 id = 1;
+  string kind = 2;
+  bytes body = 3;
+}
+
+// The master's answer to a Request.
+message Response {
+  uint32 id = 1;
+  bytes body = 2;
+}
+
 message Message {
   uint32 schema = 1;
   string node = 2;            // the sender's cluster address
@@ -92,6 +106,8 @@ message Message {
     Forward forward = 16;
     Counters counters = 17;
     Resign resign = 18;
+    Request request = 19;
+    Response response = 20;
   }
 }
 `;
@@ -112,7 +128,9 @@ export type Body =
   | { readonly type: "ack"; readonly version: number }
   | { readonly type: "forward"; readonly address: string; readonly port: number; readonly payload: Uint8Array; readonly channel: number }
   | { readonly type: "counters"; readonly sessions: readonly SessionCounters[] }
-  | { readonly type: "resign"; readonly version: number };
+  | { readonly type: "resign"; readonly version: number }
+  | { readonly type: "request"; readonly id: number; readonly kind: string; readonly body: Uint8Array }
+  | { readonly type: "response"; readonly id: number; readonly body: Uint8Array };
 
 export interface ClusterMessage {
   /** The sender's cluster address. */
@@ -143,6 +161,10 @@ function bodyObject(b: Body): Record<string, unknown> {
       return { counters: { sessions: b.sessions } };
     case "resign":
       return { resign: { version: b.version } };
+    case "request":
+      return { request: { id: b.id, kind: b.kind, body: b.body } };
+    case "response":
+      return { response: { id: b.id, body: b.body } };
     default: {
       const never: never = b;
       return never;
@@ -187,6 +209,10 @@ function decodeBody(which: unknown, o: Record<string, unknown>): Body | undefine
       };
     case "resign":
       return { type: "resign", version: num(b.version) };
+    case "request":
+      return b.body instanceof Uint8Array ? { type: "request", id: num(b.id), kind: str(b.kind), body: b.body } : undefined;
+    case "response":
+      return b.body instanceof Uint8Array ? { type: "response", id: num(b.id), body: b.body } : undefined;
     default:
       return undefined;
   }

@@ -193,6 +193,9 @@ class TestHost implements ClusterHost {
   takeCounters(): SessionCounters[] {
     return [{ id: "1/1", rxPackets: 1, txPackets: 0, rxOctets: 100, txOctets: 0 }];
   }
+  request(kind: string, body: Uint8Array): Promise<Uint8Array> {
+    return Promise.resolve(Buffer.from(`${kind}: ${Buffer.from(body).toString()} done by the master`));
+  }
   /** The master changes a record: what its store's commit would publish. */
   change(id: string, value: unknown): void {
     this.ver++;
@@ -247,6 +250,11 @@ void t.test("three nodes: the oldest becomes master, the others follow and hold 
   b.node.forward("198.51.100.7", 1701, Buffer.from("SCCRQ"));
   await run(20);
   t.same(a.host.forwardedIn, ["198.51.100.7:1701 SCCRQ"]);
+  // A request a slave cannot answer itself (nsctl) is the master's.
+  const answer = c.node.request("nsctl-control", Buffer.from("drop_session 5"));
+  await run(30);
+  t.equal(Buffer.from((await answer) ?? []).toString(), "nsctl-control: drop_session 5 done by the master");
+  t.equal(await a.node.request("x", Buffer.alloc(0)), undefined, "the master asks no one");
   await run(1000);
   t.ok(a.host.countersIn.length >= 2, "slaves report their counters every second");
   net.kill(a.address);

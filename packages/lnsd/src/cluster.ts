@@ -11,6 +11,8 @@ import type { Clock, PeerAddress, UdpEndpoint } from "@lnsd/io";
 import { decodeJsonBody, encodeJsonBody, type StoredRecord } from "@lnsd/journal";
 import type { SessionRecord, TunnelRecord } from "@lnsd/l2tp";
 import { parseIpv4 } from "@lnsd/wire";
+import { err, type ControlResponse } from "@lnsd/control";
+import type { PluginHostControl } from "./control-backend.js";
 import type { Logger } from "./log.js";
 import type { SessionManager, Subscriber, SubscriberRecord } from "./sessions.js";
 import { journalSnapshot, stateFromRecords, type RestoredState } from "./state.js";
@@ -207,6 +209,36 @@ export interface ClusterActions {
   /** A master was found at start: whatever state this node kept is stale. */
   following(): void;
   readonly dataPath?: ReplicaDataPath;
+  /** The master: an nsctl control request that reached a slave (the plugins' control hooks). */
+  readonly nsctlControl?: (args: readonly string[]) => Promise<ControlResponse>;
+}
+
+/** A slave's nsctl control request, relayed to the master (kind of the cluster's Request). */
+export const NSCTL_CONTROL = "nsctl-control";
+
+function isControlResponse(v: unknown): v is ControlResponse {
+  if (typeof v !== "object" || v === null) return false;
+  const r = v as { code?: unknown; lines?: unknown };
+  return typeof r.code === "number" && Array.isArray(r.lines) && r.lines.every((l) => typeof l === "string");
+}
+
+/**
+ * The nsctl plugin host as a cluster node offers it: a control request on a slave is the
+ * master's (its plugins act on the cluster's sessions); loading and unloading stay each node's own.
+ */
+export function clusterControl(local: PluginHostControl, cluster: LnsdCluster): PluginHostControl {
+  return {
+    load: (name) => local.load(name),
+    unload: (name) => local.unload(name),
+    helpLines: () => local.helpLines(),
+    control: async (args) => {
+      if (cluster.isMaster) return await local.control(args);
+      const answer = await cluster.node.request(NSCTL_CONTROL, encodeJsonBody(args));
+      const d = answer === undefined ? undefined : decodeJsonBody(answer);
+      if (d?.ok === true && isControlResponse(d.value)) return d.value;
+      return err(`this node (${cluster.node.self}) is a cluster slave and the master did not answer: try again, or ask the master (show cluster)`);
+    },
+  };
 }
 
 export type ClusterOpen = { readonly ok: true; readonly cluster: LnsdCluster } | { readonly ok: false; readonly error: string };
@@ -343,6 +375,14 @@ export class LnsdCluster implements ClusterHost {
       // Traffic through a slave keeps the session alive as traffic through the master does.
       if (r.rxPackets > 0) sub.ppp.noteActivity();
     }
+  }
+
+  async request(kind: string, body: Uint8Array): Promise<Uint8Array> {
+    const control = this.actions?.nsctlControl;
+    const d = decodeJsonBody(body);
+    const args = d.ok && Array.isArray(d.value) && d.value.every((x) => typeof x === "string") ? d.value : undefined;
+    if (kind !== NSCTL_CONTROL || control === undefined || args === undefined) return encodeJsonBody(err(`the master does not take '${kind}' requests`));
+    return encodeJsonBody(await control(args));
   }
 
   takeCounters(): SessionCounters[] {
