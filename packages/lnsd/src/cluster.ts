@@ -16,7 +16,7 @@ import type { PluginHostControl } from "./control-backend.js";
 import type { Logger } from "./log.js";
 import type { SessionManager, Subscriber, SubscriberRecord } from "./sessions.js";
 import { journalSnapshot, stateFromRecords, type RestoredState } from "./state.js";
-import type { RecordChange, RecordStore } from "./store.js";
+import { changeBody, type RecordChange, type RecordStore } from "./store.js";
 
 /** Forwarded datagrams: 0 came to the L2TP socket, 1 to the DAE socket (RFC 5176). */
 export const L2TP_CHANNEL = 0;
@@ -400,7 +400,7 @@ export class LnsdCluster implements ClusterHost {
 }
 
 function replicated(c: RecordChange): ReplicatedChange {
-  return c.op === "upsert" ? { version: c.version, op: "upsert", kind: c.kind, id: c.id, body: encodeJsonBody(c.record) } : { version: c.version, op: "delete", kind: c.kind, id: c.id };
+  return c.op === "upsert" ? { version: c.version, op: "upsert", kind: c.kind, id: c.id, body: changeBody(c) } : { version: c.version, op: "delete", kind: c.kind, id: c.id };
 }
 
 /** `show cluster`, with l2tpns's fields (and lnsd's: epoch, replication per slave). */

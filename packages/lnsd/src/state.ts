@@ -11,7 +11,7 @@ import { L2TP_SNAPSHOT_VERSION, withMessages, type L2tpSnapshot, type SessionRec
 import type { Clock, TimerHandle } from "@lnsd/io";
 import type { Logger } from "./log.js";
 import type { SubscriberRecord } from "./sessions.js";
-import type { MessageRecord, RecordChange, RecordStore, StoreListener, StoreSnapshot } from "./store.js";
+import { changeBody, type MessageRecord, type RecordChange, type RecordStore, type StoreListener, type StoreSnapshot } from "./store.js";
 
 /** The journal's record kinds. */
 const TUNNEL = "tunnel";
@@ -167,7 +167,7 @@ export class StateJournal implements StoreListener {
     if (writer === undefined) return;
     this.guard("write", () => {
       for (const c of batch) {
-        writer.append({ version: c.version, change: c.op === "upsert" ? { op: "upsert", kind: c.kind, id: c.id, format: "json", body: encodeJsonBody(c.record) } : { op: "delete", kind: c.kind, id: c.id } });
+        writer.append({ version: c.version, change: c.op === "upsert" ? { op: "upsert", kind: c.kind, id: c.id, format: "json", body: changeBody(c) } : { op: "delete", kind: c.kind, id: c.id } });
       }
       this.entriesSinceCompaction += batch.length;
       writer.flush();

@@ -4,6 +4,7 @@
 // mark becomes one typed change with the next version, upsert or delete, published to every
 // listener in one batch: the state journal today, the cluster's replication next. A listener can
 // ask for every live record (snapshot()) to start from. Control thread.
+import { encodeJsonBody } from "@lnsd/journal";
 import type { L2tpNode, Session, Tunnel } from "@lnsd/l2tp";
 import type { Clock, TimerHandle } from "@lnsd/io";
 import type { SessionManager, Subscriber } from "./sessions.js";
@@ -18,6 +19,21 @@ export type RecordKind = "tunnel" | "message" | "session" | "subscriber";
 export type RecordChange =
   | { readonly version: number; readonly op: "upsert"; readonly kind: RecordKind; readonly id: string; readonly record: unknown }
   | { readonly version: number; readonly op: "delete"; readonly kind: RecordKind; readonly id: string };
+
+const bodies = new WeakMap<RecordChange, Uint8Array>();
+
+/**
+ * An upsert's record as JSON bytes, encoded once however many listeners need it (the journal and
+ * the cluster's replication write the same bytes).
+ */
+export function changeBody(c: RecordChange & { readonly op: "upsert" }): Uint8Array {
+  let b = bodies.get(c);
+  if (b === undefined) {
+    b = encodeJsonBody(c.record);
+    bodies.set(c, b);
+  }
+  return b;
+}
 
 /** Every live record as of `version`: kind -> id -> record. */
 export interface StoreSnapshot {
