@@ -21,6 +21,7 @@ import type { Tunnel, TunnelState } from "@lnsd/l2tp";
 import { formatIpv4, parseIpv4, StopCcnResultCode } from "@lnsd/wire";
 import type { Daemon } from "./daemon.js";
 import type { Logger } from "./log.js";
+import type { ReplicaCliView } from "./cluster.js";
 import type { AddressPool } from "./pool.js";
 import type { PolicyChange, Subscriber } from "./sessions.js";
 
@@ -51,6 +52,8 @@ export interface LnsdCliOptions {
   readonly filters?: { indexOf(name: string): number; hits(name: string): number[] };
   /** `show cluster` (a node in a cluster). */
   readonly cluster?: () => readonly string[];
+  /** A cluster slave shows the master's sessions and tunnels from its replica, and changes none. */
+  readonly replica?: ReplicaCliView;
 }
 
 /** NAS-Port values stay below 2^31 (sessions.ts); L2TP Tunnel IDs are 16 bits. */
@@ -166,6 +169,10 @@ export class LnsdCliBackend implements CliBackend {
   }
 
   *sessions(): Iterable<CliSessionRow> {
+    if (this.o.replica?.active === true) {
+      yield* this.o.replica.sessions();
+      return;
+    }
     // The manager's map may change between chunks of output: a Map iterator copes with that.
     for (const sub of this.o.daemon.sessions.all()) yield this.row(sub, this.nowMs());
   }
@@ -176,6 +183,7 @@ export class LnsdCliBackend implements CliBackend {
   }
 
   session(id: number): CliSessionRow | undefined {
+    if (this.o.replica?.active === true) return this.o.replica.session(id);
     const sub = this.subscriber(id);
     return sub === undefined ? undefined : this.row(sub, this.nowMs());
   }
@@ -202,11 +210,16 @@ export class LnsdCliBackend implements CliBackend {
   }
 
   *tunnels(all: boolean): Iterable<CliTunnel> {
+    if (this.o.replica?.active === true) {
+      yield* this.o.replica.tunnels();
+      return;
+    }
     const list = [...this.o.daemon.l2tp.tunnels.values()].sort((a, b) => a.localId - b.localId);
     for (const t of list) if (all || t.state !== "closed") yield this.tunnelRow(t);
   }
 
   tunnel(id: number): CliTunnel | undefined {
+    if (this.o.replica?.active === true) return this.o.replica.tunnel(id);
     const t = this.o.daemon.l2tp.tunnels.get(id);
     return t === undefined ? undefined : this.tunnelRow(t);
   }
@@ -369,6 +382,7 @@ export class LnsdCliBackend implements CliBackend {
   }
 
   dropUser(username: string): CliResult {
+    if (this.o.replica?.active === true) return this.o.replica.refusal();
     const subs = [...this.o.daemon.sessions.all()].filter((s) => s.username === username);
     if (subs.length === 0) return { ok: false, error: `User ${username} is not connected` };
     for (const s of subs) this.o.daemon.sessions.drop(s, "dropped from the CLI");
@@ -377,6 +391,7 @@ export class LnsdCliBackend implements CliBackend {
   }
 
   dropSession(id: number): CliResult {
+    if (this.o.replica?.active === true) return this.o.replica.refusal();
     const sub = this.subscriber(id);
     if (sub === undefined) return { ok: false, error: `Session ${id} does not exist` };
     this.o.daemon.sessions.drop(sub, "dropped from the CLI");
@@ -385,6 +400,7 @@ export class LnsdCliBackend implements CliBackend {
   }
 
   dropTunnel(id: number): CliResult {
+    if (this.o.replica?.active === true) return this.o.replica.refusal();
     const t = this.o.daemon.l2tp.tunnels.get(id);
     if (t === undefined || t.state === "closed" || t.state === "closing") return { ok: false, error: `Tunnel ${id} is not open` };
     // RFC 2661 4.4.2: result code 1, general request to clear the control connection.

@@ -10,7 +10,8 @@ import type { CounterDelta, DataPlane } from "@lnsd/dataplane";
 import type { Clock, PeerAddress, UdpEndpoint } from "@lnsd/io";
 import { decodeJsonBody, encodeJsonBody, type StoredRecord } from "@lnsd/journal";
 import type { SessionRecord, TunnelRecord } from "@lnsd/l2tp";
-import { parseIpv4 } from "@lnsd/wire";
+import { formatIpv4, parseIpv4 } from "@lnsd/wire";
+import type { CliResult, CliSessionRow, CliTunnel } from "@lnsd/cli";
 import { err, type ControlResponse } from "@lnsd/control";
 import type { PluginHostControl } from "./control-backend.js";
 import type { Logger } from "./log.js";
@@ -434,4 +435,117 @@ export function showCluster(c: LnsdCluster, settings: StartupSettings): string[]
   if (peers.length > 0) lines.push(`${"Address".padStart(20)}  ${"Basetime".padStart(10)} ${"Age".padStart(8)}`);
   for (const p of peers) lines.push(`${p.address.padStart(20)}  ${String(Math.floor(p.startedAtMs / 1000)).padStart(10)} ${((c.nowMs() - p.lastHeardMs) / 1000).toFixed(1).padStart(8)}`);
   return lines;
+}
+
+/**
+ * What a slave's CLI shows (`show session`, `show tunnels`): the replica of the master's records,
+ * as l2tpns's slaves show their copy of the session table. Read-only: idle time is not known here.
+ */
+export class ReplicaCliView {
+  constructor(private readonly cluster: LnsdCluster, private readonly wallClockMs: () => number = Date.now) {}
+
+  /** True while this node is a slave holding a replica: the CLI reads from here. */
+  get active(): boolean {
+    return this.cluster.node.role === "slave" && this.cluster.node.replica.complete;
+  }
+
+  get master(): string {
+    return this.cluster.node.membership.master ?? "unknown";
+  }
+
+  private records(kind: string): [string, object][] {
+    const out: [string, object][] = [];
+    for (const [id, r] of this.cluster.node.replica.records.get(kind) ?? []) {
+      const b = body(r);
+      if (b !== undefined) out.push([id, b]);
+    }
+    return out;
+  }
+
+  private subscribers(): [string, SubscriberRecord][] {
+    return this.records("subscriber") as [string, SubscriberRecord][];
+  }
+
+  *sessions(): Iterable<CliSessionRow> {
+    const tunnels = new Map(this.records("tunnel") as [string, TunnelRecord][]);
+    const calls = new Map(this.records("session") as [string, SessionRecord][]);
+    const now = this.wallClockMs();
+    for (const [id, sub] of this.subscribers()) {
+      const tunnel = tunnels.get(String(sub.tunnelId));
+      const call = calls.get(id)?.call;
+      const timeout = sub.policy.sessionTimeoutSec;
+      yield {
+        id: sub.nasPort,
+        linkedTo: 0,
+        tunnelId: sub.tunnelId,
+        username: sub.username ?? "",
+        address: sub.address === undefined ? undefined : formatIpv4(sub.address),
+        intercepted: sub.snoop !== undefined,
+        throttled: sub.throttle !== undefined,
+        walledGarden: sub.garden === true,
+        ipv6: sub.ppp?.ipv6cp !== undefined,
+        openedSeconds: Math.max(0, Math.floor((now - sub.startedAt) / 1000)),
+        idleSeconds: 0,
+        remainingSeconds: timeout === undefined || timeout <= 0 || sub.upAt === undefined ? 0 : Math.max(0, Math.ceil(timeout - (now - sub.upAt) / 1000)),
+        txOctets: sub.counters.txOctets,
+        rxOctets: sub.counters.rxOctets,
+        txPackets: sub.counters.txPackets,
+        rxPackets: sub.counters.rxPackets,
+        lacAddress: tunnel?.address.address ?? "",
+        callingNumber: call?.callingNumber ?? "",
+        calledNumber: call?.calledNumber ?? "",
+        pppPhase: "Network",
+        ipcpState: sub.ppp?.ipcp === undefined ? "Closed" : "Opened",
+        ipv6cpState: sub.ppp?.ipv6cp === undefined ? "Closed" : "Opened",
+        ccpState: "Closed",
+        mru: 0,
+        rxSpeed: call?.rxConnectSpeed ?? 0,
+        txSpeed: call?.txConnectSpeed ?? 0,
+      };
+    }
+  }
+
+  session(id: number): CliSessionRow | undefined {
+    for (const s of this.sessions()) if (s.id === id) return s;
+    return undefined;
+  }
+
+  *tunnels(): Iterable<CliTunnel> {
+    const byTunnel = new Map<number, number[]>();
+    for (const [, sub] of this.subscribers()) byTunnel.set(sub.tunnelId, [...(byTunnel.get(sub.tunnelId) ?? []), sub.nasPort]);
+    const calls = new Map<string, number>();
+    for (const [id] of this.records("session")) {
+      const tid = id.split("/")[0] ?? "";
+      calls.set(tid, (calls.get(tid) ?? 0) + 1);
+    }
+    const now = this.wallClockMs();
+    const list = (this.records("tunnel") as [string, TunnelRecord][]).map(([, t]) => t).sort((a, b) => a.localId - b.localId);
+    for (const t of list) {
+      yield {
+        id: t.localId,
+        peerId: t.peerId,
+        hostname: t.peer.hostName ?? "",
+        address: t.address.address,
+        port: t.address.port,
+        state: t.state === "established" ? "Open" : t.state === "closing" ? "Closing" : t.state === "closed" ? "Free" : "Opening",
+        sessions: calls.get(String(t.localId)) ?? 0,
+        vendor: t.peer.vendorName ?? "",
+        openedSeconds: Math.max(0, Math.floor((now - t.createdAt) / 1000)),
+        controlSent: 0,
+        controlRetransmitted: 0,
+        controlReceived: 0,
+        sessionIds: (byTunnel.get(t.localId) ?? []).sort((a, b) => a - b),
+      };
+    }
+  }
+
+  tunnel(id: number): CliTunnel | undefined {
+    for (const t of this.tunnels()) if (t.id === id) return t;
+    return undefined;
+  }
+
+  /** What a slave answers to a command that changes sessions. */
+  refusal(): CliResult {
+    return { ok: false, error: `this node is a cluster slave: sessions are changed on the master (${this.master}), or here with nsctl` };
+  }
 }

@@ -38,7 +38,7 @@ import type { Authenticator, SessionEvents, Subscriber } from "./sessions.js";
 import { configFilesFor, type ConfigFiles } from "./startup.js";
 import { claimStateDir, pruneStaleStates, readState, removeState, stateDirFor, StateJournal, type RestoredState } from "./state.js";
 import { RecordStore } from "./store.js";
-import { clusterControl, ClusterSwitch, clusterConfigured, DAE_CHANNEL, LnsdCluster, ReplicaDataPath, showCluster } from "./cluster.js";
+import { clusterControl, ClusterSwitch, clusterConfigured, DAE_CHANNEL, LnsdCluster, ReplicaCliView, ReplicaDataPath, showCluster } from "./cluster.js";
 
 /** syslog(3)'s datagrams to /dev/log go through the dataplane addon (Node has no unix datagram sockets). */
 export function unixDgramSender(): ((path: string, data: Uint8Array) => void) | undefined {
@@ -400,7 +400,7 @@ export class Lnsd {
     const control = await Listener.start(controlListener(logger, watch, cluster === undefined ? plugins : clusterControl(plugins, cluster)), settings, logger);
     // The operator's telnet CLI (port 23 on cli_bind_address), once the daemon runs; without it lnsd carries on.
     const radiusClient = radius?.client;
-    const cliBackend = new LnsdCliBackend({ daemon, pool, logger, config: loaded.config, ...(cluster === undefined ? {} : { cluster: () => showCluster(cluster, settings) }), startupConfigPath: files.startupConfig, usersPath: files.users, radius: radius !== undefined, ...(radiusClient === undefined ? {} : { radiusDrops: () => radiusClient.counters.dropped }), ...(opts.hostname === undefined ? {} : { hostnameOverride: opts.hostname }), plugins: plugins.cli, ...(dataPlane === undefined ? {} : { dataplane: () => dataPlane.stats(), filters: dataPlane.filters }) });
+    const cliBackend = new LnsdCliBackend({ daemon, pool, logger, config: loaded.config, ...(cluster === undefined ? {} : { cluster: () => showCluster(cluster, settings), replica: new ReplicaCliView(cluster) }), startupConfigPath: files.startupConfig, usersPath: files.users, radius: radius !== undefined, ...(radiusClient === undefined ? {} : { radiusDrops: () => radiusClient.counters.dropped }), ...(opts.hostname === undefined ? {} : { hostnameOverride: opts.hostname }), plugins: plugins.cli, ...(dataPlane === undefined ? {} : { dataplane: () => dataPlane.stats(), filters: dataPlane.filters }) });
     const cli = await Listener.start(cliListener(cliBackend, logger, watch), settings, logger);
     components.push(control, cli);
     metrics?.attach({
