@@ -12,7 +12,7 @@ import { Attr, Code, DaeServer, textAttr } from "@lnsd/radius";
 import { defaultSettings, parseIpPool } from "@lnsd/config";
 import { LacSimulator, pppLogins, type PppLogins } from "@lnsd/testkit";
 import {
-  AddressPool, ClusterSwitch, DAE_CHANNEL, Daemon, daeHandlerFor, LnsdCluster, LocalAuthenticator, LocalSecrets, Logger, RecordStore, stateFromRecords,
+  AddressPool, ClusterSwitch, ReplicaCliView, DAE_CHANNEL, Daemon, daeHandlerFor, LnsdCluster, LocalAuthenticator, LocalSecrets, Logger, RecordStore, stateFromRecords,
   type DaemonSettings, type Subscriber,
 } from "../src/index.js";
 import { DAE_PORT, FakeRadius, MemoryDataPath, ProcessClock, RADIUS_ADDRESS, SECRET } from "./lib/inproc.js";
@@ -328,6 +328,19 @@ void t.test("a slave's state is the master's: its replica resumes the same tunne
     t.equal(state.state.l2tp.tunnels.length, 1);
     t.equal(state.state.subscribers.size, 20);
   }
+  // The slave's CLI shows the master's sessions from the replica.
+  const view = new ReplicaCliView(slave.cluster, () => 1_800_000_000_000 + rig.clock.now());
+  t.ok(view.active);
+  const rows = [...view.sessions()];
+  t.equal(rows.length, 20, "show session on the slave: 20 rows");
+  const masterIds = [...master.daemon.sessions.all()].map((s) => s.nasPort).sort((a, b) => a - b);
+  t.same(rows.map((r) => r.id).sort((a, b) => a - b), masterIds, "the master's session ids");
+  t.ok(rows.every((r) => r.username === "u" && r.address?.startsWith("10.20.") === true && r.ipcpState === "Opened"));
+  const tunnels = [...view.tunnels()];
+  t.equal(tunnels.length, 1);
+  t.equal(tunnels[0]?.sessions, 20);
+  t.equal(tunnels[0]?.state, "Open");
+  t.match(view.refusal(), { ok: false, error: /cluster slave: sessions are changed on the master \(10\.0\.0\.1\)/ });
 });
 
 void t.test("a Disconnect-Request sent to a slave is the master's to act on and answer", async (t) => {
