@@ -3,8 +3,9 @@
 // themselves: an up-to-date node before one that is not, then the longest uptime, then the highest
 // address. lnsd adds an epoch: each master takes one higher than any it has seen, a node never
 // follows a master of an older epoch, and of two masters the one with the older epoch (or, equal,
-// the lower address) steps down. A master that was stopped (SIGSTOP, a hung host) for longer than
-// the timeout while it had peers steps down when it runs again: the others have elected one.
+// the lower address) steps down. A master that was stopped (SIGSTOP, a hung host, a starved CPU)
+// for longer than the timeout while it had peers may have been replaced: it is fenced (it releases
+// no output) until it hears a newer master (it steps down) or one timeout passes without one.
 // Pure: the caller passes the time and acts on the decisions.
 
 export type Role = "starting" | "slave" | "master";
@@ -32,6 +33,8 @@ export type Decision =
   | { readonly type: "take-over"; readonly epoch: number; readonly reason: string }
   /** Another node should take over: its heartbeat is awaited for one more timeout. */
   | { readonly type: "expect"; readonly master: string; readonly reason: string }
+  /** This node is the master but was stopped long enough to have been replaced: hold all output. */
+  | { readonly type: "fence"; readonly reason: string }
   /** This node was the master and must not be any more. */
   | { readonly type: "step-down"; readonly reason: string };
 
@@ -144,9 +147,10 @@ export class Membership {
     const stalledMs = nowMs - this.lastTickMs;
     this.lastTickMs = nowMs;
     if (this.role === "master") {
-      // Stopped for longer than the timeout with peers that saw it go quiet: they elected another.
+      // Stopped for longer than the timeout with peers that saw it go quiet: they may have elected
+      // another; their heartbeat, if so, makes this node step down.
       if (stalledMs > this.o.hbTimeoutMs && [...this.peers.values()].some((p) => nowMs - stalledMs - p.lastHeardMs <= this.o.hbTimeoutMs)) {
-        return this.stepDown(`stalled for ${(stalledMs / 1000).toFixed(1)} s: another node has taken over`);
+        return { type: "fence", reason: `stalled for ${(stalledMs / 1000).toFixed(1)} s, longer than cluster_hb_timeout` };
       }
       return NONE;
     }

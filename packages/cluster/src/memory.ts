@@ -5,6 +5,8 @@
 import type { ClusterTransport, StreamLink } from "./transport.js";
 
 interface MemoryNode {
+  /** While set, what arrives for the node waits here (a stopped process: SIGSTOP). */
+  paused: (() => void)[] | undefined;
   multicast: ((frame: Buffer, from: string) => void) | undefined;
   listen: ((link: StreamLink) => void) | undefined;
   dead: boolean;
@@ -30,7 +32,10 @@ class MemoryLink implements StreamLink {
     if (this.closed) return false;
     const other = this.other;
     const copy = Buffer.from(frame);
-    this.net.schedule(() => { if (other !== undefined && !other.closed && !this.net.cut(this.remote, other.remote)) other.frameHandler(copy); });
+    this.net.schedule(() => {
+      if (other === undefined || other.closed || this.net.cut(this.remote, other.remote)) return;
+      other.deliver(() => { if (!other.closed) other.frameHandler(copy); });
+    });
     return true;
   }
 
@@ -46,6 +51,12 @@ class MemoryLink implements StreamLink {
     this.end("closed here");
     const other = this.other;
     if (other !== undefined) this.net.schedule(() => { other.end("closed by the other end"); });
+  }
+
+  /** Runs fn now, or when the owning node runs again. */
+  deliver(fn: () => void): void {
+    if (this.owner.paused === undefined) fn();
+    else this.owner.paused.push(fn);
   }
 
   end(why: string): void {
@@ -83,6 +94,19 @@ export class MemoryClusterNetwork {
     return this.cut(a, b) || this.multicastCuts.has(`${a}|${b}`) || this.multicastCuts.has(`${b}|${a}`);
   }
 
+  /** SIGSTOP (true) and SIGCONT (false): while stopped, what arrives for the node waits. */
+  pause(address: string, stopped: boolean): void {
+    const n = this.nodes.get(address);
+    if (n === undefined) return;
+    if (stopped) {
+      n.paused ??= [];
+      return;
+    }
+    const waiting = n.paused ?? [];
+    n.paused = undefined;
+    for (const fn of waiting) fn();
+  }
+
   /** kill -9: nothing more from or to the node; its streams stay half-open as TCP would until reset. */
   kill(address: string): void {
     const n = this.nodes.get(address);
@@ -94,7 +118,7 @@ export class MemoryClusterNetwork {
   }
 
   transport(self: string): ClusterTransport {
-    const node: MemoryNode = { multicast: undefined, listen: undefined, dead: false, links: new Set() };
+    const node: MemoryNode = { paused: undefined, multicast: undefined, listen: undefined, dead: false, links: new Set() };
     this.nodes.set(self, node);
     return {
       self,
@@ -103,7 +127,12 @@ export class MemoryClusterNetwork {
         const copy = Buffer.from(frame);
         for (const [addr, other] of this.nodes) {
           if (addr === self || other.dead || this.multicastCut(self, addr)) continue;
-          this.schedule(() => { if (!other.dead && !this.multicastCut(self, addr)) other.multicast?.(copy, self); });
+          this.schedule(() => {
+            if (other.dead || this.multicastCut(self, addr)) return;
+            const fn = (): void => { other.multicast?.(copy, self); };
+            if (other.paused === undefined) fn();
+            else other.paused.push(fn);
+          });
         }
       },
       onMulticast: (h) => { node.multicast = h; },
@@ -122,7 +151,8 @@ export class MemoryClusterNetwork {
           const theirs = new MemoryLink(self, target, this);
           mine.other = theirs;
           theirs.other = mine;
-          target.listen(theirs);
+          const listen = target.listen;
+          theirs.deliver(() => { listen(theirs); });
         });
         // Frames sent before the connection is made wait for it.
         const send = mine.send.bind(mine);

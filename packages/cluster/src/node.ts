@@ -49,7 +49,7 @@ export interface ClusterNodeOptions {
   readonly startedAtMs: number;
   readonly hbIntervalMs: number;
   readonly hbTimeoutMs: number;
-  /** How long the master waits for a slave's acknowledgement before dropping it (default: min(timeout / 2, 1 s)). */
+  /** How long the master waits for a slave's acknowledgement before dropping it (default: cluster_hb_timeout, at most 1 s). */
   readonly ackTimeoutMs?: number;
   readonly log: (level: LogLevel, reason: string, message: string) => void;
   readonly defer?: (fn: () => void) => void;
@@ -80,6 +80,8 @@ export class ClusterNode {
   private buffered: Buffered[] = [];
   private ackScheduled = false;
   private lastHeartbeatMs = 0;
+  /** Set while a master that stalled waits to learn whether it was replaced: output waits on it. */
+  private fence: { readonly released: Promise<void>; readonly release: () => void; readonly timer: TimerHandle } | undefined;
   private closed = false;
   private nextRequest = 1;
   private readonly requests = new Map<number, { resolve: (body: Uint8Array | undefined) => void; timer: TimerHandle }>();
@@ -145,6 +147,11 @@ export class ClusterNode {
     return this.replication?.counters;
   }
 
+  /** A slave silent this long while output waits for it is dropped: the timeout (a slave that stalls as long is replaced anyway), at most 1 s (the LAC's first retransmission). */
+  private get ackTimeoutMs(): number {
+    return this.o.ackTimeoutMs ?? Math.min(this.o.hbTimeoutMs, 1000);
+  }
+
   takeCommitLatencies(): number[] {
     return this.replication?.takeLatencies() ?? [];
   }
@@ -187,11 +194,18 @@ export class ClusterNode {
     const r = this.replication;
     const wait = r?.barrier(version);
     if (wait !== undefined && this.ackTimer === undefined) this.armAckCheck();
-    return wait;
+    const fence = this.fence;
+    if (fence === undefined) return wait;
+    return Promise.all([fence.released, wait]).then(() => undefined);
+  }
+
+  /** Whether output is held because this master stalled (`show cluster`, tests). */
+  get fenced(): boolean {
+    return this.fence !== undefined;
   }
 
   private armAckCheck(): void {
-    const ms = this.o.ackTimeoutMs ?? Math.min(this.o.hbTimeoutMs / 2, 1000);
+    const ms = this.ackTimeoutMs;
     this.ackTimer = this.o.clock.setTimeout(() => {
       this.ackTimer = undefined;
       this.replication?.checkTimeouts();
@@ -357,7 +371,24 @@ export class ClusterNode {
       case "take-over":
         this.takeOver(d.epoch, d.reason);
         return;
+      case "fence": {
+        if (this.fence !== undefined) return;
+        this.o.log("warn", "cluster-fence", `${d.reason}: holding all output until the cluster shows whether another node took over (${String(this.o.hbTimeoutMs)} ms)`);
+        let release = (): void => undefined;
+        const released = new Promise<void>((res) => { release = res; });
+        const timer = this.o.clock.setTimeout(() => {
+          if (this.fence?.timer !== timer) return;
+          this.fence = undefined;
+          this.o.log("info", "cluster-fence", "no other master heard: this node is still the master, output released");
+          release();
+        }, this.o.hbTimeoutMs);
+        this.fence = { released, release, timer };
+        return;
+      }
       case "step-down":
+        // Whatever a stall held stays held: a master that is not one releases nothing.
+        this.fence?.timer.cancel();
+        this.fence = undefined;
         this.o.log("error", "cluster-step-down", `${d.reason}, so I'm gone!`);
         this.replication?.close("this node is not the master any more");
         this.replication = undefined;
@@ -378,7 +409,7 @@ export class ClusterNode {
     this.masterLink?.close();
     this.masterLink = undefined;
     this.replication = new Replication({
-      ackTimeoutMs: this.o.ackTimeoutMs ?? Math.min(this.o.hbTimeoutMs / 2, 1000),
+      ackTimeoutMs: this.ackTimeoutMs,
       nowMs: () => this.o.clock.now(),
       defer: this.defer,
       onUptodate: (address, uptodate, why) => {

@@ -1,6 +1,6 @@
 import t from "tap";
 import fc from "fast-check";
-import { FakeClock } from "@lnsd/io";
+import { FakeClock, type Clock, type TimerHandle } from "@lnsd/io";
 import { decodeEntry, encodeJsonBody, type JournalRecords } from "@lnsd/journal";
 import {
   ClusterNode, FrameReader, MemoryClusterNetwork, Membership, Replica, Replication, decodeMessage, encodeMessage, entryOf, lengthPrefixed, open, seal,
@@ -82,7 +82,9 @@ void t.test("election: longest uptime among the up-to-date, then highest address
   t.equal(stalled.tick(600, false).type, "take-over");
   stalled.heardPing("10.0.0.3", 1, { startedAtMs: 5, version: 0, uptodate: true }, 650);
   t.same(stalled.tick(700, false), { type: "none" });
-  t.equal(stalled.tick(5000, false).type, "step-down", "stopped 4.3 s with a peer: another has taken over");
+  t.equal(stalled.tick(5000, false).type, "fence", "stopped 4.3 s with a peer: it may have been replaced, output is held");
+  t.equal(stalled.role, "master", "still the master until it hears otherwise");
+  t.equal(stalled.heardHeartbeat("10.0.0.3", 2, { startedAtMs: 5, version: 0, port: 1, tunnels: 0, sessions: 0 }, 5010).type, "step-down", "a newer master heard: it steps down");
   const alone = new Membership({ self: "10.0.0.2", startedAtMs: 1, hbTimeoutMs: 500, nowMs: 0 });
   alone.tick(600, false);
   t.same(alone.tick(9000, false), { type: "none" }, "stopped with no peer: still the master");
@@ -205,18 +207,37 @@ class TestHost implements ClusterHost {
   }
 }
 
+/** One process's timers: held while it is stopped (SIGSTOP), run first when it continues. */
+class StoppableClock implements Clock {
+  stopped: (() => void)[] | undefined;
+  constructor(private readonly clock: FakeClock) {}
+  now(): number {
+    return this.clock.now();
+  }
+  setTimeout(fn: () => void, ms: number): TimerHandle {
+    let cancelled = false;
+    const h = this.clock.setTimeout(() => {
+      if (cancelled) return;
+      if (this.stopped === undefined) fn();
+      else this.stopped.push(() => { if (!cancelled) fn(); });
+    }, ms);
+    return { cancel: () => { cancelled = true; h.cancel(); } };
+  }
+}
+
 async function cluster(n: number, secrets: (i: number) => string = () => "s") {
   const clock = new FakeClock();
   const net = new MemoryClusterNetwork((fn) => { clock.setTimeout(fn, 0); });
   const logs: string[] = [];
-  const nodes: { node: ClusterNode; host: TestHost; address: string }[] = [];
+  const nodes: { node: ClusterNode; host: TestHost; address: string; clock: StoppableClock }[] = [];
   for (let i = 1; i <= n; i++) {
     const address = `10.0.0.${String(i)}`;
     const host = new TestHost();
-    const node = new ClusterNode({ transport: net.transport(address), host, clock, secret: secrets(i), startedAtMs: 1000 + i, hbIntervalMs: 100, hbTimeoutMs: 500, log: (_l, _r, m) => logs.push(`${address} ${m}`), defer: (fn) => { clock.setTimeout(fn, 0); } });
+    const own = new StoppableClock(clock);
+    const node = new ClusterNode({ transport: net.transport(address), host, clock: own, secret: secrets(i), startedAtMs: 1000 + i, hbIntervalMs: 100, hbTimeoutMs: 500, log: (_l, _r, m) => logs.push(`${address} ${m}`), defer: (fn) => { own.setTimeout(fn, 0); } });
     host.node = node;
     await node.start();
-    nodes.push({ node, host, address });
+    nodes.push({ node, host, address, clock: own });
     clock.advance(50);
   }
   const run = async (ms: number): Promise<void> => {
@@ -225,7 +246,23 @@ async function cluster(n: number, secrets: (i: number) => string = () => "s") {
       await new Promise((r) => setImmediate(r));
     }
   };
-  return { clock, net, nodes, logs, run };
+  /** SIGSTOP: the node's timers and what arrives for it wait. */
+  const stop = (i: number): void => {
+    const x = nodes[i];
+    if (x === undefined) return;
+    x.clock.stopped = [];
+    net.pause(x.address, true);
+  };
+  /** SIGCONT: its expired timers run first, then what arrived meanwhile (as Node's loop does). */
+  const cont = (i: number): void => {
+    const x = nodes[i];
+    if (x === undefined) return;
+    const timers = x.clock.stopped ?? [];
+    x.clock.stopped = undefined;
+    for (const fn of timers) fn();
+    net.pause(x.address, false);
+  };
+  return { clock, net, nodes, logs, run, stop, cont };
 }
 
 void t.test("three nodes: the oldest becomes master, the others follow and hold every change; the master dies and the oldest up-to-date slave takes over with the newest state", async (t) => {
@@ -311,4 +348,45 @@ void t.test("a node with another cluster_secret is not heard; its messages are d
   t.equal(b.node.role, "master", "it never heard the other: a cluster of its own");
   t.ok((a.node.counters.badFrames.get("bad-mac") ?? 0) > 0, "counted");
   t.equal(a.node.peers.length, 0);
+});
+
+void t.test("SIGSTOP on the master: a slave takes over; the old master wakes fenced, hears the newer master and steps down, releasing nothing", async (t) => {
+  const { nodes, run, stop, cont, logs } = await cluster(2);
+  await run(1000);
+  const [a, b] = nodes;
+  if (a === undefined || b === undefined) throw new Error("nodes");
+  t.equal(a.node.role, "master");
+  stop(0);
+  await run(1500);
+  t.equal(b.node.role, "master", "the slave took over");
+  cont(0);
+  let released = false;
+  a.host.change("9", { late: true });
+  void a.node.barrier(a.host.ver)?.then(() => { released = true; });
+  await run(1000);
+  t.equal(a.host.steppedDown.length, 1, "stepped down");
+  t.notOk(released, "its output after waking never left");
+  t.ok(logs.some((l) => l.startsWith("10.0.0.1 stalled for")), "said why it held output");
+});
+
+void t.test("a master that stalled but was not replaced (its only slave died meanwhile) holds output one timeout, then goes on", async (t) => {
+  const { net, nodes, run, stop, cont } = await cluster(2);
+  await run(1000);
+  const [a, b] = nodes;
+  if (a === undefined || b === undefined) throw new Error("nodes");
+  net.kill(b.address);
+  stop(0);
+  await run(1000);
+  cont(0);
+  let released = false;
+  a.host.change("9", { x: 1 });
+  void a.node.barrier(a.host.ver)?.then(() => { released = true; });
+  await run(100);
+  t.ok(a.node.fenced, "fenced after the stall");
+  t.notOk(released, "held meanwhile");
+  await run(600);
+  t.notOk(a.node.fenced);
+  t.ok(released, "released once no other master was heard for a timeout");
+  t.equal(a.node.role, "master");
+  t.equal(a.host.steppedDown.length, 0);
 });
