@@ -167,6 +167,11 @@ export class Membership {
     return this.elect(nowMs, why, uptodate);
   }
 
+  /** This node was busy on purpose until now (taking over): the time since its last tick is no stall. */
+  resumed(nowMs: number): void {
+    this.lastTickMs = nowMs;
+  }
+
   /** The nodes alive that may be elected, best first. */
   candidates(nowMs: number, selfUptodate: boolean): { address: string; uptodate: boolean; startedAtMs: number }[] {
     const list = [{ address: this.o.self, uptodate: selfUptodate, startedAtMs: this.o.startedAtMs }];

@@ -38,7 +38,8 @@ export interface ClusterHost {
   request?(kind: string, body: Uint8Array): Promise<Uint8Array>;
 }
 
-export type LogLevel = "error" | "warn" | "info" | "debug";
+/** "critical" is l2tpns's level 0: the lines it always logs (its cluster events), kept at that level for log watchers. */
+export type LogLevel = "critical" | "error" | "warn" | "info" | "debug";
 
 export interface ClusterNodeOptions {
   readonly transport: ClusterTransport;
@@ -194,9 +195,13 @@ export class ClusterNode {
     const r = this.replication;
     const wait = r?.barrier(version);
     if (wait !== undefined && this.ackTimer === undefined) this.armAckCheck();
-    const fence = this.fence;
-    if (fence === undefined) return wait;
-    return Promise.all([fence.released, wait]).then(() => undefined);
+    if (wait === undefined && this.fence === undefined) return undefined;
+    // Whatever releases the wait (acknowledgements, a slave dropped), a fence raised meanwhile
+    // holds the output too, and a node that stepped down never lets it go.
+    return (wait ?? Promise.resolve()).then(async () => {
+      while (this.fence !== undefined) await this.fence.released;
+      if (!this.isMaster()) await new Promise<never>(() => undefined);
+    });
   }
 
   /** Whether output is held because this master stalled (`show cluster`, tests). */
@@ -208,6 +213,9 @@ export class ClusterNode {
     const ms = this.ackTimeoutMs;
     this.ackTimer = this.o.clock.setTimeout(() => {
       this.ackTimer = undefined;
+      // A stall first: slaves silent because this node was stopped are not to be dropped before
+      // it knows whether it is still the master.
+      if (this.o.clock.now() - this.lastHeartbeatMs > this.o.hbTimeoutMs) this.decide(this.membership.tick(this.o.clock.now(), false));
       this.replication?.checkTimeouts();
       if (this.replication?.waiting === true) this.armAckCheck();
     }, ms);
@@ -318,11 +326,11 @@ export class ClusterNode {
     const isNew = !this.membership.peers.has(m.node);
     if (m.body.type === "ping") this.decide(this.membership.heardPing(m.node, m.epoch, m.body.ping, now));
     else if (m.body.type === "heartbeat") this.heartbeat(m, m.body.heartbeat);
-    if (isNew && this.membership.peers.has(m.node)) this.o.log("info", "cluster-peer", `Added ${m.node} as a new peer. Now ${String(this.membership.peers.size)} peers`);
+    if (isNew && this.membership.peers.has(m.node)) this.o.log("error", "cluster-peer", `Added ${m.node} as a new peer. Now ${String(this.membership.peers.size)} peers`);
   }
 
   private heartbeat(m: ClusterMessage, hb: Extract<Body, { type: "heartbeat" }>["heartbeat"]): void {
-    if (this.membership.role === "master" && m.epoch >= this.membership.epoch) this.o.log("warn", "cluster-two-masters", `I just got a heartbeat from master ${m.node}, but _I_ am the master!`);
+    if (this.membership.role === "master" && m.epoch >= this.membership.epoch) this.o.log("critical", "cluster-two-masters", `I just got a heartbeat from master ${m.node}, but _I_ am the master!`);
     this.decide(this.membership.heardHeartbeat(m.node, m.epoch, hb, this.o.clock.now()));
     // A slave without its stream to the master (or to an older master) connects.
     if (this.membership.role === "slave" && this.membership.master === m.node && (this.masterLink === undefined || this.masterLink.remote !== m.node)) this.connectMaster(m.node, hb.port);
@@ -355,18 +363,18 @@ export class ClusterNode {
         return;
       case "follow": {
         const before = this.masterLink?.remote;
-        if (before !== undefined && before !== d.master) this.o.log("warn", "cluster-master-changed", `My master just changed from ${before} to ${d.master}!`);
+        if (before !== undefined && before !== d.master) this.o.log("critical", "cluster-master-changed", `My master just changed from ${before} to ${d.master}!`);
         else this.o.log("info", "cluster-follow", `following master ${d.master} (epoch ${String(d.epoch)})`);
         this.masterLink?.close();
         this.masterLink = undefined;
-        this.replica.reset();
-        this.o.host.replicaChanged?.(this.replica, "all");
+        // The replica stays until the new master's snapshot replaces it: its sessions' traffic
+        // goes on through this node meanwhile.
         return;
       }
       case "expect":
         if (d.reason.endsWith("resigned")) this.o.log("info", "cluster-election", `Holding election: ${d.reason}`);
-        else this.o.log("warn", "cluster-election", `Master timed out! Holding election... (${d.reason})`);
-        this.o.log("info", "cluster-election", `Expecting ${d.master} to become master`);
+        else this.o.log("critical", "cluster-election", `Master timed out! Holding election... (${d.reason})`);
+        this.o.log("error", "cluster-election", `Expecting ${d.master} to become master`);
         return;
       case "take-over":
         this.takeOver(d.epoch, d.reason);
@@ -389,7 +397,7 @@ export class ClusterNode {
         // Whatever a stall held stays held: a master that is not one releases nothing.
         this.fence?.timer.cancel();
         this.fence = undefined;
-        this.o.log("error", "cluster-step-down", `${d.reason}, so I'm gone!`);
+        this.o.log("critical", "cluster-step-down", `${d.reason}, so I'm gone!`);
         this.replication?.close("this node is not the master any more");
         this.replication = undefined;
         this.o.host.stepDown(d.reason);
@@ -404,8 +412,8 @@ export class ClusterNode {
   private takeOver(epoch: number, reason: string): void {
     this.counters.elections++;
     if (reason.endsWith("resigned")) this.o.log("info", "cluster-election", `Holding election: ${reason}`);
-    else if (reason !== "no master heard since start") this.o.log("warn", "cluster-election", `Master timed out! Holding election... (${reason})`);
-    this.o.log("warn", "cluster-master", `I am declaring myself the master! (epoch ${String(epoch)})`);
+    else if (reason !== "no master heard since start") this.o.log("critical", "cluster-election", `Master timed out! Holding election... (${reason})`);
+    this.o.log("critical", "cluster-master", `I am declaring myself the master! (epoch ${String(epoch)})`);
     this.masterLink?.close();
     this.masterLink = undefined;
     this.replication = new Replication({
@@ -417,10 +425,13 @@ export class ClusterNode {
         else this.o.log("warn", "cluster-slave-dropped", `slave ${address} is no longer up to date: ${why}`);
       },
     });
+    // Heartbeat at once (the others stop their election and connect), and again after the resume,
+    // which takes about a millisecond per session and is no stall.
+    this.tick();
     this.o.host.becomeMaster(this.replica.complete ? this.replica : undefined, epoch);
     this.replica.reset();
+    this.membership.resumed(this.o.clock.now());
     this.lastHeartbeatMs = this.o.clock.now();
-    // Heartbeat at once: the others stop their election and connect.
     this.tick();
     const buffered = this.buffered;
     this.buffered = [];
@@ -462,7 +473,7 @@ export class ClusterNode {
           return;
         }
         if (r.done) {
-          this.o.log("info", "cluster-uptodate", `Now uptodate with master. (${m.node}, version ${String(b.version)}, ${String(this.replica.size)} records)`);
+          this.o.log("critical", "cluster-uptodate", `Now uptodate with master. (${m.node}, version ${String(b.version)}, ${String(this.replica.size)} records)`);
           this.o.host.replicaChanged?.(this.replica, "all");
           this.scheduleAck(link);
           // What came in while there was no stream goes now.

@@ -79,6 +79,9 @@ function body(r: StoredRecord | undefined): object | undefined {
  */
 export class ReplicaDataPath {
   private readonly slots = new Map<string, number>();
+  /** What each published entry holds but its policy, and its policy (JSON), to see what changed. */
+  private readonly shapes = new Map<string, string>();
+  private readonly policies = new Map<string, string>();
   private readonly pending = new Map<string, { rxPackets: number; txPackets: number; rxOctets: number; txOctets: number }>();
   private readonly delta: CounterDelta = { rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, drops: 0 };
 
@@ -90,8 +93,9 @@ export class ReplicaDataPath {
 
   changed(replica: Replica, changed: readonly { kind: string; id: string; op: "upsert" | "delete" }[] | "all"): void {
     if (changed === "all") {
-      for (const id of [...this.slots.keys()]) this.unpublish(id);
-      for (const id of replica.records.get("subscriber")?.keys() ?? []) this.publish(replica, id);
+      const ids = replica.records.get("subscriber") ?? new Map<string, StoredRecord>();
+      for (const id of [...this.slots.keys()]) if (!ids.has(id)) this.unpublish(id);
+      for (const id of ids.keys()) this.publish(replica, id);
       return;
     }
     for (const c of changed) {
@@ -106,15 +110,11 @@ export class ReplicaDataPath {
     const [tid] = id.split("/");
     const tunnel = body(replica.records.get("tunnel")?.get(tid ?? "")) as TunnelRecord | undefined;
     const session = body(replica.records.get("session")?.get(id)) as SessionRecord | undefined;
-    const old = this.slots.get(id);
-    if (old !== undefined) {
-      this.harvest(id, old);
-      this.plane.table.unpublish(old);
-      this.slots.delete(id);
+    const peerAddress = tunnel === undefined ? undefined : parseIpv4(tunnel.address.address);
+    if (sub?.address === undefined || sub.upAt === undefined || tunnel === undefined || session === undefined || peerAddress === undefined) {
+      this.unpublish(id);
+      return;
     }
-    if (sub?.address === undefined || sub.upAt === undefined || tunnel === undefined || session === undefined) return;
-    const peerAddress = parseIpv4(tunnel.address.address);
-    if (peerAddress === undefined) return;
     const list = (name: string | undefined): number | undefined => {
       if (name === undefined) return undefined;
       const i = this.plane.filters.indexOf(name);
@@ -122,7 +122,14 @@ export class ReplicaDataPath {
     };
     const filterUp = list(sub.filterIn);
     const filterDown = list(sub.filterOut);
-    const slot = this.plane.table.publish({
+    const policy = {
+      ...(sub.throttle === undefined ? {} : { rateUp: sub.throttle.up, rateDown: sub.throttle.down }),
+      ...(sub.snoop === undefined ? {} : { snoop: sub.snoop }),
+      ...(filterUp === undefined ? {} : { filterUp }),
+      ...(filterDown === undefined ? {} : { filterDown }),
+      ...(sub.garden === true ? { garden: true } : {}),
+    };
+    const entry = {
       localTunnelId: tunnel.localId,
       localSessionId: session.localId,
       peerTunnelId: tunnel.peerId,
@@ -134,20 +141,29 @@ export class ReplicaDataPath {
       sequencing: session.call.sequencingRequired === true,
       ipv4Up: sub.ppp?.ipcp !== undefined,
       ipv6Up: sub.ppp?.ipv6cp !== undefined,
-      policy: {
-        ...(sub.throttle === undefined ? {} : { rateUp: sub.throttle.up, rateDown: sub.throttle.down }),
-        ...(sub.snoop === undefined ? {} : { snoop: sub.snoop }),
-        ...(filterUp === undefined ? {} : { filterUp }),
-        ...(filterDown === undefined ? {} : { filterDown }),
-        ...(sub.garden === true ? { garden: true } : {}),
-      },
       sessionId: sub.nasPort,
-    });
+    };
+    // A record rewritten for its counters (every 10 s) or its policy changes nothing the workers
+    // hold: the entry stays (its sequence numbers and token buckets with it).
+    const shape = JSON.stringify(entry);
+    const old = this.slots.get(id);
+    if (old !== undefined && this.shapes.get(id) === shape) {
+      const p = JSON.stringify(policy);
+      if (this.policies.get(id) !== p) {
+        this.plane.table.setPolicy(old, policy);
+        this.policies.set(id, p);
+      }
+      return;
+    }
+    this.unpublish(id);
+    const slot = this.plane.table.publish({ ...entry, policy });
     if (slot < 0) {
       this.logger.log("error", "dataplane-full", `replica session ${id}: the session table is full (max_sessions): this slave does not forward its traffic`);
       return;
     }
     this.slots.set(id, slot);
+    this.shapes.set(id, shape);
+    this.policies.set(id, JSON.stringify(policy));
   }
 
   private unpublish(id: string): void {
@@ -156,6 +172,8 @@ export class ReplicaDataPath {
     this.harvest(id, slot);
     this.plane.table.unpublish(slot);
     this.slots.delete(id);
+    this.shapes.delete(id);
+    this.policies.delete(id);
   }
 
   private harvest(id: string, slot: number): void {

@@ -80,6 +80,7 @@ const RESTART_TO_CHANGE = [
   "radius_accounting", "radius_interim",
   "data_workers", "tundevicename", "iftun_address", "ipv6_prefix",
   "state_directory", "state_max_age",
+  "cluster_address", "cluster_port", "cluster_interface", "cluster_mcast_ttl", "cluster_hb_interval", "cluster_hb_timeout", "cluster_secret",
 ] as const satisfies readonly (keyof StartupSettings)[];
 
 /** The daemon's settings with the metrics' LCP Echo observer in the PPP config. */
@@ -427,7 +428,12 @@ export class Lnsd {
       // RFC 2866 5.1: Accounting-On as the NAS starts (not waited for: logins need not wait); not
       // when sessions were resumed (the server would close them: they go on, and end with their
       // Stop), nor at a cluster takeover (the cluster's sessions go on).
-      if (!takeover && (resumed === undefined || resumed.sessions === 0)) void radius?.accounting?.accountingOn();
+      const foreign = cluster?.node.counters.badFrames.get("bad-mac") ?? 0;
+      if (!takeover && (resumed === undefined || resumed.sessions === 0)) {
+        // Other nodes heard with another cluster_secret: they may hold this NAS's sessions.
+        if (foreign > 0) logger.log("error", "cluster-accounting-on", `no Accounting-On sent: ${String(foreign)} cluster messages with another cluster_secret were heard, so another master may hold this NAS's sessions (check cluster_secret on every node)`);
+        else void radius?.accounting?.accountingOn();
+      }
       if (cluster !== undefined) plugins.becomeMaster();
     };
     let exit = (code: number): void => { process.exit(code); };
@@ -547,7 +553,8 @@ export class Lnsd {
     this.p.dae?.stop();
     const radius = this.p.radius;
     if (radius !== undefined) {
-      await radius.accounting?.accountingOff();
+      // A cluster slave's NAS is the master's: its Accounting-Off would end the cluster's sessions.
+      if (this.p.cluster === undefined || this.p.cluster.isMaster) await radius.accounting?.accountingOff();
       radius.client.close();
     }
   }
