@@ -192,13 +192,17 @@ export function upstream(t: TableViews, statBase: number, buf: Uint8Array, offse
   const cs = t.counters;
   const c = slot * COUNTER_WORDS;
   if (ns >= 0) {
-    // RFC 2661 5.4: drop what arrives behind the sequence; remember that the LAC sequences.
+    // RFC 2661 5.4: drop what arrives behind the sequence; remember that the LAC sequences. The
+    // first Ns seen since the entry was published sets the sequence: a session published again
+    // (a restart, a cluster takeover) meets the LAC's Ns wherever it is, not at 0.
     if (Atomics.load(cs, c + C.PEER_SEQUENCES) === 0) Atomics.store(cs, c + C.PEER_SEQUENCES, 1);
-    const expected = Atomics.load(cs, c + C.NS_UP);
-    if (((ns - expected) & 0xffff) >= 0x8000) {
-      stat(t, statBase, WorkerStat.OUT_OF_SEQUENCE);
-      Atomics.add(cs, c + C.DROPS, 1);
-      return Up.Dropped;
+    else {
+      const expected = Atomics.load(cs, c + C.NS_UP);
+      if (((ns - expected) & 0xffff) >= 0x8000) {
+        stat(t, statBase, WorkerStat.OUT_OF_SEQUENCE);
+        Atomics.add(cs, c + C.DROPS, 1);
+        return Up.Dropped;
+      }
     }
     Atomics.store(cs, c + C.NS_UP, (ns + 1) & 0xffff);
   }

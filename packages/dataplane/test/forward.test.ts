@@ -138,6 +138,16 @@ void t.test("sequencing (RFC 2661 5.4): Ns sent when asked or when the LAC seque
   t.equal(shared.takeNs(), 2, "the control thread's frames continue the sequence");
   const quiet = table();
   t.notOk(quiet.dataSequence(quiet.publish(record())).peerSequences(), "a session whose LAC never sequenced");
+  // Published again (a restart, a cluster takeover): the LAC's Ns is wherever it got to.
+  const again = table();
+  again.publish(record());
+  const sendTo = (ns: number): number => {
+    const m = l2tpData(3, 7, ip, { ns });
+    return upstream(again.views, G.STATS, m, 0, m.length, LAC, 1701);
+  };
+  t.equal(sendTo(40_000), Up.ToTun, "the first Ns after publishing sets the sequence, even in the far half from 0");
+  t.equal(sendTo(40_001), Up.ToTun);
+  t.equal(sendTo(39_999), Up.Dropped, "and behind it is dropped as before");
   const required = table();
   required.publish(record({ sequencing: true }));
   const buf = Buffer.alloc(HEADROOM + down.length);
