@@ -418,7 +418,15 @@ export class LnsdMetrics {
         for (const [slave, s] of n.slaves) this.set({ slave }, Math.max(0, version - s.acked));
       },
     });
-    const latency = new Histogram({ name: "lnsd_cluster_commit_latency_seconds", help: "The master: how long output waited for every up-to-date slave to hold the changes behind it.", buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1], registers });
+    new Histogram({
+      name: "lnsd_cluster_commit_latency_seconds",
+      help: "The master: how long output waited for every up-to-date slave to hold the changes behind it.",
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers,
+      collect() {
+        for (const l of cluster().takeCommitLatencies()) this.observe(l / 1000);
+      },
+    });
     new Counter({
       name: "lnsd_cluster_dropped_total",
       help: "Cluster messages dropped: bad-mac (another cluster_secret), malformed, undecodable.",
@@ -427,7 +435,6 @@ export class LnsdMetrics {
       collect() {
         this.reset();
         for (const [reason, n] of cluster().counters.badFrames) this.inc({ reason }, n);
-        for (const l of cluster().takeCommitLatencies()) latency.observe(l / 1000);
       },
     });
     new Counter({ name: "lnsd_cluster_forwarded_total", help: "A slave: datagrams passed to the master.", registers, collect() { this.reset(); this.inc(cluster().counters.forwarded); } });

@@ -12,7 +12,7 @@ import { Attr, Code, DaeServer, textAttr } from "@lnsd/radius";
 import { defaultSettings, parseIpPool } from "@lnsd/config";
 import { LacSimulator, pppLogins, type PppLogins } from "@lnsd/testkit";
 import {
-  AddressPool, ClusterSwitch, ReplicaCliView, DAE_CHANNEL, Daemon, daeHandlerFor, LnsdCluster, LocalAuthenticator, LocalSecrets, Logger, RecordStore, stateFromRecords,
+  AddressPool, ClusterSwitch, LnsdMetrics, ReplicaCliView, DAE_CHANNEL, Daemon, daeHandlerFor, LnsdCluster, LocalAuthenticator, LocalSecrets, Logger, RecordStore, stateFromRecords,
   type DaemonSettings, type Subscriber,
 } from "../src/index.js";
 import { DAE_PORT, FakeRadius, MemoryDataPath, ProcessClock, RADIUS_ADDRESS, SECRET } from "./lib/inproc.js";
@@ -359,4 +359,27 @@ void t.test("a Disconnect-Request sent to a slave is the master's to act on and 
   await rig.run(200);
   const slave = rig.nodes[1];
   t.equal(slave?.cluster.node.replica.records.get("subscriber")?.size, 1, "the slave's replica follows");
+});
+
+void t.test("the cluster's metrics: role, peers, up-to-date slaves, lag, commit latency", async (t) => {
+  const rig = await Rig.create(2);
+  rig.shared.route = "10.0.0.1";
+  const [master, slave] = rig.nodes;
+  if (master === undefined || slave === undefined) throw new Error("nodes");
+  const m = new LnsdMetrics({ defaultMetrics: false });
+  m.attach({ cluster: () => master.cluster.node });
+  const s = new LnsdMetrics({ defaultMetrics: false });
+  s.attach({ cluster: () => slave.cluster.node });
+  const l = await rig.lac(5);
+  t.ok(await rig.until(() => l.logins.stats.online.size === 5, 10_000));
+  await rig.run(300);
+  const text = await m.text();
+  t.match(text, /lnsd_cluster_role\{role="master"\} 1/);
+  t.match(text, /lnsd_cluster_role\{role="slave"\} 0/);
+  t.match(text, /lnsd_cluster_peers 1/);
+  t.match(text, /lnsd_cluster_uptodate_slaves 1/);
+  t.match(text, /lnsd_cluster_replication_lag_versions\{slave="10\.0\.0\.2"\} 0/, "the slave holds everything");
+  const commits = /lnsd_cluster_commit_latency_seconds_count (\d+)/.exec(text)?.[1];
+  t.ok(Number(commits) > 0, `output waited for the slave ${commits ?? "?"} times`);
+  t.match(await s.text(), /lnsd_cluster_role\{role="slave"\} 1/);
 });
