@@ -5,16 +5,15 @@
 // from), steps down, follows a master, receives a forwarded datagram or a counter report.
 // Control thread.
 import type { Clock, TimerHandle } from "@lnsd/io";
-import type { JournalRecords } from "@lnsd/journal";
 import { open, seal } from "./frame.js";
 import { Membership, type Decision, type PeerState, type Role } from "./membership.js";
-import { Replica, Replication, type ReplicatedChange, type SlaveLink } from "./replication.js";
+import { Replica, Replication, type ReplicatedChange, type SlaveLink, type SnapshotSource } from "./replication.js";
 import { decodeMessage, encodeMessage, type Body, type ClusterMessage, type SessionCounters } from "./schema.js";
 import type { ClusterTransport, StreamLink } from "./transport.js";
 
 export interface ClusterHost {
-  /** Every live record now and its version (the master, for a slave's snapshot). */
-  snapshot(): { version: number; records: JournalRecords };
+  /** The master, for a slave's snapshot: every live record's key now, each record's body when asked. */
+  snapshot(): SnapshotSource;
   /** The newest committed version (the master's). */
   version(): number;
   /** For heartbeats and `show cluster`. */
@@ -80,6 +79,8 @@ export class ClusterNode {
   private countersTimer: TimerHandle | undefined;
   private buffered: Buffered[] = [];
   private ackScheduled = false;
+  /** The stream on which "Now uptodate with master." was said. */
+  private saidUptodate: StreamLink | undefined;
   private lastHeartbeatMs = 0;
   /** Set while a master that stalled waits to learn whether it was replaced: output waits on it. */
   private fence: { readonly released: Promise<void>; readonly release: () => void; readonly timer: TimerHandle } | undefined;
@@ -466,14 +467,14 @@ export class ClusterNode {
     const b = m.body;
     switch (b.type) {
       case "snapshot": {
-        const r = this.replica.snapshotChunk(b.version, b.last, b.entries);
+        const r = this.replica.snapshotChunk(b.version, b.last, b.entries, b.consistentAt);
         if (r.error !== undefined) {
           this.o.log("error", "cluster-snapshot", `snapshot from ${m.node} unreadable (${r.error}): resyncing`);
           link.close();
           return;
         }
         if (r.done) {
-          this.o.log("critical", "cluster-uptodate", `Now uptodate with master. (${m.node}, version ${String(b.version)}, ${String(this.replica.size)} records)`);
+          this.noteUptodate(m.node);
           this.o.host.replicaChanged?.(this.replica, "all");
           this.scheduleAck(link);
           // What came in while there was no stream goes now.
@@ -484,13 +485,14 @@ export class ClusterNode {
         return;
       }
       case "changes": {
-        if (!this.replica.complete) return;
+        if (!this.replica.received) return;
         const r = this.replica.apply(b.entries);
         if (r.error !== undefined) {
           this.o.log("error", "cluster-changes", `changes from ${m.node} unreadable (${r.error}): resyncing`);
           link.close();
           return;
         }
+        this.noteUptodate(m.node);
         if (r.changed.length > 0) this.o.host.replicaChanged?.(this.replica, r.changed);
         this.scheduleAck(link);
         return;
@@ -513,6 +515,13 @@ export class ClusterNode {
       default:
         return;
     }
+  }
+
+  /** Logged once per stream, when the replica becomes the master's state (l2tpns's words). */
+  private noteUptodate(master: string): void {
+    if (!this.replica.complete || this.saidUptodate === this.masterLink) return;
+    this.saidUptodate = this.masterLink;
+    this.o.log("critical", "cluster-uptodate", `Now uptodate with master. (${master}, version ${String(this.replica.version)}, ${String(this.replica.size)} records)`);
   }
 
   /** One acknowledgement per turn, of the newest version held. */
@@ -540,8 +549,8 @@ export class ClusterNode {
         case "hello": {
           const snap = this.o.host.snapshot();
           const slaveLink: SlaveLink = { send: (body) => this.sendOn(link, body), get pendingBytes() { return link.pendingBytes; }, close: () => { link.close(); } };
-          this.o.log("info", "cluster-slave", `slave ${m.node} connected: sending ${String([...snap.records.values()].reduce((n, x) => n + x.size, 0))} records at version ${String(snap.version)}`);
-          r.addSlave(m.node, slaveLink, snap.version, snap.records);
+          this.o.log("info", "cluster-slave", `slave ${m.node} connected: sending ${String(snap.keys.length)} records from version ${String(snap.version)}`);
+          r.addSlave(m.node, slaveLink, snap);
           link.onClose((why) => { this.replication?.removeSlave(m.node, `its stream closed (${why})`); });
           return;
         }

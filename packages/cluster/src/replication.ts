@@ -29,8 +29,10 @@ interface Slave {
   uptodate: boolean;
   /** The snapshot's version while it is being sent (changes after it queue behind). */
   syncVersion: number;
-  /** Snapshot chunks and changes not yet handed to the link while the snapshot goes out. */
+  /** Changes not yet handed to the link while the snapshot goes out. */
   backlog: Body[] | undefined;
+  /** The snapshot being sent: its keys and how far it got. */
+  snapshot?: { readonly source: SnapshotSource; next: number };
   readonly since: number;
 }
 
@@ -47,6 +49,15 @@ export interface ReplicationOptions {
   /** Runs fn on a later turn (snapshot chunks are spread over turns). */
   readonly defer: (fn: () => void) => void;
   readonly onUptodate?: (address: string, uptodate: boolean, why: string) => void;
+}
+
+/** What a slave's snapshot is made from: every live record's key at `version`, each record's body as it is when its chunk is made. */
+export interface SnapshotSource {
+  readonly version: number;
+  /** The master's newest version now (the last chunk says the copy is consistent from there). */
+  versionNow(): number;
+  readonly keys: readonly (readonly [kind: string, id: string])[];
+  body(kind: string, id: string): Uint8Array | undefined;
 }
 
 /** A record change as the record store publishes it. */
@@ -94,39 +105,65 @@ export class Replication {
   }
 
   /**
-   * A slave connected: it gets `records` (every live record at `version`) in chunks, then every
-   * change after it. A slave already connected from that address is replaced.
+   * A slave connected: it gets the master's records as of `snapshot.version` in chunks, each chunk
+   * made on its own turn of the event loop (a table of 250,000 sessions is never encoded in one
+   * go), then every change after that version. A slave already connected from that address is
+   * replaced.
    */
-  addSlave(address: string, link: SlaveLink, version: number, records: JournalRecords): void {
+  addSlave(address: string, link: SlaveLink, snapshot: SnapshotSource): void {
     this.removeSlave(address, "it connected again");
+    const version = snapshot.version;
     const slave: Slave = { address, link, acked: 0, uptodate: false, syncVersion: version, backlog: [], since: this.o.nowMs() };
     this.slaves.set(address, slave);
     this.counters.snapshots++;
-    const entries: Uint8Array[] = [];
-    const now = this.o.nowMs();
-    for (const [kind, m] of records) for (const [id, r] of m) entries.push(encodeEntry({ version: r.version, timeMs: now, change: { op: "upsert", kind, id, format: r.format, body: r.body } }));
-    const chunks: Body[] = [];
-    for (let i = 0; i < entries.length || i === 0; i += SNAPSHOT_CHUNK) {
-      chunks.push({ type: "snapshot", version, last: i + SNAPSHOT_CHUNK >= entries.length, entries: entries.slice(i, i + SNAPSHOT_CHUNK) });
-    }
-    slave.backlog = chunks;
+    slave.snapshot = { source: snapshot, next: 0 };
     this.pump(slave);
   }
 
-  /** Hands queued snapshot chunks (then the changes behind them) to the link, a few per turn. */
+  /** Its snapshot is still going out (a method: the compiler cannot see chunk() end it). */
+  private sending(slave: Slave): boolean {
+    return slave.snapshot !== undefined;
+  }
+
+  /** The next chunk of a slave's snapshot: up to SNAPSHOT_CHUNK records as they are now. */
+  private chunk(slave: Slave): Body | undefined {
+    const s = slave.snapshot;
+    if (s === undefined) return undefined;
+    const entries: Uint8Array[] = [];
+    const now = this.o.nowMs();
+    const keys = s.source.keys;
+    while (s.next < keys.length && entries.length < SNAPSHOT_CHUNK) {
+      const key = keys[s.next++];
+      if (key === undefined) continue;
+      const [kind, id] = key;
+      const body = s.source.body(kind, id);
+      // Gone since the snapshot's version: its delete follows in the changes.
+      if (body !== undefined) entries.push(encodeEntry({ version: s.source.version, timeMs: now, change: { op: "upsert", kind, id, format: "json", body } }));
+    }
+    const last = s.next >= keys.length;
+    if (last) delete slave.snapshot;
+    return { type: "snapshot", version: s.source.version, last, entries, consistentAt: last ? s.source.versionNow() : 0 };
+  }
+
+  /**
+   * One turn of a slave's resync: the next snapshot chunk, made now, while the stream takes it;
+   * once the snapshot is out, the changes that came meanwhile; then it is a slave like the others.
+   */
   private pump(slave: Slave): void {
     const backlog = slave.backlog;
     if (backlog === undefined || this.slaves.get(slave.address) !== slave) return;
-    while (backlog.length > 0 && slave.link.pendingBytes < SNAPSHOT_HIGH_WATER) {
-      const next = backlog.shift();
-      if (next === undefined) break;
-      if (!slave.link.send(next)) return;
+    if (slave.snapshot !== undefined) {
+      if (slave.link.pendingBytes < SNAPSHOT_HIGH_WATER) {
+        const c = this.chunk(slave);
+        if (c !== undefined && !slave.link.send(c)) return;
+      }
+      if (this.sending(slave)) {
+        this.o.defer(() => { this.pump(slave); });
+        return;
+      }
     }
-    if (backlog.length === 0) {
-      slave.backlog = undefined;
-      return;
-    }
-    this.o.defer(() => { this.pump(slave); });
+    for (const next of backlog) if (!slave.link.send(next)) return;
+    slave.backlog = undefined;
   }
 
   removeSlave(address: string, why: string): void {
@@ -232,22 +269,30 @@ export class Replica {
   version = 0;
   /** The snapshot being received (replaces records once its last chunk is in). */
   private incoming: JournalRecords | undefined;
-  /** Whether a whole snapshot has been received (the replica is usable). */
-  complete = false;
+  /** A whole snapshot is in: changes apply. */
+  received = false;
+  /** From this version on the copy is the master's state at one version. */
+  private consistentAt = Infinity;
+
+  /** The copy is the master's state (usable for a takeover). */
+  get complete(): boolean {
+    return this.received && this.version >= this.consistentAt;
+  }
 
   /** Drops everything (a new master, a resync). */
   reset(): void {
     this.records = new Map();
     this.version = 0;
     this.incoming = undefined;
-    this.complete = false;
+    this.received = false;
+    this.consistentAt = Infinity;
   }
 
   /**
-   * A chunk of the master's snapshot; returns the changed keys when it was the last one (the whole
-   * replica is replaced), else undefined.
+   * A chunk of the master's snapshot; done once the last is in (the whole replica is replaced; it
+   * is complete once the changes up to `consistentAt` are applied too).
    */
-  snapshotChunk(version: number, last: boolean, entries: readonly Uint8Array[]): { error?: string; done: boolean } {
+  snapshotChunk(version: number, last: boolean, entries: readonly Uint8Array[], consistentAt = version): { error?: string; done: boolean } {
     const into = this.incoming ?? new Map<string, Map<string, StoredRecord>>();
     this.incoming = into;
     for (const bytes of entries) {
@@ -265,7 +310,8 @@ export class Replica {
     this.records = into;
     this.incoming = undefined;
     this.version = version;
-    this.complete = true;
+    this.received = true;
+    this.consistentAt = Math.max(version, consistentAt);
     return { done: true };
   }
 

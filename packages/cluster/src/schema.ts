@@ -35,11 +35,14 @@ message Hello {
   uint64 started_at_ms = 1;
 }
 
-// The master's records as of version, in chunks; the last chunk has last set.
+// The master's records in chunks, each record as it was when its chunk was made (no earlier than
+// version); the last chunk has last set and consistent_at: once the slave has applied the changes
+// up to that version, its copy is the master's state at a single version.
 message Snapshot {
   uint64 version = 1;
   bool last = 2;
   repeated bytes entries = 3;  // lnsd.journal.v1.Entry, upserts
+  uint64 consistent_at = 4;
 }
 
 // Record changes after the snapshot, in version order.
@@ -123,7 +126,7 @@ export type Body =
   | { readonly type: "ping"; readonly ping: Ping }
   | { readonly type: "heartbeat"; readonly heartbeat: Heartbeat }
   | { readonly type: "hello"; readonly startedAtMs: number }
-  | { readonly type: "snapshot"; readonly version: number; readonly last: boolean; readonly entries: readonly Uint8Array[] }
+  | { readonly type: "snapshot"; readonly version: number; readonly last: boolean; readonly entries: readonly Uint8Array[]; readonly consistentAt: number }
   | { readonly type: "changes"; readonly entries: readonly Uint8Array[] }
   | { readonly type: "ack"; readonly version: number }
   | { readonly type: "forward"; readonly address: string; readonly port: number; readonly payload: Uint8Array; readonly channel: number }
@@ -150,7 +153,7 @@ function bodyObject(b: Body): Record<string, unknown> {
     case "hello":
       return { hello: { startedAtMs: b.startedAtMs } };
     case "snapshot":
-      return { snapshot: { version: b.version, last: b.last, entries: b.entries } };
+      return { snapshot: { version: b.version, last: b.last, entries: b.entries, consistentAt: b.consistentAt } };
     case "changes":
       return { changes: { entries: b.entries } };
     case "ack":
@@ -192,7 +195,7 @@ function decodeBody(which: unknown, o: Record<string, unknown>): Body | undefine
     case "hello":
       return { type: "hello", startedAtMs: num(b.startedAtMs) };
     case "snapshot":
-      return { type: "snapshot", version: num(b.version), last: b.last === true, entries: bytesList(b.entries) };
+      return { type: "snapshot", version: num(b.version), last: b.last === true, entries: bytesList(b.entries), consistentAt: num(b.consistentAt) };
     case "changes":
       return { type: "changes", entries: bytesList(b.entries) };
     case "ack":

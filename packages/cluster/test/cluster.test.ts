@@ -4,7 +4,7 @@ import { FakeClock, type Clock, type TimerHandle } from "@lnsd/io";
 import { decodeEntry, encodeJsonBody, type JournalRecords } from "@lnsd/journal";
 import {
   ClusterNode, FrameReader, MemoryClusterNetwork, Membership, Replica, Replication, decodeMessage, encodeMessage, entryOf, lengthPrefixed, open, seal,
-  type ClusterHost, type ClusterMessage, type ReplicatedChange, type SessionCounters, type SlaveLink,
+  type ClusterHost, type ClusterMessage, type ReplicatedChange, type SessionCounters, type SlaveLink, type SnapshotSource,
 } from "../src/index.js";
 
 void t.test("messages: every kind round-trips; the decoder is total", (t) => {
@@ -12,7 +12,7 @@ void t.test("messages: every kind round-trips; the decoder is total", (t) => {
     { node: "10.0.0.1", epoch: 3, body: { type: "ping", ping: { startedAtMs: 1_800_000_000_000, version: 42, uptodate: true, epoch: 3 } } },
     { node: "10.0.0.2", epoch: 3, body: { type: "heartbeat", heartbeat: { startedAtMs: 1, version: 2, port: 32792, uptodateSlaves: 1, tunnels: 4, sessions: 5 } } },
     { node: "10.0.0.1", epoch: 3, body: { type: "hello", startedAtMs: 7 } },
-    { node: "10.0.0.2", epoch: 3, body: { type: "snapshot", version: 9, last: true, entries: [Buffer.from([1, 2, 3])] } },
+    { node: "10.0.0.2", epoch: 3, body: { type: "snapshot", version: 9, last: true, entries: [Buffer.from([1, 2, 3])], consistentAt: 12 } },
     { node: "10.0.0.2", epoch: 3, body: { type: "changes", entries: [Buffer.from([4]), Buffer.from([5, 6])] } },
     { node: "10.0.0.1", epoch: 3, body: { type: "ack", version: 10 } },
     { node: "10.0.0.1", epoch: 3, body: { type: "forward", address: "198.51.100.1", port: 1701, payload: Buffer.from("abc"), channel: 0 } },
@@ -99,6 +99,13 @@ function recordingLink(): SlaveLink & { sent: ClusterMessage["body"][]; closed: 
 
 const upsert = (version: number, id: string, value: unknown): ReplicatedChange => ({ version, op: "upsert", kind: "tunnel", id, body: encodeJsonBody(value) });
 
+/** A snapshot source over a records map, as it is when each chunk is made. */
+function source(version: number, records: JournalRecords, versionNow: () => number = () => version): SnapshotSource {
+  const keys: [string, string][] = [];
+  for (const [kind, m] of records) for (const id of m.keys()) keys.push([kind, id]);
+  return { version, keys, versionNow, body: (kind, id) => records.get(kind)?.get(id)?.body };
+}
+
 void t.test("replication: output waits for every up-to-date slave; a slave too slow is dropped", async (t) => {
   let now = 0;
   const deferred: (() => void)[] = [];
@@ -107,7 +114,7 @@ void t.test("replication: output waits for every up-to-date slave; a slave too s
   t.equal(r.barrier(5), undefined, "no slave: nothing to wait for");
   const a = recordingLink();
   const records: JournalRecords = new Map([["tunnel", new Map([["1", { version: 3, format: "json" as const, body: encodeJsonBody({ x: 1 }) }]])]]);
-  r.addSlave("10.0.0.2", a, 3, records);
+  r.addSlave("10.0.0.2", a, source(3, records));
   t.equal(a.sent[0]?.type, "snapshot", "the snapshot first");
   r.changes([upsert(4, "1", { x: 2 })], 0);
   t.equal(a.sent[1]?.type, "changes", "then changes");
@@ -122,7 +129,7 @@ void t.test("replication: output waits for every up-to-date slave; a slave too s
   await Promise.resolve();
   t.ok(released, "released by its acknowledgement");
   const b = recordingLink();
-  r.addSlave("10.0.0.3", b, 4, new Map());
+  r.addSlave("10.0.0.3", b, source(4, new Map()));
   r.ack("10.0.0.3", 4);
   r.changes([upsert(5, "1", { x: 3 })], 0);
   let released5 = false;
@@ -137,6 +144,52 @@ void t.test("replication: output waits for every up-to-date slave; a slave too s
   t.match(b.closed ?? "", /did not acknowledge version 5 within 250 ms/);
   t.same(r.uptodate, ["10.0.0.2"]);
   t.equal(events.length, 3, "up to date twice, dropped once");
+});
+
+void t.test("resync of a big table: chunks made a turn at a time while the master changes records; the copy ends equal, and is complete only once caught up", (t) => {
+  const turns: (() => void)[] = [];
+  const r = new Replication({ ackTimeoutMs: 1000, nowMs: () => 0, defer: (fn) => turns.push(fn) });
+  const records: JournalRecords = new Map([["tunnel", new Map<string, { version: number; format: "json"; body: Uint8Array }>()]]);
+  const m = records.get("tunnel");
+  if (m === undefined) throw new Error("map");
+  let version = 5000;
+  for (let i = 0; i < 5000; i++) m.set(String(i), { version: i + 1, format: "json", body: encodeJsonBody({ n: i }) });
+  const link = recordingLink();
+  r.addSlave("10.0.0.2", link, source(5000, records, () => version));
+  t.equal(link.sent.length, 1, "one chunk in the first turn, not the whole table");
+  // The master goes on between chunks: a record changed, one deleted, one added.
+  const change = (c: ReplicatedChange): void => {
+    version = c.version;
+    if (c.op === "upsert") m.set(c.id, { version: c.version, format: "json", body: c.body });
+    else m.delete(c.id);
+    r.changes([c], 0);
+  };
+  change(upsert(5001, "4000", { n: "changed" }));
+  change({ version: 5002, op: "delete", kind: "tunnel", id: "4500" });
+  change(upsert(5003, "9999", { n: "new" }));
+  while (turns.length > 0) turns.shift()?.();
+  t.equal(link.sent.filter((b) => b.type === "snapshot").length, 3, "5,000 records in 3 chunks");
+  const replica = new Replica();
+  for (const b of link.sent) {
+    if (b.type === "snapshot") replica.snapshotChunk(b.version, b.last, b.entries, b.consistentAt);
+    else if (b.type === "changes") {
+      t.ok(replica.received, "changes come after the whole snapshot");
+      replica.apply(b.entries);
+    }
+  }
+  t.ok(replica.complete, "complete once the changes up to the last chunk's version are in");
+  t.equal(replica.version, 5003);
+  const got = replica.records.get("tunnel");
+  t.equal(got?.size, m.size, "as many records as the master");
+  t.same(JSON.parse(Buffer.from(got?.get("4000")?.body ?? []).toString()), { n: "changed" });
+  t.notOk(got?.has("4500"), "the deleted one is gone");
+  t.ok(got?.has("9999"), "the added one is there");
+  const early = new Replica();
+  const last = link.sent.findLast((b) => b.type === "snapshot");
+  for (const b of link.sent) if (b.type === "snapshot") early.snapshotChunk(b.version, b.last, b.entries, b.consistentAt);
+  t.ok(last?.type === "snapshot" && last.consistentAt === 5003, "the last chunk says from which version the copy holds");
+  t.notOk(early.complete, "the snapshot alone (records of different moments) is not a state to take over from");
+  t.end();
 });
 
 void t.test("replica: a snapshot in chunks then changes, each once, in order", (t) => {
@@ -167,8 +220,8 @@ class TestHost implements ClusterHost {
   forwardedIn: string[] = [];
   countersIn: SessionCounters[] = [];
   node: ClusterNode | undefined;
-  snapshot(): { version: number; records: JournalRecords } {
-    return { version: this.ver, records: this.records };
+  snapshot(): SnapshotSource {
+    return source(this.ver, this.records, () => this.ver);
   }
   version(): number {
     return this.ver;

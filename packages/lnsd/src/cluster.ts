@@ -5,7 +5,7 @@
 // exactly as a restarted lnsd resumes its journal. A node whose startup-config sets no
 // cluster_address is a cluster of one and none of this runs. Control thread.
 import type { StartupConfig, StartupSettings } from "@lnsd/config";
-import { ClusterNode, interfaceAddress, UdpTcpTransport, type ClusterHost, type ClusterTransport, type Replica, type ReplicatedChange, type SessionCounters } from "@lnsd/cluster";
+import { ClusterNode, interfaceAddress, UdpTcpTransport, type ClusterHost, type ClusterTransport, type Replica, type ReplicatedChange, type SessionCounters, type SnapshotSource } from "@lnsd/cluster";
 import type { CounterDelta, DataPlane } from "@lnsd/dataplane";
 import type { Clock, PeerAddress, UdpEndpoint } from "@lnsd/io";
 import { decodeJsonBody, encodeJsonBody, type StoredRecord } from "@lnsd/journal";
@@ -16,8 +16,8 @@ import { err, type ControlResponse } from "@lnsd/control";
 import type { PluginHostControl } from "./control-backend.js";
 import type { Logger } from "./log.js";
 import type { SessionManager, Subscriber, SubscriberRecord } from "./sessions.js";
-import { journalSnapshot, stateFromRecords, type RestoredState } from "./state.js";
-import { changeBody, type RecordChange, type RecordStore } from "./store.js";
+import { stateFromRecords, type RestoredState } from "./state.js";
+import { changeBody, type RecordChange, type RecordKind, type RecordStore } from "./store.js";
 
 /** Forwarded datagrams: 0 came to the L2TP socket, 1 to the DAE socket (RFC 5176). */
 export const L2TP_CHANNEL = 0;
@@ -327,9 +327,18 @@ export class LnsdCluster implements ClusterHost {
 
   // ClusterHost
 
-  snapshot(): { version: number; records: Map<string, Map<string, StoredRecord>> } {
-    const snap = journalSnapshot(this.o.store.snapshot());
-    return { version: snap.version, records: snap.records };
+  snapshot(): SnapshotSource {
+    const store = this.o.store;
+    const { version, keys } = store.keys();
+    return {
+      version,
+      keys,
+      versionNow: () => store.version,
+      body: (kind, id) => {
+        const r = store.recordOf(kind as RecordKind, id);
+        return r === undefined ? undefined : encodeJsonBody(r);
+      },
+    };
   }
 
   version(): number {

@@ -270,6 +270,11 @@ export class SessionManager {
     return this.byAddress.size;
   }
 
+  /** The subscriber of an L2TP session, if it has one. */
+  of(l2tp: Session): Subscriber | undefined {
+    return this.subscribers.get(l2tp);
+  }
+
   all(): IterableIterator<Subscriber> {
     return this.subscribers.values();
   }

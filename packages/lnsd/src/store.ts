@@ -211,6 +211,53 @@ export class RecordStore {
     return { version: this.versionNow, records };
   }
 
+  /**
+   * Every live record's key as of this.version (what is marked is committed first): with
+   * recordOf(), a snapshot taken a chunk at a time (a cluster slave's resync), each record as it
+   * is when its chunk is made; the changes after this version, replayed on top, end at the same
+   * state, since each change is a whole record or a delete.
+   */
+  keys(): { version: number; keys: [RecordKind, string][] } {
+    if (this.marked.size > 0) this.commit();
+    const keys: [RecordKind, string][] = [];
+    for (const k of this.live) {
+      const slash = k.indexOf("/");
+      keys.push([k.slice(0, slash) as RecordKind, k.slice(slash + 1)]);
+    }
+    return { version: this.versionNow, keys };
+  }
+
+  /** One live record as it is now; undefined when it is gone. */
+  recordOf(kind: RecordKind, id: string): unknown {
+    const node = this.node;
+    const sessions = this.sessions;
+    if (node === undefined || sessions === undefined) return undefined;
+    const [a = "", b] = id.split("/");
+    const t = node.tunnels.get(Number(a));
+    if (t === undefined || t.state === "closed") return undefined;
+    switch (kind) {
+      case "tunnel":
+        return node.tunnelRecord(t, false);
+      case "message": {
+        const hex = node.messagePacketHex(t, Number(b));
+        return hex === undefined ? undefined : ({ packetHex: hex } satisfies MessageRecord);
+      }
+      case "session": {
+        const s = t.sessions.get(Number(b));
+        return s === undefined ? undefined : node.sessionRecord(t, s);
+      }
+      case "subscriber": {
+        const s = t.sessions.get(Number(b));
+        const sub = s === undefined ? undefined : sessions.of(s);
+        return sub?.upAt === undefined ? undefined : sessions.record(sub);
+      }
+      default: {
+        const never: never = kind;
+        return never;
+      }
+    }
+  }
+
   /** Stops the counters' timer (the process is stopping). */
   close(): void {
     this.countersTimer?.cancel();
