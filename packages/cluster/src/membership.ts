@@ -154,6 +154,12 @@ export class Membership {
       }
       return NONE;
     }
+    // This node was stopped itself (SIGSTOP, a starved CPU): the master's silence is its own
+    // deafness. What arrived meanwhile is read next; the master gets a whole timeout to be heard.
+    if (stalledMs > this.o.hbTimeoutMs) {
+      this.masterHeardMs = nowMs;
+      return NONE;
+    }
     if (nowMs - this.masterHeardMs < this.o.hbTimeoutMs) return NONE;
     let why: string;
     if (this.role === "starting") why = "no master heard since start";

@@ -217,6 +217,11 @@ export class ClusterNode {
       // A stall first: slaves silent because this node was stopped are not to be dropped before
       // it knows whether it is still the master.
       if (this.o.clock.now() - this.lastHeartbeatMs > this.o.hbTimeoutMs) this.decide(this.membership.tick(this.o.clock.now(), false));
+      if (this.fence !== undefined) {
+        // Slaves silent because this node was stopped are not dropped while it is fenced.
+        this.armAckCheck();
+        return;
+      }
       this.replication?.checkTimeouts();
       if (this.replication?.waiting === true) this.armAckCheck();
     }, ms);
@@ -228,7 +233,8 @@ export class ClusterNode {
    */
   forward(address: string, port: number, payload: Uint8Array, channel = 0): boolean {
     const body: Extract<Body, { type: "forward" }> = { type: "forward", address, port, payload: Buffer.from(payload), channel };
-    if (this.masterLink !== undefined && this.replica.complete) {
+    // The master takes datagrams whatever this node's copy holds: only a stream is needed.
+    if (this.masterLink !== undefined) {
       this.counters.forwarded++;
       return this.sendOn(this.masterLink, body);
     }
@@ -369,7 +375,9 @@ export class ClusterNode {
         this.masterLink?.close();
         this.masterLink = undefined;
         // The replica stays until the new master's snapshot replaces it: its sessions' traffic
-        // goes on through this node meanwhile.
+        // goes on through this node meanwhile. But it is the old master's state: not one to be
+        // elected for or to take over from.
+        if (before !== undefined && before !== d.master) this.replica.stale = true;
         return;
       }
       case "expect":
@@ -434,9 +442,13 @@ export class ClusterNode {
     this.membership.resumed(this.o.clock.now());
     this.lastHeartbeatMs = this.o.clock.now();
     this.tick();
+    const now = this.o.clock.now();
     const buffered = this.buffered;
     this.buffered = [];
-    for (const b of buffered) this.o.host.forwarded(b.body.address, b.body.port, b.body.payload, b.body.channel);
+    for (const b of buffered) {
+      if (now - b.atMs > FORWARD_BUFFER_MS) this.counters.forwardDropped++;
+      else this.o.host.forwarded(b.body.address, b.body.port, b.body.payload, b.body.channel);
+    }
   }
 
   private connectMaster(address: string, port: number): void {
@@ -457,6 +469,17 @@ export class ClusterNode {
       this.o.log("warn", "cluster-stream", `replication stream to master ${address} closed (${why}): resyncing at its next heartbeat`);
     });
     this.sendOn(link, { type: "hello", startedAtMs: this.o.startedAtMs });
+    // What came in while there was no stream goes now, oldest first; what waited too long is dropped.
+    const now = this.o.clock.now();
+    const buffered = this.buffered;
+    this.buffered = [];
+    for (const x of buffered) {
+      if (now - x.atMs > FORWARD_BUFFER_MS) this.counters.forwardDropped++;
+      else {
+        this.counters.forwarded++;
+        this.sendOn(link, x.body);
+      }
+    }
   }
 
   private fromMaster(link: StreamLink, m: ClusterMessage): void {
@@ -477,10 +500,6 @@ export class ClusterNode {
           this.noteUptodate(m.node);
           this.o.host.replicaChanged?.(this.replica, "all");
           this.scheduleAck(link);
-          // What came in while there was no stream goes now.
-          const buffered = this.buffered;
-          this.buffered = [];
-          for (const x of buffered) this.sendOn(link, x.body);
         }
         return;
       }

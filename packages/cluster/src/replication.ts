@@ -17,6 +17,9 @@ export interface SlaveLink {
   close(reason: string): void;
 }
 
+/** Commit latencies kept until the metrics take them. */
+const MAX_LATENCIES = 10_000;
+
 /** Records per snapshot chunk. */
 export const SNAPSHOT_CHUNK = 2000;
 /** Stop queueing snapshot chunks while a slave's stream holds this many bytes. */
@@ -226,7 +229,8 @@ export class Replication {
     const keep: Wait[] = [];
     for (const w of this.waits) {
       if (w.version <= floor) {
-        this.latencies.push(now - w.sinceMs);
+        // Kept for the metrics' histogram; bounded when no one scrapes.
+        if (this.latencies.length < MAX_LATENCIES) this.latencies.push(now - w.sinceMs);
         w.resolve();
       } else keep.push(w);
     }
@@ -274,9 +278,12 @@ export class Replica {
   /** From this version on the copy is the master's state at one version. */
   private consistentAt = Infinity;
 
+  /** The copy is an earlier master's: it still feeds the data plane, but is not complete. */
+  stale = false;
+
   /** The copy is the master's state (usable for a takeover). */
   get complete(): boolean {
-    return this.received && this.version >= this.consistentAt;
+    return this.received && !this.stale && this.version >= this.consistentAt;
   }
 
   /** Drops everything (a new master, a resync). */
@@ -285,6 +292,7 @@ export class Replica {
     this.version = 0;
     this.incoming = undefined;
     this.received = false;
+    this.stale = false;
     this.consistentAt = Infinity;
   }
 
@@ -311,6 +319,7 @@ export class Replica {
     this.incoming = undefined;
     this.version = version;
     this.received = true;
+    this.stale = false;
     this.consistentAt = Math.max(version, consistentAt);
     return { done: true };
   }

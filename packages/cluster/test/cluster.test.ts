@@ -73,21 +73,39 @@ void t.test("election: longest uptime among the up-to-date, then highest address
   t.same(m.heardHeartbeat("10.0.0.9", 4, { startedAtMs: 1, version: 0, port: 1, tunnels: 0, sessions: 0 }, 800), { type: "none" }, "an older master's heartbeat: it steps down, not us");
   t.equal(m.heardHeartbeat("10.0.0.7", 6, { startedAtMs: 1, version: 0, port: 1, tunnels: 0, sessions: 0 }, 900).type, "step-down", "a newer epoch: we step down");
 
+  /** Ticks every 100 ms up to `to` (a node that is not stopped); the last tick's decision. */
+  const tickTo = (x: Membership, from: number, to: number, uptodate = false): ReturnType<Membership["tick"]> => {
+    let d: ReturnType<Membership["tick"]> = { type: "none" };
+    for (let at = from; at <= to; at += 100) {
+      const e = x.tick(at, uptodate);
+      if (e.type !== "none") return e;
+      d = e;
+    }
+    return d;
+  };
   const ties = new Membership({ self: "10.0.0.2", startedAtMs: 1000, hbTimeoutMs: 500, nowMs: 0 });
   ties.heardPing("10.0.0.3", 0, { startedAtMs: 1000, version: 0, uptodate: false }, 100);
-  t.same(ties.tick(600, false), { type: "expect", master: "10.0.0.3", reason: "no master heard since start" }, "same uptime: the highest address");
-  t.equal(ties.tick(1200, false).type, "take-over", "the one expected stays silent: elected again without it");
+  t.same(tickTo(ties, 100, 600), { type: "expect", master: "10.0.0.3", reason: "no master heard since start" }, "same uptime: the highest address");
+  t.equal(tickTo(ties, 700, 1200).type, "take-over", "the one expected stays silent: elected again without it");
 
   const stalled = new Membership({ self: "10.0.0.2", startedAtMs: 1, hbTimeoutMs: 500, nowMs: 0 });
-  t.equal(stalled.tick(600, false).type, "take-over");
+  t.equal(tickTo(stalled, 100, 600).type, "take-over");
   stalled.heardPing("10.0.0.3", 1, { startedAtMs: 5, version: 0, uptodate: true }, 650);
   t.same(stalled.tick(700, false), { type: "none" });
   t.equal(stalled.tick(5000, false).type, "fence", "stopped 4.3 s with a peer: it may have been replaced, output is held");
   t.equal(stalled.role, "master", "still the master until it hears otherwise");
   t.equal(stalled.heardHeartbeat("10.0.0.3", 2, { startedAtMs: 5, version: 0, port: 1, tunnels: 0, sessions: 0 }, 5010).type, "step-down", "a newer master heard: it steps down");
   const alone = new Membership({ self: "10.0.0.2", startedAtMs: 1, hbTimeoutMs: 500, nowMs: 0 });
-  alone.tick(600, false);
+  t.equal(tickTo(alone, 100, 600).type, "take-over");
   t.same(alone.tick(9000, false), { type: "none" }, "stopped with no peer: still the master");
+
+  // A slave stopped past the timeout does not take the master's silence for its death.
+  const slave = new Membership({ self: "10.0.0.2", startedAtMs: 1, hbTimeoutMs: 500, nowMs: 0 });
+  slave.heardHeartbeat("10.0.0.1", 1, { startedAtMs: 5, version: 0, port: 1, tunnels: 0, sessions: 0 }, 100);
+  t.same(slave.tick(2100, true), { type: "none" }, "woke 2 s later: waits to hear the master");
+  slave.heardHeartbeat("10.0.0.1", 1, { startedAtMs: 5, version: 0, port: 1, tunnels: 0, sessions: 0 }, 2150);
+  t.same(tickTo(slave, 2200, 2600, true), { type: "none" }, "the master was heard: still a slave");
+  t.equal(tickTo(slave, 2700, 3300, true).type, "take-over", "and a master really silent for the timeout is replaced as before");
   t.end();
 });
 
@@ -442,4 +460,20 @@ void t.test("a master that stalled but was not replaced (its only slave died mea
   t.ok(released, "released once no other master was heard for a timeout");
   t.equal(a.node.role, "master");
   t.equal(a.host.steppedDown.length, 0);
+});
+
+void t.test("SIGSTOP on a slave for 2 s: when it runs again it hears the master and stays a slave", async (t) => {
+  const { nodes, run, stop, cont } = await cluster(2);
+  await run(1000);
+  const [a, b] = nodes;
+  if (a === undefined || b === undefined) throw new Error("nodes");
+  stop(1);
+  await run(2000);
+  cont(1);
+  await run(1000);
+  t.equal(a.node.role, "master", "the master is still the master");
+  t.equal(b.node.role, "slave", "the slave did not elect itself");
+  t.equal(b.host.masterOf.length, 0);
+  t.equal(a.host.steppedDown.length, 0);
+  t.equal(a.node.uptodateSlaves, 1, "and it is up to date again");
 });

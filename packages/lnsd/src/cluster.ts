@@ -196,10 +196,19 @@ export class ReplicaDataPath {
     return out;
   }
 
-  /** This node becomes the master: its sessions are published again from their records. */
-  clear(): void {
-    for (const id of [...this.slots.keys()]) this.unpublish(id);
+  /**
+   * This node becomes the master: its entries ("tunnel/session" -> slot) go to the data path that
+   * the restored sessions publish through, which replaces each as its session comes back, so that
+   * the traffic this node forwards goes on through the takeover.
+   */
+  handover(): Map<string, number> {
+    for (const [id, slot] of this.slots) this.harvest(id, slot);
+    const out = new Map(this.slots);
+    this.slots.clear();
+    this.shapes.clear();
+    this.policies.clear();
     this.pending.clear();
+    return out;
   }
 }
 
@@ -228,6 +237,8 @@ export interface ClusterActions {
   /** A master was found at start: whatever state this node kept is stale. */
   following(): void;
   readonly dataPath?: ReplicaDataPath;
+  /** The master's data path, that takes over the replica's table entries at a takeover. */
+  readonly workerPath?: { adopt(slots: ReadonlyMap<string, number>): void; releaseAdopted(): void };
   /** The master: an nsctl control request that reached a slave (the plugins' control hooks). */
   readonly nsctlControl?: (args: readonly string[]) => Promise<ControlResponse>;
 }
@@ -333,7 +344,12 @@ export class LnsdCluster implements ClusterHost {
     return {
       version,
       keys,
-      versionNow: () => store.version,
+      // Chunks read records as they are, marks not yet committed included: committed first, so
+      // that the version the copy is consistent from covers everything the chunks held.
+      versionNow: () => {
+        store.commit();
+        return store.version;
+      },
       body: (kind, id) => {
         const r = store.recordOf(kind as RecordKind, id);
         return r === undefined ? undefined : encodeJsonBody(r);
@@ -355,20 +371,16 @@ export class LnsdCluster implements ClusterHost {
     const a = this.actions;
     if (a === undefined) return;
     this.wasMaster = true;
-    a.dataPath?.clear();
+    const slots = a.dataPath?.handover();
+    if (slots !== undefined) a.workerPath?.adopt(slots);
     a.switch.master = true;
     if (a.daeSwitch !== undefined) a.daeSwitch.master = true;
-    if (replica === undefined) {
-      a.resume(undefined, this.everFollowed);
-      return;
-    }
-    const state = stateFromRecords(replica.records, replica.version, this.wallClockMs(), "the replica of the master's state");
-    if (!state.ok) {
-      this.o.logger.log("error", "cluster-takeover", `${state.reason}: taking over with no sessions`);
-      a.resume(undefined, true);
-      return;
-    }
-    a.resume(state.state, true);
+    const state = replica === undefined ? undefined : stateFromRecords(replica.records, replica.version, this.wallClockMs(), "the replica of the master's state");
+    if (state !== undefined && !state.ok) this.o.logger.log("error", "cluster-takeover", `${state.reason}: taking over with no sessions`);
+    if (replica === undefined) a.resume(undefined, this.everFollowed);
+    else a.resume(state?.ok === true ? state.state : undefined, true);
+    // Entries of sessions that did not come back online go.
+    a.workerPath?.releaseAdopted();
   }
 
   stepDown(reason: string): void {

@@ -49,6 +49,7 @@ const HARVEST_MS = 1000;
 
 export class WorkerDataPath implements DataPath {
   private readonly slots = new Map<ForwardedSession, number>();
+  private readonly adopted = new Map<string, number>();
   private readonly delta: CounterDelta = { rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, drops: 0 };
 
   constructor(
@@ -64,8 +65,29 @@ export class WorkerDataPath implements DataPath {
     clock.setTimeout(tick, HARVEST_MS);
   }
 
+  /**
+   * Table entries another owner published for these sessions ("tunnel/session" -> slot): a cluster
+   * slave's, from its replica, as it takes over. Each is replaced by the session's own entry as it
+   * is restored (one after the other in the same call: its traffic is not interrupted); the rest
+   * go with releaseAdopted().
+   */
+  adopt(slots: ReadonlyMap<string, number>): void {
+    for (const [k, v] of slots) this.adopted.set(k, v);
+  }
+
+  releaseAdopted(): void {
+    for (const slot of this.adopted.values()) this.plane.table.unpublish(slot);
+    this.adopted.clear();
+  }
+
   online(sub: ForwardedSession): void {
     if (sub.address === undefined) return;
+    const key = `${String(sub.tunnel.localId)}/${String(sub.l2tp.localId)}`;
+    const prior = this.adopted.get(key);
+    if (prior !== undefined) {
+      this.adopted.delete(key);
+      this.plane.table.unpublish(prior);
+    }
     const old = this.slots.get(sub);
     if (old !== undefined) {
       // IPCP again (renegotiation): publish afresh with what is current.

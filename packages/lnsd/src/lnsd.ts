@@ -349,6 +349,7 @@ export class Lnsd {
     const pool = new AddressPool(poolRanges.ranges);
     let daemon: Daemon;
     let dataPlane: DataPlane | undefined;
+    let dataPath: WorkerDataPath | undefined;
     const running = observed(daemonSettingsFrom(settings, opts.hostname), metrics);
     // Session ends reach accounting and the metrics' traffic totals.
     const accounting = radius?.accounting;
@@ -371,7 +372,7 @@ export class Lnsd {
       dataPlane?.setGarden(GARDEN_ACCESS_LIST);
       const problem = dataPlane?.loadFilters(filterListsFrom(loaded.config.accessLists));
       if (problem !== undefined) logger.log("error", "access-list", `access lists not loaded: ${problem}`);
-      const dataPath = dataPlane === undefined ? undefined : new WorkerDataPath(dataPlane, systemClock, logger);
+      dataPath = dataPlane === undefined ? undefined : new WorkerDataPath(dataPlane, systemClock, logger);
       daemon = await Daemon.start(running, logger, { watch, pool, auth: auth.auth, ...(dataPlane === undefined || dataPath === undefined ? {} : { dataPlane: { endpoint: dataPlane.endpoint, path: dataPath } }), ...(events === undefined ? {} : { events }), ...(state.journal === undefined ? {} : { journal: state.journal }), ...(store === undefined ? {} : { store }), ...(gate === undefined ? {} : { gate }), ...(state.restore === undefined || cluster !== undefined ? {} : { restore: state.restore }), ...(clusterSwitch === undefined ? {} : { standby: true, wrapEndpoint: (e) => clusterSwitch.wrap(e) }) });
     } catch (e) {
       logger.log("critical", "start", `cannot start: ${e instanceof Error ? e.message : String(e)}`);
@@ -446,6 +447,7 @@ export class Lnsd {
         ...(daeSwitch === undefined ? {} : { daeSwitch }),
         nsctlControl: async (args) => await plugins.control(args),
         ...(dataPlane === undefined ? {} : { dataPath: new ReplicaDataPath(dataPlane, logger) }),
+        ...(dataPath === undefined ? {} : { workerPath: dataPath }),
         resume: (replica, takeover) => { resumeAsMaster(replica ?? (takeover ? undefined : localRestore), takeover); },
         following: () => {
           // Another node holds the cluster's sessions: what this one journaled earlier is stale.
