@@ -288,6 +288,7 @@ function report(from: number, toAsked: number): unknown {
 }
 
 function state(): unknown {
+  const now = Date.now();
   const r = sim.report();
   const addresses = [...logins.stats.online.values()].map((i) => i.address);
   const seen = new Map<string, number>();
@@ -309,7 +310,9 @@ function state(): unknown {
     received: Object.fromEntries(received),
     teardowns,
     hellosSent: hellos.size,
-    hellosUnacked: [...hellos.values()].filter((h) => h.ackedAt === undefined).map((h) => `${h.tunnel}/${h.ns} sent ${new Date(h.sentAt).toISOString()}`),
+    // One sent less than HELLO_ANSWER_MS ago may still be answered.
+    hellosUnacked: [...hellos.values()].filter((h) => h.ackedAt === undefined && now - h.sentAt > HELLO_ANSWER_MS).map((h) => `${h.tunnel}/${h.ns} sent ${new Date(h.sentAt).toISOString()}`),
+    hellosPending: [...hellos.values()].filter((h) => h.ackedAt === undefined && now - h.sentAt <= HELLO_ANSWER_MS).length,
     retransmitted: r.reliable.retransmitted,
     udpDrops: udpDrops(sim.local.port),
   };
