@@ -15,8 +15,9 @@ cd "$(dirname "$0")/.."
 DEBS=(
   # the data plane's native addon (node-gyp): a C++ compiler, make, python3
   g++ make python3
-  # namespaces, sysctl, ping (busybox ping where iputils-ping is absent), nstat, ss
-  iproute2 procps busybox-static
+  # namespaces, sysctl, ping (busybox ping where iputils-ping is absent), nstat, ss; nft (the cluster
+  # test cuts multicast between nodes and takes RADIUS to FreeRADIUS's loopback with it)
+  iproute2 procps busybox-static nftables
   # packet decoding cross-checks (tshark, dumpcap)
   tshark
   # RADIUS: the FreeRADIUS server and radclient the tests run; l2tpns for its nsctl and as the reference

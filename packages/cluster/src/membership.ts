@@ -173,6 +173,12 @@ export class Membership {
     return this.elect(nowMs, why, uptodate);
   }
 
+  /** The node starts listening now: the time it waits for a master counts from here. */
+  listenFrom(nowMs: number): void {
+    this.masterHeardMs = nowMs;
+    this.lastTickMs = nowMs;
+  }
+
   /** This node was busy on purpose until now (taking over): the time since its last tick is no stall. */
   resumed(nowMs: number): void {
     this.lastTickMs = nowMs;

@@ -161,6 +161,8 @@ export class ClusterNode {
   async start(): Promise<void> {
     this.o.transport.onMulticast((frame, from) => { this.receiveMulticast(frame, from); });
     this.tcpPort = await this.o.transport.listen((link) => { this.accept(link); });
+    // The whole cluster_hb_timeout to hear a master counts from now, not from when lnsd began to start.
+    this.membership.listenFrom(this.o.clock.now());
     this.lastHeartbeatMs = this.o.clock.now();
     const tick = (): void => {
       if (this.closed) return;

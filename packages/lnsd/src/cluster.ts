@@ -10,7 +10,7 @@ import type { CounterDelta, DataPlane } from "@lnsd/dataplane";
 import type { Clock, PeerAddress, UdpEndpoint } from "@lnsd/io";
 import { decodeJsonBody, encodeJsonBody, type StoredRecord } from "@lnsd/journal";
 import type { SessionRecord, TunnelRecord } from "@lnsd/l2tp";
-import { formatIpv4, parseIpv4 } from "@lnsd/wire";
+import { decodeL2tpHeader, encodeL2tpDataMessage, formatIpv4, parseIpv4, pppHeaderLength, pppProtocolAt } from "@lnsd/wire";
 import type { CliResult, CliSessionRow, CliTunnel } from "@lnsd/cli";
 import { err, type ControlResponse } from "@lnsd/control";
 import type { PluginHostControl } from "./control-backend.js";
@@ -36,18 +36,32 @@ export function clusterConfigured(config: StartupConfig): boolean {
 export class ClusterSwitch {
   master = false;
   private handler: ((packet: Buffer, from: PeerAddress) => void) | undefined;
-  /** Datagrams a non-master had to drop (no master, buffer full) and sends it refused. */
-  readonly counters = { forwarded: 0, refusedSends: 0 };
+  /** Datagrams passed to the master, answered here (LCP Echo), and sends refused while not the master. */
+  readonly counters = { forwarded: 0, answered: 0, refusedSends: 0 };
 
-  constructor(private readonly forward: (packet: Buffer, from: PeerAddress) => void) {}
+  /**
+   * `answer`: what a non-master answers itself (a keepalive), so that it is answered while the
+   * master changes; undefined passes the datagram to the master.
+   */
+  constructor(
+    private readonly forward: (packet: Buffer, from: PeerAddress) => void,
+    private readonly answer?: (packet: Buffer) => Buffer | undefined,
+  ) {}
 
   wrap(e: UdpEndpoint): UdpEndpoint {
     e.onMessage((packet, from) => {
-      if (this.master) this.handler?.(packet, from);
-      else {
-        this.counters.forwarded++;
-        this.forward(packet, from);
+      if (this.master) {
+        this.handler?.(packet, from);
+        return;
       }
+      const reply = this.answer?.(packet);
+      if (reply !== undefined) {
+        this.counters.answered++;
+        e.send(reply, from);
+        return;
+      }
+      this.counters.forwarded++;
+      this.forward(packet, from);
     });
     return {
       local: e.local,
@@ -241,6 +255,37 @@ export interface ClusterActions {
   readonly workerPath?: { adopt(slots: ReadonlyMap<string, number>): void; releaseAdopted(): void };
   /** The master: an nsctl control request that reached a slave (the plugins' control hooks). */
   readonly nsctlControl?: (args: readonly string[]) => Promise<ControlResponse>;
+}
+
+/** RFC 1661 5.8: LCP's Echo-Request and Echo-Reply codes; LCP's protocol number. */
+const LCP_ECHO_REQUEST = 9;
+const LCP_ECHO_REPLY = 10;
+const PPP_LCP = 0xc021;
+
+/**
+ * A slave answers its sessions' LCP Echo-Requests itself (as l2tpns's slaves do), from the
+ * replica: an Echo-Reply with the same Identifier and data and the session's own Magic-Number
+ * (RFC 1661 5.8), so that keepalives pass while the master changes. Not for a LAC that sequences
+ * data (the reply would need the master's Ns): those go to the master.
+ */
+export function lcpEchoReply(packet: Buffer, replica: Replica): Buffer | undefined {
+  const h = decodeL2tpHeader(packet);
+  if (!h.ok || h.value.kind !== "data" || h.value.ns !== undefined) return undefined;
+  const ppp = packet.subarray(h.value.payloadOffset, h.value.payloadOffset + h.value.payloadLength);
+  const hl = pppHeaderLength(ppp);
+  if (hl < 0 || pppProtocolAt(ppp) !== PPP_LCP || ppp.length < hl + 8 || ppp[hl] !== LCP_ECHO_REQUEST) return undefined;
+  const lcpLength = ppp.readUInt16BE(hl + 2);
+  if (lcpLength < 8 || hl + lcpLength > ppp.length) return undefined;
+  const id = `${String(h.value.tunnelId)}/${String(h.value.sessionId)}`;
+  const sub = body(replica.records.get("subscriber")?.get(id)) as SubscriberRecord | undefined;
+  const tunnel = body(replica.records.get("tunnel")?.get(String(h.value.tunnelId))) as TunnelRecord | undefined;
+  const session = body(replica.records.get("session")?.get(id)) as SessionRecord | undefined;
+  if (sub?.ppp === undefined || tunnel === undefined || session === undefined || session.call.sequencingRequired === true) return undefined;
+  const lcp = Buffer.from(ppp.subarray(hl, hl + lcpLength));
+  lcp.writeUInt8(LCP_ECHO_REPLY, 0);
+  lcp.writeUInt32BE(sub.ppp.lcp.ourMagic >>> 0, 4);
+  // LCP is always sent with the full PPP header (RFC 1661 6.5, 6.6).
+  return encodeL2tpDataMessage({ tunnelId: tunnel.peerId, sessionId: session.peerId }, Buffer.concat([Buffer.from([0xff, 0x03, 0xc0, 0x21]), lcp]));
 }
 
 /** A slave's nsctl control request, relayed to the master (kind of the cluster's Request). */

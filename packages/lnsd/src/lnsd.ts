@@ -38,7 +38,7 @@ import type { Authenticator, SessionEvents, Subscriber } from "./sessions.js";
 import { configFilesFor, type ConfigFiles } from "./startup.js";
 import { claimStateDir, pruneStaleStates, readState, removeState, stateDirFor, StateJournal, type RestoredState } from "./state.js";
 import { RecordStore } from "./store.js";
-import { clusterControl, ClusterSwitch, clusterConfigured, DAE_CHANNEL, LnsdCluster, ReplicaCliView, ReplicaDataPath, showCluster } from "./cluster.js";
+import { clusterControl, ClusterSwitch, lcpEchoReply, clusterConfigured, DAE_CHANNEL, LnsdCluster, ReplicaCliView, ReplicaDataPath, showCluster } from "./cluster.js";
 
 /** syslog(3)'s datagrams to /dev/log go through the dataplane addon (Node has no unix datagram sockets). */
 export function unixDgramSender(): ((path: string, data: Uint8Array) => void) | undefined {
@@ -354,7 +354,7 @@ export class Lnsd {
     // Session ends reach accounting and the metrics' traffic totals.
     const accounting = radius?.accounting;
     // In a cluster the L2TP socket goes through the switch: a slave passes what it receives to the master.
-    const clusterSwitch = cluster === undefined ? undefined : new ClusterSwitch((packet, from) => { cluster.node.forward(from.address, from.port, packet); });
+    const clusterSwitch = cluster === undefined ? undefined : new ClusterSwitch((packet, from) => { cluster.node.forward(from.address, from.port, packet); }, (packet) => lcpEchoReply(packet, cluster.node.replica));
     const events: SessionEvents | undefined =
       metrics === undefined
         ? accounting

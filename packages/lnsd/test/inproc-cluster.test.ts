@@ -9,10 +9,11 @@ import t from "tap";
 import { FakeClock, MemoryUdpNetwork, OutputGate, type PeerAddress, type UdpEndpoint } from "@lnsd/io";
 import { MemoryClusterNetwork } from "@lnsd/cluster";
 import { Attr, Code, DaeServer, textAttr } from "@lnsd/radius";
+import { decodeL2tpHeader, encodeL2tpDataMessage } from "@lnsd/wire";
 import { defaultSettings, parseIpPool } from "@lnsd/config";
 import { LacSimulator, pppLogins, type PppLogins } from "@lnsd/testkit";
 import {
-  AddressPool, ClusterSwitch, LnsdMetrics, ReplicaCliView, DAE_CHANNEL, Daemon, daeHandlerFor, LnsdCluster, LocalAuthenticator, LocalSecrets, Logger, RecordStore, stateFromRecords,
+  AddressPool, ClusterSwitch, lcpEchoReply, LnsdMetrics, ReplicaCliView, DAE_CHANNEL, Daemon, daeHandlerFor, LnsdCluster, LocalAuthenticator, LocalSecrets, Logger, RecordStore, stateFromRecords,
   type DaemonSettings, type Subscriber,
 } from "../src/index.js";
 import { DAE_PORT, FakeRadius, MemoryDataPath, ProcessClock, RADIUS_ADDRESS, SECRET } from "./lib/inproc.js";
@@ -341,6 +342,24 @@ void t.test("a slave's state is the master's: its replica resumes the same tunne
   t.equal(tunnels[0]?.sessions, 20);
   t.equal(tunnels[0]?.state, "Open");
   t.match(view.refusal(), { ok: false, error: /cluster slave: sessions are changed on the master \(10\.0\.0\.1\)/ });
+  // The slave answers an LCP Echo-Request itself, from the replica (RFC 1661 5.8).
+  const sub = [...master.daemon.sessions.all()][0];
+  if (sub === undefined) throw new Error("no session");
+  const record = master.daemon.sessions.record(sub);
+  const request = encodeL2tpDataMessage({ tunnelId: sub.tunnel.localId, sessionId: sub.l2tp.localId }, Buffer.from([0xff, 0x03, 0xc0, 0x21, 9, 0x42, 0, 12, 0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4]));
+  const reply = lcpEchoReply(request, replica);
+  t.ok(reply, "answered");
+  if (reply !== undefined) {
+    const h = decodeL2tpHeader(reply);
+    t.ok(h.ok && h.value.kind === "data" && h.value.tunnelId === sub.tunnel.peerId && h.value.sessionId === sub.l2tp.peerId, "to the LAC's tunnel and session ids");
+    const lcp = h.ok ? reply.subarray(h.value.payloadOffset + 4) : Buffer.alloc(0);
+    t.equal(lcp[0], 10, "Echo-Reply");
+    t.equal(lcp[1], 0x42, "same Identifier");
+    t.equal(lcp.readUInt32BE(4), (record.ppp?.lcp.ourMagic ?? -1) >>> 0, "the session's own Magic-Number");
+    t.same([...lcp.subarray(8)], [1, 2, 3, 4], "the data echoed");
+  }
+  t.equal(lcpEchoReply(encodeL2tpDataMessage({ tunnelId: sub.tunnel.localId, sessionId: 999 }, Buffer.from([0xff, 0x03, 0xc0, 0x21, 9, 1, 0, 8, 0, 0, 0, 0])), replica), undefined, "an unknown session: passed to the master");
+  t.equal(lcpEchoReply(encodeL2tpDataMessage({ tunnelId: sub.tunnel.localId, sessionId: sub.l2tp.localId }, Buffer.from([0xff, 0x03, 0xc0, 0x21, 1, 1, 0, 4])), replica), undefined, "a Configure-Request: the master's");
 });
 
 void t.test("a Disconnect-Request sent to a slave is the master's to act on and answer", async (t) => {
