@@ -216,11 +216,10 @@ export class ClusterNode {
     const ms = this.ackTimeoutMs;
     this.ackTimer = this.o.clock.setTimeout(() => {
       this.ackTimer = undefined;
-      // A stall first: slaves silent because this node was stopped are not to be dropped before
-      // it knows whether it is still the master.
+      // A stall first: slaves silent because this node was stopped are not dropped while it does
+      // not know whether it is still the master (fenced).
       if (this.o.clock.now() - this.lastHeartbeatMs > this.o.hbTimeoutMs) this.decide(this.membership.tick(this.o.clock.now(), false));
       if (this.fence !== undefined) {
-        // Slaves silent because this node was stopped are not dropped while it is fenced.
         this.armAckCheck();
         return;
       }

@@ -14,6 +14,7 @@ import { dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { addNamespace, env, ip, removeNamespace, sleep, until } from "./lib/netns.js";
+import { guestLog, pingFrom } from "./lib/vm-guest.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const entry = join(here, "..", "src", "bin", "lnsd.js");
@@ -27,12 +28,6 @@ const LAC = `${P}-lac`;
 const BIND = "10.232.0.1";
 const TUN = "10.233.0.1";
 const PING_INTERVAL_S = 0.2;
-
-/** A section of the guest's console: VMLAC-BEGIN name ... VMLAC-END name. */
-function guestLog(console: string, name: string): string {
-  const m = new RegExp(`^VMLAC-BEGIN ${name.replace(".", "\\.")}\\n([\\s\\S]*?)^VMLAC-END ${name.replace(".", "\\.")}$`, "m").exec(console);
-  return m?.[1] ?? "";
-}
 
 interface Node {
   readonly proc: ChildProcessByStdio<null, Readable, Readable>;
@@ -122,22 +117,9 @@ void t.test("xl2tpd + pppd in a VM on a two-node cluster: the master is killed, 
   t.ok(await until(() => consoleSays(`extra ping ${TUN}`), 40_000), "the guest's own ping through the cluster is done");
 
   // A host behind the slave pings the client: the slave forwards for the session from its replica.
-  const replies = new Map<number, number>();
-  const ping = spawn("ip", ["netns", "exec", NODES[1], "busybox", "ping", "-i", String(PING_INTERVAL_S), address], { stdio: ["ignore", "pipe", "pipe"] });
-  const pingDone = new Promise<void>((r) => ping.on("exit", () => { r(); }));
-  cleanups.push(async () => {
-    if (ping.exitCode === null && ping.signalCode === null) ping.kill("SIGINT");
-    await pingDone;
-  });
-  let partial = "";
-  ping.stdout.on("data", (d: Buffer) => {
-    const lines = (partial + d.toString()).split("\n");
-    partial = lines.pop() ?? "";
-    for (const l of lines) {
-      const seq = /bytes from .* seq=(\d+)/.exec(l)?.[1];
-      if (seq !== undefined && !replies.has(Number(seq))) replies.set(Number(seq), Date.now());
-    }
-  });
+  const ping = pingFrom(NODES[1], address, PING_INTERVAL_S);
+  const replies = ping.replies;
+  cleanups.push(() => ping.stop());
   await sleep(1500);
   const killedAt = Date.now();
   n1.proc.kill("SIGKILL");
@@ -146,8 +128,7 @@ void t.test("xl2tpd + pppd in a VM on a two-node cluster: the master is killed, 
   t.ok(await until(() => took.test(n2.log), 5000), "n2 took over the tunnel and the online session", { log: n2.log.slice(-2000) });
   const tookAt = Date.now();
   await sleep(4000);
-  ping.kill("SIGINT");
-  await pingDone;
+  await ping.stop();
   const status = await vm;
   t.equal(status, 0, `vm-lac passes${status === 0 ? "" : `\n${vmLog.slice(-3000)}`}`);
 

@@ -13,6 +13,7 @@ import { dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { env, sleep, until } from "./lib/netns.js";
+import { guestLog, pingFrom } from "./lib/vm-guest.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const entry = join(here, "..", "src", "bin", "lnsd.js");
@@ -29,12 +30,6 @@ interface LnsdProcess {
   readonly proc: ChildProcessByStdio<null, Readable, Readable>;
   readonly exited: Promise<void>;
   log: string;
-}
-
-/** A section of the guest's console: VMLAC-BEGIN name ... VMLAC-END name. */
-function guestLog(console: string, name: string): string {
-  const m = new RegExp(`^VMLAC-BEGIN ${name.replace(".", "\\.")}\\n([\\s\\S]*?)^VMLAC-END ${name.replace(".", "\\.")}$`, "m").exec(console);
-  return m?.[1] ?? "";
 }
 
 /** One restart of lnsd under the client: stopped, resumed by the new lnsd, and the traffic window after it (epoch ms). */
@@ -147,22 +142,9 @@ void t.test("xl2tpd + pppd in a VM log in to lnsd (CHAP, then PAP) and ping thro
     const runDir = /run dir (\/\S+);/.exec(vmLog())?.[1] ?? "";
     const consoleSays = (s: string): boolean => existsSync(join(runDir, "console.log")) && readFileSync(join(runDir, "console.log"), "latin1").includes(s);
     t.ok(await until(() => consoleSays("extra ping 192.0.2.1"), 30_000), "pap: the guest's own pings are done");
-    const replies = new Map<number, number>();
-    const ping = spawn("ip", ["netns", "exec", inetNs, "busybox", "ping", "-i", String(PING_INTERVAL_S), address], { stdio: ["ignore", "pipe", "pipe"] });
-    const pingDone = new Promise<void>((r) => ping.on("exit", () => { r(); }));
-    t.teardown(async () => {
-      if (ping.exitCode === null && ping.signalCode === null) ping.kill("SIGINT");
-      await pingDone;
-    });
-    let partial = "";
-    ping.stdout.on("data", (d: Buffer) => {
-      const lines = (partial + d.toString()).split("\n");
-      partial = lines.pop() ?? "";
-      for (const l of lines) {
-        const seq = /bytes from .* seq=(\d+)/.exec(l)?.[1];
-        if (seq !== undefined && !replies.has(Number(seq))) replies.set(Number(seq), Date.now());
-      }
-    });
+    const ping = pingFrom(inetNs, address, PING_INTERVAL_S);
+    const replies = ping.replies;
+    t.teardown(() => ping.stop());
     await sleep(1500);
     const restarts: Restart[] = [];
     for (const how of ["SIGTERM", "kill -9"] as const) {
@@ -178,8 +160,7 @@ void t.test("xl2tpd + pppd in a VM log in to lnsd (CHAP, then PAP) and ping thro
       await sleep(2500);
       restarts.push({ how, stoppedAt, resumedAt, endedAt: Date.now(), resumedLine: resumed.exec(lnsd.log)?.[0] ?? "(none)" });
     }
-    ping.kill("SIGINT");
-    await pingDone;
+    await ping.stop();
     t.notOk(consoleSays("disconnecting: kill -TERM pppd"), "the client was still holding its session when the restarts were over (--hold long enough)");
     return { session, address, replies, restarts, runDir };
   }
