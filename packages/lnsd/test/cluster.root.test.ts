@@ -26,7 +26,9 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { whyNoFreeRadius } from "./lib/freeradius.js";
 import { sleep, spawnLineChild, type LineChild } from "./lib/netns.js";
-import { acctRecords, bySession, CLUSTER_ADDR, type AcctRecord, clusterRig, cutMulticast, findLine, healMulticast, NFT, sends, type ClusterRig, type LogLine, type RigNode } from "./lib/cluster-rig.js";
+import { CLUSTER_ADDR, clusterRig, cutMulticast, findLine, healMulticast, NFT, type ClusterRig, type LogLine, type RigNode } from "./lib/cluster-rig.js";
+import type { Spread, Standing } from "./lib/lac-probe.js";
+import { acctRecords, bySession, ofStatus, sends, stopAgrees, waitForStatus } from "./lib/radius-acct.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const entry = join(here, "..", "src", "bin", "lnsd.js");
@@ -70,8 +72,6 @@ const TOOK_OVER = /took over (\d+) tunnels and (\d+) sessions from the replica o
 const root = process.getuid?.() === 0;
 const skip = !root ? "needs root (CI runs as root): TUN and network namespaces" : (whyNoFreeRadius() ?? (NFT === undefined ? "needs nft (Debian's nftables): it cuts the cluster's multicast and takes RADIUS to FreeRADIUS's loopback" : undefined));
 
-type Spread = readonly [min: number, median: number, max: number];
-
 /** cluster-lac-child's account of a window (its report()). */
 interface WindowReport {
   readonly from: number;
@@ -97,20 +97,13 @@ interface WindowReport {
 }
 
 /** cluster-lac-child's state(). */
-interface LacState {
+interface LacState extends Standing {
   readonly online: number;
   readonly addresses: readonly string[];
   readonly sharedAddresses: readonly string[];
   readonly callsDown: number;
   readonly tunnelsEstablished: number;
   readonly tunnelsUnacked: number;
-  readonly pppRestarts: number;
-  readonly pppFailures: Record<string, number>;
-  readonly duplicates: number;
-  readonly wrong: number;
-  readonly wrongExamples: readonly string[];
-  readonly received: Record<string, number>;
-  readonly teardowns: readonly string[];
   readonly hellosSent: number;
   readonly hellosUnacked: readonly string[];
   readonly hellosPending: number;
@@ -153,32 +146,17 @@ function startLac(rig: ClusterRig, tunnels: number, per: number, prefix: string)
   };
 }
 
-/** Waits until FreeRADIUS holds `n` records of Acct-Status-Type `status`. */
-async function waitForStatus(rig: ClusterRig, status: string, n: number, timeoutMs: number): Promise<boolean> {
-  const count = async (): Promise<number> => (await acctRecords(rig.radius)).filter((r) => r.get("Acct-Status-Type")?.[0] === status).length;
-  const end = Date.now() + timeoutMs;
-  while ((await count()) < n) {
-    if (Date.now() > end) return false;
-    await sleep(200);
-  }
-  return true;
-}
-
 /** After every call was cleared: `n` Acct-Session-Ids, each with exactly one Start and one Stop naming the same user, address and NAS-Port. */
 async function checkStops(t: Test, rig: ClusterRig, n: number): Promise<void> {
-  t.ok(await waitForStatus(rig, "Stop", n, 20_000), `FreeRADIUS has ${String(n)} Stops`);
+  t.ok(await waitForStatus(rig.radius, "Stop", n, 20_000), `FreeRADIUS has ${String(n)} Stops`);
   await sleep(500);
   const records = await acctRecords(rig.radius);
   const ids = bySession(records);
   t.equal(ids.size, n, `${String(n)} Acct-Session-Ids (${String(records.length)} records)`);
   const odd = [...ids].filter(([, e]) => sends(e.start) !== 1 || sends(e.stop) !== 1).map(([id, e]) => `${id}: ${String(sends(e.start))} Start, ${String(sends(e.stop))} Stop`);
   t.same(odd.slice(0, 10), [], `exactly one Start and one Stop per Acct-Session-Id (${String(odd.length)} not)`);
-  const same = (e: { start: readonly AcctRecord[]; stop: readonly AcctRecord[] }, a: string): boolean => {
-    const v = e.start[0]?.get(a)?.[0];
-    return v !== undefined && v === e.stop[0]?.get(a)?.[0];
-  };
-  t.equal([...ids.values()].filter((e) => same(e, "User-Name") && same(e, "Framed-IP-Address") && same(e, "NAS-Port")).length, n, "each Stop names its Start's user, address and NAS-Port");
-  t.equal(records.filter((r) => r.get("Acct-Status-Type")?.[0] === "Accounting-On").length, 1, "one Accounting-On in the whole run");
+  t.equal([...ids.values()].filter((e) => stopAgrees(e, "User-Name") && stopAgrees(e, "Framed-IP-Address") && stopAgrees(e, "NAS-Port")).length, n, "each Stop names its Start's user, address and NAS-Port");
+  t.equal(ofStatus(records, "Accounting-On").length, 1, "one Accounting-On in the whole run");
 }
 
 async function cluster(t: Test, n: number): Promise<void> {
@@ -239,7 +217,7 @@ async function cluster(t: Test, n: number): Promise<void> {
   const up = await main.online();
   t.ok(up.allOnline, `${String(up.online)} of ${String(SESSIONS)} sessions online over ${String(up.tunnelsUp)} tunnels in ${ms(up.ms)}, the LAC's route via the slave ${firstVia.name}${up.allOnline ? "" : `; failures ${JSON.stringify(up.failures)}`}`);
   if (!up.allOnline) return;
-  t.ok(await waitForStatus(rig, "Start", SESSIONS, 20_000), `FreeRADIUS has ${String(SESSIONS)} Starts`);
+  t.ok(await waitForStatus(rig.radius, "Start", SESSIONS, 20_000), `FreeRADIUS has ${String(SESSIONS)} Starts`);
   main.child.send("go");
   let mark = Date.now();
 
@@ -276,7 +254,7 @@ async function cluster(t: Test, n: number): Promise<void> {
     t.same(odd.slice(0, 10), [], `exactly one Start and no Stop per Acct-Session-Id (${String(odd.length)} not)`);
     const framed = [...ids.values()].map((e) => e.start[0]?.get("Framed-IP-Address")?.[0] ?? "?");
     t.equal(new Set(framed).size, n, "the Starts name distinct addresses");
-    t.equal(records.filter((r) => r.get("Acct-Status-Type")?.[0] === "Accounting-On").length, 1, "one Accounting-On, the first master's (none at a takeover or a join)");
+    t.equal(ofStatus(records, "Accounting-On").length, 1, "one Accounting-On, the first master's (none at a takeover or a join)");
   };
 
   /** Runs a case from the end of the previous one; its window is checked after. */

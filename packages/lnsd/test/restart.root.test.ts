@@ -13,7 +13,9 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { whyNoFreeRadius } from "./lib/freeradius.js";
+import { LATE_MS, type Spread, type Standing } from "./lib/lac-probe.js";
 import { link, namespaceLab, nsRun, sleep, spawnLineChild, startLnsdIn, startRadiusChild, sysctl, until, type NsLnsd } from "./lib/netns.js";
+import { acctRecords, bySession, ofStatus, sends, stopAgrees, waitForStatus } from "./lib/radius-acct.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const entry = join(here, "..", "src", "bin", "lnsd.js");
@@ -42,13 +44,9 @@ const AFTER_MS = 5000;
  * one). Pings sent from this long after lnsd logged its resumption must all be answered.
  */
 const SETTLE_MS = 2000;
-/** A reply this late was held on the way (restart-child's LATE_MS). */
-const LATE_MS = 500;
 
 const root = process.getuid?.() === 0;
 const skip = !root ? "needs root (CI runs as root): TUN and network namespaces" : whyNoFreeRadius();
-
-type Spread = readonly [min: number, median: number, max: number];
 
 /** restart-child's account of one phase (its report()). */
 interface PhaseReport {
@@ -78,17 +76,11 @@ interface PhaseReport {
   readonly lacDropTimes: readonly string[];
 }
 
-interface Ended {
+/** restart-child's "ended". */
+interface Ended extends Standing {
   readonly stillOnline: number;
   readonly callsDown: number;
   readonly tunnelsEstablished: number;
-  readonly pppRestarts: number;
-  readonly pppFailures: Record<string, number>;
-  readonly duplicates: number;
-  readonly wrong: number;
-  readonly wrongExamples: readonly string[];
-  readonly received: Record<string, number>;
-  readonly teardowns: readonly string[];
   readonly pingsPerSession: Spread;
   readonly repliesPerSession: Spread;
   readonly retransmitted: number;
@@ -110,8 +102,6 @@ interface Restart {
   readonly drops: string;
 }
 
-type AcctRecord = Map<string, string[]>;
-
 const RESUMED = /resumed (\d+) tunnels and (\d+) sessions from (\S+) \(written ([\d.]+) s ago\): (\d+) online, (\d+) starting PPP again, (\d+) in L2TP setup/;
 const ms = (x: number): string => `${Math.round(x)} ms`;
 
@@ -119,24 +109,6 @@ const ms = (x: number): string => `${Math.round(x)} ms`;
 function loggedAt(log: string, pattern: RegExp): number {
   const line = log.split("\n").find((l) => pattern.test(l));
   return line === undefined ? Number.NaN : Date.parse(line.split(" ")[0] ?? "");
-}
-
-/**
- * RFC 2866 5.2: a request lnsd retransmits (no answer in time) is the same record with a new
- * Identifier and a larger Acct-Delay-Time, and FreeRADIUS logs each copy. Records with one
- * Event-Timestamp, all but the undelayed one, are one Start (or Stop).
- */
-function sends(rs: readonly AcctRecord[]): number {
-  const undelayed = new Map<string, number>();
-  let n = 0;
-  for (const r of rs) {
-    const event = r.get("Event-Timestamp")?.[0];
-    const delayed = Number(r.get("Acct-Delay-Time")?.[0] ?? "0") > 0;
-    if (event === undefined) n++;
-    else undelayed.set(event, (undelayed.get(event) ?? 0) + (delayed ? 0 : 1));
-  }
-  for (const k of undelayed.values()) n += Math.max(1, k);
-  return n;
 }
 
 if (skip !== undefined) {
@@ -150,20 +122,6 @@ if (skip !== undefined) {
 
   // FreeRADIUS in lnsd's namespace, on its loopback, accounting to its detail file.
   const { child: radius, authPort } = await startRadiusChild(NS.lns, node, lib("radius-child"), SECRET, `DEFAULT Cleartext-Password := "${PASSWORD}"\n`, cleanups);
-  const records = async (): Promise<AcctRecord[]> => {
-    radius.send("records");
-    return (await radius.next<[string, string[]][][]>("records", 10_000)).map((r) => new Map(r));
-  };
-  const ofStatus = (rs: readonly AcctRecord[], status: string): AcctRecord[] => rs.filter((r) => r.get("Acct-Status-Type")?.[0] === status);
-  /** Waits until FreeRADIUS holds `n` records of Acct-Status-Type `status`. */
-  const waitForStatus = async (status: string, n: number, timeoutMs: number): Promise<boolean> => {
-    const end = Date.now() + timeoutMs;
-    while (ofStatus(await records(), status).length < n) {
-      if (Date.now() > end) return false;
-      await sleep(200);
-    }
-    return true;
-  };
 
   const dir = mkdtempSync(join(tmpdir(), "lnsd-restart-"));
   cleanups.push(() => { rmSync(dir, { recursive: true, force: true }); });
@@ -202,7 +160,7 @@ if (skip !== undefined) {
   });
 
   const lacStartedAt = Date.now();
-  const lac = spawnLineChild(NS.lac, node, [lib("restart-child"), ADDR.lnsL2tp, ADDR.lac, ADDR.inet, String(TUNNELS), String(PER_TUNNEL), PASSWORD, String(PING_MS), String(ECHO_MS), String(HELLO_MS)]);
+  const lac = spawnLineChild(NS.lac, node, [lib("restart-child"), ADDR.lnsL2tp, ADDR.lac, ADDR.inet, String(TUNNELS), String(PER_TUNNEL), "rst", PASSWORD, String(PING_MS), String(ECHO_MS), String(HELLO_MS)]);
   cleanups.push(() => lac.kill("SIGTERM"));
   const report = (phase: string, after: number, settled: number): Promise<PhaseReport> => {
     lac.send(`report ${phase} ${after} ${settled}`);
@@ -272,7 +230,7 @@ if (skip !== undefined) {
     const onlineAt = Date.now();
     t.ok(up.allOnline, `${up.online} of ${SESSIONS} sessions online over ${up.tunnelsUp} tunnels in ${up.ms} ms${up.allOnline ? "" : `; failures ${JSON.stringify(up.failures)}`}`);
     if (!up.allOnline) return;
-    t.ok(await waitForStatus("Start", SESSIONS, 20_000), `FreeRADIUS has ${SESSIONS} Starts`);
+    t.ok(await waitForStatus(radius, "Start", SESSIONS, 20_000), `FreeRADIUS has ${SESSIONS} Starts`);
 
     lac.send("go");
     await sleep(BEFORE_MS);
@@ -307,27 +265,15 @@ if (skip !== undefined) {
     const clearedAt = Date.now();
     t.ok(cleared.acked, "lnsd acknowledged every CDN of the LAC");
     t.same(cleared.teardowns, [], "still no CDN or StopCCN from lnsd");
-    t.ok(await waitForStatus("Stop", SESSIONS, 20_000), `FreeRADIUS has ${SESSIONS} Stops`);
+    t.ok(await waitForStatus(radius, "Stop", SESSIONS, 20_000), `FreeRADIUS has ${SESSIONS} Stops`);
     await sleep(500);
-    const all = await records();
-    const byId = new Map<string, { start: AcctRecord[]; stop: AcctRecord[] }>();
-    for (const r of all) {
-      const id = r.get("Acct-Session-Id")?.[0];
-      const status = r.get("Acct-Status-Type")?.[0];
-      if (id === undefined || (status !== "Start" && status !== "Stop")) continue;
-      const e = byId.get(id) ?? { start: [], stop: [] };
-      (status === "Start" ? e.start : e.stop).push(r);
-      byId.set(id, e);
-    }
+    const all = await acctRecords(radius);
+    const byId = bySession(all);
     const copies = [...byId.values()].reduce((n, e) => n + e.start.length + e.stop.length, 0) - 2 * byId.size;
     const odd = [...byId].filter(([, e]) => sends(e.start) !== 1 || sends(e.stop) !== 1).map(([id, e]) => `${id}: ${sends(e.start)} Start, ${sends(e.stop)} Stop (${e.start.length} and ${e.stop.length} records)`);
     t.equal(byId.size, SESSIONS, `${SESSIONS} distinct Acct-Session-Ids (${all.length} accounting records)`);
     t.same(odd.slice(0, 10), [], `exactly one Start and one Stop per Acct-Session-Id (${odd.length} not; ${copies} retransmitted copies)`);
-    const same = (e: { start: AcctRecord[]; stop: AcctRecord[] }, a: string): boolean => {
-      const v = e.start[0]?.get(a)?.[0];
-      return v !== undefined && v === e.stop[0]?.get(a)?.[0];
-    };
-    t.equal([...byId.values()].filter((e) => same(e, "User-Name") && same(e, "Framed-IP-Address") && same(e, "NAS-Port")).length, SESSIONS, "each Stop names the Start's user, address and NAS-Port");
+    t.equal([...byId.values()].filter((e) => stopAgrees(e, "User-Name") && stopAgrees(e, "Framed-IP-Address") && stopAgrees(e, "NAS-Port")).length, SESSIONS, "each Stop names the Start's user, address and NAS-Port");
     t.equal(ofStatus(all, "Accounting-On").length, 1, "one Accounting-On: the first start's, none when sessions were resumed");
     // RFC 2866 5.7: Acct-Session-Time is how long the user has had service, across lnsd's restarts.
     const lived = { min: Math.floor((clearAt - onlineAt) / 1000) - 1, max: Math.ceil((clearedAt - lacStartedAt) / 1000) + 1 };

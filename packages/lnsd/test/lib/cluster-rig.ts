@@ -3,7 +3,7 @@
 // FreeRADIUS. Each node: eth0 on the LAN (its cluster_interface), the shared bind_address on lo,
 // multicast routed out of eth0, its own TUN device, state_directory, startup-config and ip_pool.
 // The LAC reaches bind_address through one node's LAN address at a time (a static route the test
-// moves: there is no BGP yet). FreeRADIUS takes requests from every node (lib/cluster-radius-child;
+// moves: there is no BGP yet). FreeRADIUS takes requests from every node (lib/cluster-radius-child, read with lib/radius-acct;
 // nftables DNAT from its LAN address to its loopback ports). Nodes are started, signalled and
 // stopped by PID, each its own process; their logs are kept across restarts.
 import { spawn, type ChildProcess } from "node:child_process";
@@ -253,47 +253,6 @@ export async function clusterRig(t: { teardown(f: () => unknown): void; comment(
       return via;
     },
   };
-}
-
-/** One accounting record of FreeRADIUS's detail file: attribute to values. */
-export type AcctRecord = ReadonlyMap<string, readonly string[]>;
-
-/** The detail file's records so far. */
-export async function acctRecords(radius: LineChild): Promise<AcctRecord[]> {
-  radius.send("records");
-  return (await radius.next<[string, string[]][][]>("records", 10_000)).map((r) => new Map(r));
-}
-
-/**
- * RFC 2866 5.2: a request lnsd retransmits (no answer in time) is the same record with a new
- * Identifier and a larger Acct-Delay-Time, and FreeRADIUS logs each copy. Records with one
- * Event-Timestamp, all but the undelayed one, are one Start (or Stop).
- */
-export function sends(rs: readonly AcctRecord[]): number {
-  const undelayed = new Map<string, number>();
-  let n = 0;
-  for (const r of rs) {
-    const event = r.get("Event-Timestamp")?.[0];
-    const delayed = Number(r.get("Acct-Delay-Time")?.[0] ?? "0") > 0;
-    if (event === undefined) n++;
-    else undelayed.set(event, (undelayed.get(event) ?? 0) + (delayed ? 0 : 1));
-  }
-  for (const k of undelayed.values()) n += Math.max(1, k);
-  return n;
-}
-
-/** Per Acct-Session-Id: its Start and Stop records. */
-export function bySession(rs: readonly AcctRecord[]): Map<string, { start: AcctRecord[]; stop: AcctRecord[] }> {
-  const byId = new Map<string, { start: AcctRecord[]; stop: AcctRecord[] }>();
-  for (const r of rs) {
-    const id = r.get("Acct-Session-Id")?.[0];
-    const status = r.get("Acct-Status-Type")?.[0];
-    if (id === undefined || (status !== "Start" && status !== "Stop")) continue;
-    const e = byId.get(id) ?? { start: [], stop: [] };
-    (status === "Start" ? e.start : e.stop).push(r);
-    byId.set(id, e);
-  }
-  return byId;
 }
 
 /** Drops of UDP to the cluster group in `ns` (a table of its own, counted), both ways. */
