@@ -15,18 +15,28 @@
 //        (no acknowledgement within the retransmission budget), control messages retransmitted,
 //        tunnels with a message still unacknowledged, sessions online.
 //   "quit"  exits at once (no StopCCN: the LNS nodes are killed by the script anyway).
-// Prints {"online": {...}} once every call is up (or after 60 s). Arguments: LNS address, local
-// address, target, tunnels, calls per tunnel, password, probe interval in ms, HELLO interval in ms.
-// Needs the repository built (npx tsc -b).
+// Prints {"online": {...}} once every call is up (or after ONLINE_TIMEOUT s): how many, ms from
+// the start, and in epoch ms when the LAC started (just before its first SCCRQ) and when the last
+// session's IPCP came up, so that several LAC processes can be put on one clock; with the L2TP
+// calls' and PPP's failures, for the sessions that did not come up. With PROGRESS_MS,
+// prints {"progress": {...}} (the same, so far) that often until then.
+// Arguments: LNS address, local address, target, tunnels, calls per tunnel, password, probe
+// interval in ms (0: no probes at all, for the setup and resync measurements), HELLO interval in
+// ms, ONLINE_TIMEOUT in s (60), PROGRESS_MS (0: none), TUNNEL_BASE (0: the users are
+// bench-(TUNNEL_BASE+T)-S, so that several LAC processes log in distinct users). Needs the
+// repository built (npx tsc -b).
 import { createInterface } from "node:readline";
 import { LacSimulator, pppLogins } from "../packages/testkit/dist/src/index.js";
 import { buildIcmpEcho, decodeIpv4Header, formatIpv4, parseIpv4 } from "../packages/wire/dist/src/index.js";
 
-const [lns = "", local = "", target = "", tunnelsText = "1", perText = "1", password = "", probeText = "100", helloText = "1000"] = process.argv.slice(2);
+const [lns = "", local = "", target = "", tunnelsText = "1", perText = "1", password = "", probeText = "100", helloText = "1000", onlineTimeoutText = "60", progressText = "0", tunnelBaseText = "0"] = process.argv.slice(2);
 const tunnels = Number(tunnelsText);
 const per = Number(perText);
 const probeMs = Number(probeText);
 const helloMs = Number(helloText);
+const onlineTimeoutMs = Number(onlineTimeoutText) * 1000;
+const progressMs = Number(progressText);
+const tunnelBase = Number(tunnelBaseText);
 const total = tunnels * per;
 const PPP_IPV4 = 0x0021;
 const dst = parseIpv4(target) ?? 0;
@@ -44,12 +54,15 @@ const note = (probe, i) => {
 /** What the LNS did to the LAC's tunnels and calls, with when (epoch ms). */
 const seen = { stopccn: [], cdn: [], givenUp: [] };
 const tunnelSeen = new Set();
+/** Epoch ms of the latest session's IPCP up. */
+let lastUpAt = 0;
 
 const logins = pppLogins({
-  username: (t, s) => `bench-${t}-${s}`,
+  username: (t, s) => `bench-${tunnelBase + t}-${s}`,
   password,
   authProtocols: ["chap", "pap"],
-  echo: { intervalMs: probeMs, onEcho: (call, sample) => { if (sample.kind === "reply") note("lcp", indexOf(call)); } },
+  ...(probeMs > 0 ? { echo: { intervalMs: probeMs, onEcho: (call, sample) => { if (sample.kind === "reply") note("lcp", indexOf(call)); } } } : {}),
+  onUp: () => { lastUpAt = Date.now(); },
   onPacket: (call, protocol, payload) => {
     const h = decodeIpv4Header(payload);
     if (protocol !== PPP_IPV4 || !h.ok || h.value.protocol !== 1 || formatIpv4(h.value.src) !== target) return;
@@ -81,6 +94,7 @@ const lac = new LacSimulator({
   },
 });
 const t0 = performance.now();
+const startAt = Date.now();
 await lac.start();
 
 // Tunnels closing: by the LNS (StopCCN) or by the LAC (its retransmissions went unacknowledged).
@@ -96,16 +110,27 @@ setInterval(() => {
 
 // Pings: every session online, every probeMs.
 let seq = 0;
-setInterval(() => {
+if (probeMs > 0) setInterval(() => {
   seq = (seq + 1) & 0xffff;
   for (const [call, info] of logins.stats.online) {
     logins.send(call, PPP_IPV4, buildIcmpEcho({ src: parseIpv4(info.address) ?? 0, dst, identifier: indexOf(call) & 0xffff, sequence: seq, data: Buffer.alloc(8) }));
   }
 }, probeMs);
 
-const deadline = Date.now() + 60_000;
+/** Sessions online, and what kept the others from coming up: L2TP calls (up, refused, failed, down) and PPP failures. */
+function loginState() {
+  const r = lac.report();
+  return {
+    online: logins.stats.online.size, of: total, at: Date.now(), startAt, lastUpAt,
+    calls: { up: r.sessions.up, refused: r.sessions.refused, failed: r.sessions.failed, down: r.sessions.down },
+    tunnelsUp: r.tunnels.up, pppFailures: Object.fromEntries(logins.stats.failures),
+  };
+}
+const deadline = Date.now() + onlineTimeoutMs;
+const progress = progressMs > 0 ? setInterval(() => { emit("progress", loginState()); }, progressMs) : undefined;
 while (logins.stats.online.size < total && Date.now() < deadline) await sleep(50);
-emit("online", { online: logins.stats.online.size, of: total, ms: Math.round(performance.now() - t0) });
+clearInterval(progress);
+emit("online", { ...loginState(), ms: Math.round(performance.now() - t0) });
 
 function median(xs) {
   if (xs.length === 0) return null;
