@@ -247,8 +247,8 @@ export class StateJournal implements StoreListener {
   }
 }
 
-/** The store's records as the journal's snapshot (JSON bodies); also what a cluster slave is sent. */
-export function journalSnapshot(s: StoreSnapshot): Snapshot {
+/** The store's records as the journal's snapshot (JSON bodies). */
+function journalSnapshot(s: StoreSnapshot): Snapshot {
   const records: JournalRecords = new Map();
   for (const [kind, m] of s.records) {
     const out = new Map<string, StoredRecord>();

@@ -14,7 +14,7 @@ import { dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { addNamespace, env, ip, removeNamespace, sleep, until } from "./lib/netns.js";
-import { guestLog, pingFrom } from "./lib/vm-guest.js";
+import { clientLogs, pingFrom } from "./lib/vm-guest.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const entry = join(here, "..", "src", "bin", "lnsd.js");
@@ -143,10 +143,7 @@ void t.test("xl2tpd + pppd in a VM on a two-node cluster: the master is killed, 
   t.ok(after >= 10, "traffic after the takeover");
 
   const c = readFileSync(join(runDir, "console.txt"), "latin1");
-  const pppd = guestLog(c, "pppd.log");
-  const xl2tpd = guestLog(c, "xl2tpd.log");
-  const [pppdSession = "", pppdTeardown = ""] = pppd.split(/^Terminating on signal 15\.?$/m);
-  const [xl2tpdSession = ""] = xl2tpd.split(/^.*child_handler : pppd exited.*$/m);
+  const { pppdSession, pppdTeardown, xl2tpdSession } = clientLogs(c);
   t.ok(pppdTeardown !== "", "pppd ran until the client's own teardown");
   t.notMatch(pppdSession, /TermReq|TermAck|[Hh]angup|No response to|appears to be disconnected|Connection terminated|LCP terminated|LCP down/, "pppd logged no termination while the master died");
   t.same(pppdSession.match(/^local {2}IP address .*$/gm), [`local  IP address ${address}`], "one address, one session throughout");

@@ -13,7 +13,7 @@ import { dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { env, sleep, until } from "./lib/netns.js";
-import { guestLog, pingFrom } from "./lib/vm-guest.js";
+import { clientLogs, pingFrom } from "./lib/vm-guest.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const entry = join(here, "..", "src", "bin", "lnsd.js");
@@ -188,11 +188,7 @@ void t.test("xl2tpd + pppd in a VM log in to lnsd (CHAP, then PAP) and ping thro
     t.comment(`ping ${address}: ${seqs.length} replies to ${Math.max(...seqs) + 1} requests, ${lostInAll} lost`);
 
     const c = readFileSync(join(runDir, "console.txt"), "latin1");
-    const pppd = guestLog(c, "pppd.log");
-    const xl2tpd = guestLog(c, "xl2tpd.log");
-    // The client's own teardown at the end of its hold: pppd's SIGTERM, then xl2tpd's CDN and StopCCN.
-    const [pppdSession = "", pppdTeardown = ""] = pppd.split(/^Terminating on signal 15\.?$/m);
-    const [xl2tpdSession = ""] = xl2tpd.split(/^.*child_handler : pppd exited.*$/m);
+    const { pppdSession, pppdTeardown, xl2tpdSession } = clientLogs(c);
     t.ok(pppdTeardown !== "", "pppd ran until the client's own teardown");
     t.notMatch(pppdSession, /TermReq|TermAck|[Hh]angup|No response to|appears to be disconnected|Connection terminated|LCP terminated|LCP down/, "pppd logged no termination or hang-up while lnsd restarted");
     t.same(pppdSession.match(/^local {2}IP address .*$/gm), [`local  IP address ${address}`], "pppd negotiated its address once: the same session throughout");

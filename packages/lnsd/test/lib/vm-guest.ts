@@ -37,3 +37,13 @@ export function pingFrom(ns: string, address: string, intervalS: number): ReplyL
     },
   };
 }
+
+/**
+ * pppd's and xl2tpd's logs from the guest's console (console.txt), each cut at the client's own
+ * teardown at the end of its hold: pppd's SIGTERM, then xl2tpd's CDN and StopCCN.
+ */
+export function clientLogs(consoleText: string): { pppdSession: string; pppdTeardown: string; xl2tpdSession: string } {
+  const [pppdSession = "", pppdTeardown = ""] = guestLog(consoleText, "pppd.log").split(/^Terminating on signal 15\.?$/m);
+  const [xl2tpdSession = ""] = guestLog(consoleText, "xl2tpd.log").split(/^.*child_handler : pppd exited.*$/m);
+  return { pppdSession, pppdTeardown, xl2tpdSession };
+}
